@@ -1,0 +1,5 @@
+"""Entry point for `python -m tunewise`."""
+
+from tunewise.cli import run
+
+run()

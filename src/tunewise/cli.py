@@ -1,0 +1,142 @@
+"""Command line: parse arguments, call one core function, render, map errors to exit codes."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+
+from tunewise import __version__
+from tunewise.errors import TunewiseError
+
+app = typer.Typer(
+    name="tunewise",
+    help="Decide between prompt engineering, RAG and fine-tuning — with every reason cited.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+rules_app = typer.Typer(help="Verify, test and draw rule sets.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+# Options shared by several commands, declared once.
+RulesOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--rules", metavar="FILE", help="Rule set to use (default: the built-in one)."),
+]
+ParamOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--param", metavar="NAME=VALUE", help="Override a rule-set parameter (repeatable)."),
+]
+AdviceFormat = Annotated[
+    str,
+    typer.Option("--format", "-f", help="Output format: text, json or markdown."),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _emit(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _fail(lines: Sequence[str]) -> None:
+    for line in lines:
+        sys.stderr.write(f"tunewise: {line}\n" if not line.startswith("tunewise") else line + "\n")
+
+
+def handles_errors(func: F) -> F:
+    """Every user-facing error becomes clean lines on stderr and its documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TunewiseError as exc:
+            _fail(exc.lines)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("\ntunewise: interrupted\n")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _width() -> int:
+    return max(60, min(shutil.get_terminal_size((80, 24)).columns, 120)) if sys.stdout.isatty() else 80
+
+
+def _choice(value: str, allowed: Sequence[str], option: str) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
+    return value
+
+
+def _version(value: bool) -> None:
+    if value:
+        _emit(f"tunewise {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """tunewise: which of prompt engineering, RAG or fine-tuning fits each need, and why."""
+
+
+@app.command()
+@handles_errors
+def advise(
+    profile: Annotated[Path, typer.Argument(metavar="PROFILE", help="Project profile (YAML).")],
+    output_format: AdviceFormat = "text",
+    rules: RulesOpt = None,
+    param: ParamOpt = None,
+) -> None:
+    """Recommend an approach for every need in PROFILE. Exit 4 if answers are missing."""
+    from tunewise.reporters import ADVICE_FORMATS, render
+    from tunewise.service import advise_profile
+
+    _choice(output_format, list(ADVICE_FORMATS), "--format")
+    decision = advise_profile(profile, rules, param or [])
+    _emit(render(ADVICE_FORMATS, output_format, decision, color=_color(), width=_width()))
+    raise typer.Exit(0 if decision.verdict != "undecided" else 4)
+
+
+T = TypeVar("T")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run tunewise with `argv` (default: sys.argv[1:]) and return the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=list(argv) if argv is not None else None, prog_name="tunewise")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ntunewise: interrupted\n")
+        return 130
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

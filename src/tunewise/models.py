@@ -1,0 +1,400 @@
+"""Pydantic models of a rule set: sources, parameters, tables, questions, the tree and advice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    model_validator,
+)
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
+Number = Union[StrictInt, StrictFloat]
+Approach = Literal["prompt", "rag", "fine-tune"]
+VERDICTS = ("prompt", "rag", "fine-tune", "hybrid", "undecided")
+Verdict = Literal["prompt", "rag", "fine-tune", "hybrid", "undecided"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# --- value expressions (declarative: looked up, never executed) -------------------------
+
+
+class ParamRef(Strict):
+    param: Slug
+
+
+class AnswerRef(Strict):
+    answer: Slug
+
+
+class Lookup(Strict):
+    """The `field` column of the table row whose `from` is the largest not above the key."""
+
+    lookup: Slug
+    field: Slug
+
+
+class Scaled(Strict):
+    """factor × answer + plus; `if_missing` when the answer is not given."""
+
+    scaled: Slug
+    factor: Value
+    plus: Value = 0
+    if_missing: Value | None = None
+
+
+def _value_kind(raw: Any) -> str | None:
+    if isinstance(raw, dict):
+        for key in ("param", "answer", "lookup", "scaled"):
+            if key in raw:
+                return key
+        return None
+    if isinstance(raw, BaseModel):
+        return {ParamRef: "param", AnswerRef: "answer", Lookup: "lookup", Scaled: "scaled"}.get(
+            type(raw)
+        )
+    return "literal"
+
+
+Value = Annotated[
+    Union[
+        Annotated[Scalar, Tag("literal")],
+        Annotated[ParamRef, Tag("param")],
+        Annotated[AnswerRef, Tag("answer")],
+        Annotated[Lookup, Tag("lookup")],
+        Annotated[Scaled, Tag("scaled")],
+    ],
+    Discriminator(
+        _value_kind,
+        custom_error_type="invalid_value",
+        custom_error_message="expected a literal, {param: ...}, {answer: ...}, "
+        "{lookup: ..., field: ...} or {scaled: ..., factor: ...}",
+    ),
+]
+
+# --- conditions -------------------------------------------------------------------------
+
+OPERATORS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
+
+
+class Compare(Strict):
+    """`{answer: examples, ge: {param: min_examples}}` — exactly one operator."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    answer: Slug
+    eq: Value | None = None
+    ne: Value | None = None
+    in_: list[Scalar] | None = Field(default=None, alias="in")
+    not_in: list[Scalar] | None = None
+    lt: Value | None = None
+    le: Value | None = None
+    gt: Value | None = None
+    ge: Value | None = None
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> Compare:
+        given = [op for op in OPERATORS if getattr(self, _attr(op)) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one operator of {', '.join(OPERATORS)}")
+        return self
+
+    @property
+    def operator(self) -> str:
+        return next(op for op in OPERATORS if getattr(self, _attr(op)) is not None)
+
+    @property
+    def operand(self) -> Any:
+        return getattr(self, _attr(self.operator))
+
+
+def _attr(op: str) -> str:
+    return "in_" if op == "in" else op
+
+
+class AllOf(Strict):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(Strict):
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotOf(Strict):
+    model_config = ConfigDict(populate_by_name=True)
+    not_: Condition = Field(alias="not")
+
+
+def _condition_kind(raw: Any) -> str | None:
+    if isinstance(raw, dict):
+        for key in ("all", "any", "not", "answer"):
+            if key in raw:
+                return key
+        return None
+    return {AllOf: "all", AnyOf: "any", NotOf: "not", Compare: "answer"}.get(type(raw))
+
+
+Condition = Annotated[
+    Union[
+        Annotated[Compare, Tag("answer")],
+        Annotated[AllOf, Tag("all")],
+        Annotated[AnyOf, Tag("any")],
+        Annotated[NotOf, Tag("not")],
+    ],
+    Discriminator(
+        _condition_kind,
+        custom_error_type="invalid_condition",
+        custom_error_message="expected {answer: ID, <op>: VALUE}, {all: [...]}, {any: [...]} "
+        "or {not: ...}",
+    ),
+]
+
+# --- registry pieces --------------------------------------------------------------------
+
+
+class Source(Strict):
+    id: Slug
+    title: StrictStr = Field(min_length=1)
+    kind: Literal["seed", "guide", "paper"] = "guide"
+    location: StrictStr = ""
+
+
+class Reason(Strict):
+    text: StrictStr = Field(min_length=1)
+    sources: list[Slug] = Field(min_length=1)
+
+
+class Message(Strict):
+    """A reason shown only when `when` holds (no `when`: always)."""
+
+    when: Condition | None = None
+    text: StrictStr = Field(min_length=1)
+    sources: list[Slug] = Field(min_length=1)
+
+
+class Parameter(Strict):
+    id: Slug
+    type: Literal["integer", "number"]
+    default: Number
+    min: Number | None = None
+    max: Number | None = None
+    help: StrictStr = ""
+    sources: list[Slug] = []
+
+    @model_validator(mode="after")
+    def _default_fits(self) -> Parameter:
+        if self.type == "integer" and not isinstance(self.default, int):
+            raise ValueError("an integer parameter needs a whole-number default")
+        if self.min is not None and self.default < self.min:
+            raise ValueError(f"default {self.default} is below min {self.min}")
+        if self.max is not None and self.default > self.max:
+            raise ValueError(f"default {self.default} is above max {self.max}")
+        return self
+
+
+class Table(Strict):
+    """Rows keyed by a numeric answer: a row applies from its `from` value upwards."""
+
+    id: Slug
+    key: Slug
+    columns: list[Slug] = Field(min_length=1)
+    rows: list[dict[Slug, Scalar]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rows_fit(self) -> Table:
+        previous: float | None = None
+        for index, row in enumerate(self.rows):
+            if set(row) != {"from", *self.columns}:
+                raise ValueError(f"row {index} must have exactly: from, {', '.join(self.columns)}")
+            start = row["from"]
+            if isinstance(start, bool) or not isinstance(start, (int, float)):
+                raise ValueError(f"row {index}: 'from' must be a number")
+            if previous is not None and start <= previous:
+                raise ValueError(f"row {index}: 'from' values must increase")
+            previous = start
+        return self
+
+
+class Choice(Strict):
+    value: Slug
+    meaning: StrictStr = Field(min_length=1)
+
+
+class Question(Strict):
+    id: Slug
+    scope: Literal["need", "project"]
+    type: Literal["choice", "bool", "integer", "number"]
+    prompt: StrictStr = Field(min_length=1)
+    help: StrictStr = ""
+    choices: list[Choice] | None = None
+    min: Number | None = None
+    max: Number | None = None
+    min_exclusive: StrictBool = False
+    default: Scalar | None = None
+    optional: StrictBool = False
+    what_if: StrictBool = True
+    sources: list[Slug] = []
+
+    @model_validator(mode="after")
+    def _shape(self) -> Question:
+        if (self.type == "choice") != bool(self.choices):
+            raise ValueError("'choices' is required for, and only for, type choice")
+        numeric = self.type in ("integer", "number")
+        if not numeric and (self.min is not None or self.max is not None):
+            raise ValueError("'min'/'max' apply only to integer and number questions")
+        if self.choices and len({c.value for c in self.choices}) != len(self.choices):
+            raise ValueError("choice values must be unique")
+        return self
+
+    @property
+    def values(self) -> list[str]:
+        return [c.value for c in self.choices or []]
+
+
+# --- the tree ---------------------------------------------------------------------------
+
+
+class Range(Strict):
+    ge: Value | None = None
+    gt: Value | None = None
+    le: Value | None = None
+    lt: Value | None = None
+
+
+class Branch(Strict):
+    when: list[Scalar] | None = None
+    range: Range | None = None
+    otherwise: StrictBool = False
+    goto: Slug
+    reasons: list[Reason] = []
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Branch:
+        tests = [self.when is not None, self.range is not None, self.otherwise]
+        if sum(tests) != 1:
+            raise ValueError("a branch needs exactly one of 'when', 'range', 'otherwise: true'")
+        return self
+
+
+class AskNode(Strict):
+    type: Literal["ask"]
+    id: Slug
+    ask: Slug
+    title: StrictStr = ""
+    branches: list[Branch] = Field(min_length=1)
+
+
+class Check(Strict):
+    id: Slug
+    title: StrictStr = Field(min_length=1)
+    applies: Condition | None = None
+    require: Condition
+    fail: list[Message] = Field(min_length=1)
+    passed: Reason | None = Field(default=None, alias="pass")
+    warn: list[Message] = []
+
+
+class ChecksNode(Strict):
+    model_config = ConfigDict(populate_by_name=True)
+    type: Literal["checks"]
+    id: Slug
+    title: StrictStr = ""
+    checks: list[Check] = Field(min_length=1)
+    on_pass: Slug = Field(alias="pass")
+    on_fail: Slug = Field(alias="fail")
+
+
+class Leaf(Strict):
+    type: Literal["leaf"]
+    id: Slug
+    title: StrictStr = ""
+    approach: Approach
+    reasons: list[Reason] = []
+    warnings: list[Message] = []
+    next_steps: list[Reason] = []
+    advice: list[Slug] = []
+
+
+Node = Annotated[Union[AskNode, ChecksNode, Leaf], Field(discriminator="type")]
+
+
+class Tree(Strict):
+    start: Slug
+    nodes: list[Node] = Field(min_length=1)
+
+
+class AdviceOption(Strict):
+    when: Condition | None = None
+    value: Slug
+    text: StrictStr = Field(min_length=1)
+    sources: list[Slug] = Field(min_length=1)
+
+
+class Advice(Strict):
+    id: Slug
+    title: StrictStr = Field(min_length=1)
+    options: list[AdviceOption] = Field(min_length=1)
+
+
+class RuleSet(Strict):
+    tunewise_rules: Literal[1]
+    name: StrictStr = Field(min_length=1)
+    version: StrictStr = Field(min_length=1)
+    description: StrictStr = ""
+    sources: list[Source] = Field(min_length=1)
+    parameters: list[Parameter] = []
+    tables: list[Table] = []
+    questions: list[Question] = Field(min_length=1)
+    tree: Tree
+    advice: list[Advice] = []
+    verdict_notes: dict[Verdict, list[Reason]] = {}
+
+    _index: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._index.update(
+            source={s.id: s for s in self.sources},
+            parameter={p.id: p for p in self.parameters},
+            table={t.id: t for t in self.tables},
+            question={q.id: q for q in self.questions},
+            node={n.id: n for n in self.tree.nodes},
+            advice={a.id: a for a in self.advice},
+        )
+
+    def source(self, sid: str) -> Source:
+        return self._index["source"][sid]  # type: ignore[no-any-return]
+
+    def question(self, qid: str) -> Question:
+        return self._index["question"][qid]  # type: ignore[no-any-return]
+
+    def node(self, nid: str) -> AskNode | ChecksNode | Leaf:
+        return self._index["node"][nid]  # type: ignore[no-any-return]
+
+    def table(self, tid: str) -> Table:
+        return self._index["table"][tid]  # type: ignore[no-any-return]
+
+    def advice_list(self, aid: str) -> Advice:
+        return self._index["advice"][aid]  # type: ignore[no-any-return]
+
+    def has(self, kind: str, ident: str) -> bool:
+        return ident in self._index[kind]
+
+    def ids(self, kind: str) -> list[str]:
+        return list(self._index[kind])
+
+
+for _model in (Scaled, Compare, AllOf, AnyOf, NotOf, Range, Message, Check, AdviceOption):
+    _model.model_rebuild()

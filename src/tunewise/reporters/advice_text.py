@@ -1,0 +1,108 @@
+"""`advise` for people: verdict, a table of needs, cited reasons, warnings, next steps."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from tunewise.decision import Decision, NeedResult
+from tunewise.reporters.common import LABELS, Footnotes, key_reason, no_change_text, what_if_text
+
+def bullet(marker: str, text: str, indent: int = 2, style: str = "") -> Table:
+    """A hanging-indent line: wrapped text stays aligned after the marker."""
+    grid = Table.grid(padding=(0, 0))
+    grid.add_column(width=indent + len(marker) + 1, no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(" " * indent + marker + " ", Text(text, style=style))
+    return grid
+
+
+def short(text: str, limit: int = 90) -> str:
+    """The first sentence, cut to `limit` characters."""
+    sentence = text.split(". ")[0].rstrip(".") + "."
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip(" ,;:") + "…"
+
+
+STYLE = {"prompt": "cyan", "rag": "green", "fine-tune": "magenta", "hybrid": "bold magenta"}
+
+
+def _need_block(need: NeedResult, notes: Footnotes) -> list[Any]:
+    head = Text.assemble(
+        ("● ", STYLE.get(need.approach or "", "yellow")),
+        (need.id, "bold"),
+        (f" → {LABELS[need.approach]}", STYLE.get(need.approach or "", "yellow")),
+    )
+    out: list[Any] = [head]
+    if need.description:
+        out.append(Text(f"  {need.description}", style="dim"))
+    if not need.decided:
+        out.append(bullet("?", f"Missing answers: {', '.join(need.missing)}", style="yellow"))
+    for reason in need.reasons:
+        out.append(bullet("-", f"{reason.text} {notes.cite(reason)}"))
+    for advice in need.advice:
+        out.append(bullet("*", f"{advice.title}: {advice.reason.text} {notes.cite(advice.reason)}"))
+    if need.what_if:
+        out.append(Text("  What would change this:", style="bold"))
+        out.extend(bullet("·", what_if_text(w), indent=4) for w in need.what_if)
+    elif no_change_text(need):
+        out.append(bullet("·", str(no_change_text(need)), style="dim"))
+    return out
+
+
+def build(decision: Decision) -> Group:
+    notes = Footnotes(decision.source_titles)
+    verdict = decision.verdict
+    title = decision.profile_name or "tunewise"
+    headline = Text.assemble(
+        ("Verdict: ", "bold"), (LABELS[verdict].upper(), STYLE.get(verdict, "bold yellow"))
+    )
+    parts: list[Any] = [Panel(headline, title=title, expand=False)]
+    table = Table(show_header=True, header_style="bold", expand=False, show_lines=False)
+    table.add_column("need", no_wrap=True)
+    table.add_column("approach", no_wrap=True)
+    table.add_column("key reason", overflow="fold")
+    for need in decision.needs:
+        reason = key_reason(need.reasons) if need.decided else "missing: " + ", ".join(need.missing)
+        label = Text(LABELS[need.approach], STYLE.get(need.approach or "", "yellow"))
+        table.add_row(need.id, label, short(reason))
+    parts.append(table)
+    for need in decision.needs:
+        parts.append(Text(""))
+        parts.extend(_need_block(need, notes))
+    for note in decision.notes:
+        parts.extend([Text(""), bullet("Note:", f"{note.text} {notes.cite(note)}", indent=0)])
+    if decision.warnings:
+        parts.extend([Text(""), Text("Warnings", style="bold yellow")])
+        for need_id, warning in decision.warnings:
+            parts.append(bullet("!", f"{need_id}: {warning.text} {notes.cite(warning)}"))
+    if decision.next_steps:
+        parts.extend([Text(""), Text("Next steps", style="bold")])
+        for number, step in enumerate(decision.next_steps, 1):
+            parts.append(bullet(f"{number}.", f"{step.text} {notes.cite(step)}"))
+    parts.extend([Text(""), Text("Sources", style="bold")])
+    parts.extend(Text(f"  {line}", style="dim") for line in notes.listing())
+    info = decision.rules
+    parts.append(Text(f"Rules: {info.name} {info.version} (sha256 {info.sha256[:12]})", style="dim"))
+    return Group(*parts)
+
+
+def render(decision: Decision, *, color: bool = False, width: int = 80, **_: Any) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+    )
+    console.print(build(decision))
+    if color:
+        return buffer.getvalue()
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())

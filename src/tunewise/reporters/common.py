@@ -1,0 +1,62 @@
+"""Shared pieces of the reporters: source numbering, approach labels, what-if phrasing."""
+
+from __future__ import annotations
+
+from tunewise.conditions import format_value
+from tunewise.decision import Change, Cited, Decision, NeedResult, WhatIf
+
+LABELS = {
+    "prompt": "prompt engineering",
+    "rag": "RAG",
+    "fine-tune": "fine-tuning",
+    "hybrid": "RAG + fine-tuning",
+    "undecided": "undecided",
+    None: "undecided",
+}
+
+
+class Footnotes:
+    """Numbers sources in order of first citation: [1], [2], ..."""
+
+    def __init__(self, titles: dict[str, str]) -> None:
+        self.titles = titles
+        self.order: list[str] = []
+
+    def cite(self, item: Cited) -> str:
+        marks = []
+        for sid in item.sources:
+            if sid not in self.order:
+                self.order.append(sid)
+            marks.append(f"[{self.order.index(sid) + 1}]")
+        return "".join(marks)
+
+    def listing(self) -> list[str]:
+        return [f"[{n}] {self.titles.get(sid, sid)}" for n, sid in enumerate(self.order, 1)]
+
+
+def titles(decision: Decision, item: Cited) -> list[str]:
+    return [decision.source_titles.get(sid, sid) for sid in item.sources]
+
+
+def change_text(change: Change) -> str:
+    shown = change.new if change.limit is None else change.limit
+    return f"{change.question} {change.relation} {format_value(shown)}"
+
+
+def what_if_text(option: WhatIf) -> str:
+    parts = " and ".join(change_text(c) for c in option.changes)
+    return f"{LABELS[option.approach]} with {parts}"
+
+
+def key_reason(reasons: list[Cited]) -> str:
+    return reasons[0].text if reasons else ""
+
+
+def no_change_text(need: NeedResult) -> str | None:
+    """Say so when no answer change reaches the approach the search aimed for."""
+    if need.what_if or not need.decided or need.what_if_target is None:
+        return None
+    return (
+        f"No change of one or two answers leads to {LABELS[need.what_if_target]}; "
+        f"this need stays on {LABELS[need.approach]}."
+    )

@@ -1,0 +1,243 @@
+"""Load a rule set: parse, validate with pydantic, resolve references, apply --param overrides."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from tunewise.conditions import placeholders
+from tunewise.decision import RulesInfo
+from tunewise.errors import RuleSetError, UsageProblem
+from tunewise.models import (
+    AnswerRef,
+    AskNode,
+    Branch,
+    ChecksNode,
+    Compare,
+    Leaf,
+    Lookup,
+    ParamRef,
+    RuleSet,
+    Scaled,
+)
+from tunewise.validation import format_errors, locate
+from tunewise.yamlio import Document, Path_, parse_yaml, read_text
+
+DEFAULT_NAME = "default.yaml"
+
+
+@dataclass
+class LoadedRules:
+    """A validated rule set with its parameters resolved (defaults, then overrides)."""
+
+    model: RuleSet
+    params: dict[str, float | int]
+    info: RulesInfo
+    doc: Document | None = field(default=None, repr=False)
+
+
+def default_rules_path() -> Path:
+    """The built-in rule set: inside the installed package, else the source tree's rules/."""
+    packaged = resources.files("tunewise").joinpath("data", DEFAULT_NAME)
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "rules" / DEFAULT_NAME
+
+
+def load_rules(path: Path | None = None, overrides: Sequence[str] = ()) -> LoadedRules:
+    """Load and validate a rule set (the built-in one when `path` is None)."""
+    source = path or default_rules_path()
+    text = read_text(source, "rule set")
+    doc = _parse(text, str(source))
+    try:
+        model = RuleSet.model_validate(doc.data)
+    except ValidationError as exc:
+        lines = format_errors(exc, doc)
+        raise RuleSetError(lines[0], lines=lines) from None
+    problems = [locate(doc, loc, msg) for loc, msg in reference_problems(model)]
+    if problems:
+        raise RuleSetError(problems[0], lines=problems)
+    params = resolve_params(model, overrides)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    info = RulesInfo(model.name, model.version, digest, "built-in" if path is None else str(path))
+    return LoadedRules(model, params, info, doc)
+
+
+def _parse(text: str, file: str) -> Document:
+    try:
+        return parse_yaml(text, file)
+    except RuleSetError:
+        raise
+    except Exception as exc:
+        message = getattr(exc, "message", str(exc))
+        raise RuleSetError(message) from None
+
+
+def resolve_params(model: RuleSet, overrides: Sequence[str]) -> dict[str, float | int]:
+    """Defaults overridden by NAME=VALUE strings; a bad name or value is an error (exit 3)."""
+    params: dict[str, float | int] = {p.id: p.default for p in model.parameters}
+    declared = {p.id: p for p in model.parameters}
+    for item in overrides:
+        name, sep, raw = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageProblem(f"--param {item!r}: expected NAME=VALUE")
+        if name not in declared:
+            import difflib
+
+            close = difflib.get_close_matches(name, declared, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(sorted(declared))
+            raise RuleSetError(f"--param {name}: unknown parameter{hint}; known: {known}")
+        spec = declared[name]
+        try:
+            value: float | int = int(raw) if spec.type == "integer" else float(raw)
+        except ValueError:
+            kind = "a whole number" if spec.type == "integer" else "a number"
+            raise RuleSetError(f"--param {name}={raw}: expected {kind}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RuleSetError(f"--param {name}={raw}: expected a finite number")
+        if spec.min is not None and value < spec.min:
+            raise RuleSetError(f"--param {name}={raw}: must be ≥ {spec.min}")
+        if spec.max is not None and value > spec.max:
+            raise RuleSetError(f"--param {name}={raw}: must be ≤ {spec.max}")
+        params[name] = value
+    return params
+
+
+def walk_models(obj: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    """Every pydantic model inside `obj`, with its location in the YAML (aliases as keys)."""
+    if isinstance(obj, BaseModel):
+        yield loc, obj
+        for name, info in type(obj).model_fields.items():
+            yield from walk_models(getattr(obj, name), (*loc, info.alias or name))
+    elif isinstance(obj, (list, tuple)):
+        for index, item in enumerate(obj):
+            yield from walk_models(item, (*loc, index))
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            yield from walk_models(item, (*loc, key))
+
+
+def reference_problems(model: RuleSet) -> list[tuple[Path_, str]]:
+    """Unknown or duplicate ids, and answers compared with values their question cannot take."""
+    problems: list[tuple[Path_, str]] = []
+    for kind, items, where in (
+        ("source", model.sources, ("sources",)),
+        ("parameter", model.parameters, ("parameters",)),
+        ("table", model.tables, ("tables",)),
+        ("question", model.questions, ("questions",)),
+        ("node", model.tree.nodes, ("tree", "nodes")),
+        ("advice", model.advice, ("advice",)),
+    ):
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if item.id in seen:
+                problems.append(((*where, index, "id"), f"duplicate {kind} id {item.id!r}"))
+            seen.add(item.id)
+
+    def need(kind: str, ident: str, loc: Path_) -> bool:
+        if not model.has(kind, ident):
+            import difflib
+
+            close = difflib.get_close_matches(ident, model.ids(kind), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append((loc, f"unknown {kind} {ident!r}{hint}"))
+            return False
+        return True
+
+    if not model.has("node", model.tree.start):
+        need("node", model.tree.start, ("tree", "start"))
+    for loc, obj in walk_models(model):
+        for key in ("sources",):
+            for index, sid in enumerate(getattr(obj, key, None) or []):
+                if isinstance(sid, str):
+                    need("source", sid, (*loc, key, index))
+        if isinstance(obj, ParamRef):
+            need("parameter", obj.param, (*loc, "param"))
+        elif isinstance(obj, AnswerRef):
+            need("question", obj.answer, (*loc, "answer"))
+        elif isinstance(obj, Compare):
+            if need("question", obj.answer, (*loc, "answer")):
+                problems.extend(_operand_problems(model, obj, loc))
+        elif isinstance(obj, Scaled):
+            need("question", obj.scaled, (*loc, "scaled"))
+        elif isinstance(obj, Lookup) and need("table", obj.lookup, (*loc, "lookup")):
+            if obj.field not in model.table(obj.lookup).columns:
+                problems.append(((*loc, "field"), f"table {obj.lookup!r} has no column {obj.field!r}"))
+        elif isinstance(obj, AskNode):
+            if need("question", obj.ask, (*loc, "ask")):
+                for index, branch in enumerate(obj.branches):
+                    problems.extend(_branch_problems(model, obj.ask, branch, (*loc, "branches", index)))
+        elif isinstance(obj, Branch):
+            need("node", obj.goto, (*loc, "goto"))
+        elif isinstance(obj, ChecksNode):
+            need("node", obj.on_pass, (*loc, "pass"))
+            need("node", obj.on_fail, (*loc, "fail"))
+        elif isinstance(obj, Leaf):
+            for index, aid in enumerate(obj.advice):
+                need("advice", aid, (*loc, "advice", index))
+        text = getattr(obj, "text", None)
+        if isinstance(text, str):
+            for name, column in placeholders(text):
+                if not _placeholder_ok(model, name, column):
+                    problems.append(((*loc, "text"), f"unknown placeholder {{{name}}} in text"))
+    for index, table in enumerate(model.tables):
+        need("question", table.key, ("tables", index, "key"))
+    return problems
+
+
+def _placeholder_ok(model: RuleSet, name: str, column: str | None) -> bool:
+    if column is not None:
+        return model.has("table", name) and column in model.table(name).columns
+    return model.has("parameter", name) or model.has("question", name)
+
+
+def _allowed(model: RuleSet, qid: str, value: Any) -> str | None:
+    """Why `value` can never be an answer to `qid`, or None if it can."""
+    question = model.question(qid)
+    if question.type == "choice":
+        return None if value in question.values else f"{value!r} is not a choice of {qid!r}"
+    if question.type == "bool":
+        return None if isinstance(value, bool) else f"{qid!r} is yes/no; compare with true/false"
+    if isinstance(value, bool) or not isinstance(value, (int, float, BaseModel)):
+        return f"{qid!r} is a number; {value!r} is not"
+    return None
+
+
+def _operand_problems(model: RuleSet, cond: Compare, loc: Path_) -> list[tuple[Path_, str]]:
+    op, operand = cond.operator, cond.operand
+    values = operand if op in ("in", "not_in") else [operand]
+    out: list[tuple[Path_, str]] = []
+    qtype = model.question(cond.answer).type
+    if op in ("lt", "le", "gt", "ge") and qtype not in ("integer", "number"):
+        out.append(((*loc, op), f"{op} needs a numeric question; {cond.answer!r} is {qtype}"))
+        return out
+    for value in values:
+        if isinstance(value, BaseModel):
+            continue
+        reason = _allowed(model, cond.answer, value)
+        if reason:
+            out.append(((*loc, op), reason))
+    return out
+
+
+def _branch_problems(model: RuleSet, qid: str, branch: Branch, loc: Path_) -> list[tuple[Path_, str]]:
+    qtype = model.question(qid).type
+    if branch.range is not None and qtype not in ("integer", "number"):
+        return [((*loc, "range"), f"'range' needs a numeric question; {qid!r} is {qtype}")]
+    if branch.when is not None and qtype in ("integer", "number"):
+        return [((*loc, "when"), f"{qid!r} is numeric: branch on it with 'range'")]
+    out = []
+    for index, value in enumerate(branch.when or []):
+        reason = _allowed(model, qid, value)
+        if reason:
+            out.append(((*loc, "when", index), reason))
+    return out

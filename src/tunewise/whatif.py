@@ -1,0 +1,204 @@
+"""What would change this: the smallest answer changes that flip a need's approach.
+
+Candidates come from the rule set itself (every choice, both booleans, and every numeric
+threshold a condition or range compares an answer with, evaluated for this profile), so no
+rule needs a hand-written hint. Single changes are tried first, then pairs; when a target
+approach needs more, one fix per failing check is combined and verified by re-running the walk.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from tunewise.conditions import Context, Unknown
+from tunewise.decision import Change, Decision, NeedResult, WhatIf
+from tunewise.engine import Rules, run_check, walk_need
+from tunewise.models import AskNode, Check, ChecksNode, Compare, Question
+from tunewise.profile import Profile
+from tunewise.rules import walk_models
+
+MAX_OPTIONS = 6
+
+
+def _thresholds(rules: Rules, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
+    """(value, relation) pairs at which a comparison on `qid` changes outcome."""
+    ctx = Context(rules.model, rules.params, answers)
+    found: list[tuple[float, str]] = []
+    for _, obj in walk_models(rules.model.tree):
+        bounds: list[tuple[str, Any]] = []
+        if isinstance(obj, Compare) and obj.answer == qid and obj.operator in ("lt", "le", "gt", "ge"):
+            bounds.append((obj.operator, obj.operand))
+        elif isinstance(obj, AskNode) and obj.ask == qid:
+            for branch in obj.branches:
+                if branch.range is not None:
+                    bounds += [(op, getattr(branch.range, op)) for op in ("ge", "gt", "le", "lt")]
+        for op, expr in bounds:
+            if expr is None:
+                continue
+            limit = ctx.value(expr)
+            if isinstance(limit, Unknown) or isinstance(limit, bool):
+                continue
+            found += _around(float(limit), op)
+    table_keys = [t for t in rules.model.tables if t.key == qid]
+    for table in table_keys:
+        for row in table.rows[1:]:
+            found += [(float(row["from"]), "≥"), (float(row["from"]), "<")]
+    return found
+
+
+def _around(limit: float, op: str) -> list[tuple[float, str]]:
+    if op in ("ge", "lt"):
+        return [(limit, "≥"), (limit, "<")]
+    return [(limit, "≤"), (limit, ">")]
+
+
+def _value_for(question: Question, limit: float, relation: str) -> Any:
+    step = 1 if question.type == "integer" else 0.01
+    value = {"≥": limit, "≤": limit, ">": limit + step, "<": limit - step}[relation]
+    if question.type == "integer":
+        value = int(value) if float(value).is_integer() else int(value) + (relation in "≥>")
+    if question.min is not None and value < question.min:
+        return None
+    if question.max is not None and value > question.max:
+        return None
+    return value
+
+
+def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
+    """Every single answer change worth trying for this profile."""
+    out: list[Change] = []
+    for question in rules.model.questions:
+        if not question.what_if:
+            continue
+        current = answers.get(question.id)
+        if question.type == "choice":
+            out += [Change(question.id, current, v) for v in question.values if v != current]
+        elif question.type == "bool":
+            out += [Change(question.id, current, v) for v in (True, False) if v is not current]
+        else:
+            seen: set[Any] = set()
+            for limit, relation in _thresholds(rules, answers, question.id):
+                value = _value_for(question, limit, relation)
+                if value is None or value == current or value in seen:
+                    continue
+                if current is not None and _same_side(current, limit, relation):
+                    continue
+                seen.add(value)
+                out.append(Change(question.id, current, value, relation, limit))
+    return out
+
+
+def _same_side(current: Any, limit: float, relation: str) -> bool:
+    return bool(
+        {"≥": current >= limit, "≤": current <= limit, ">": current > limit, "<": current < limit}[
+            relation
+        ]
+    )
+
+
+def _apply(answers: Mapping[str, Any], changes: tuple[Change, ...]) -> dict[str, Any]:
+    new = dict(answers)
+    new.update({c.question: c.new for c in changes})
+    return new
+
+
+def search(
+    rules: Rules, answers: Mapping[str, Any], current: NeedResult, target: str | None = None
+) -> list[WhatIf]:
+    """Smallest change sets leading to `target` (or to any other approach when None)."""
+    if not current.decided:
+        return []
+    singles = candidates(rules, answers)
+
+    def outcome(changes: tuple[Change, ...]) -> str | None:
+        return walk_need(rules, _apply(answers, changes)).approach
+
+    def wanted(approach: str | None) -> bool:
+        if approach is None or approach == current.approach:
+            return False
+        return target is None or approach == target
+
+    found: list[WhatIf] = []
+    reached: set[str] = set()
+    for change in singles:
+        approach = outcome((change,))
+        if wanted(approach):
+            found.append(WhatIf((change,), approach))  # type: ignore[arg-type]
+            reached.add(approach)  # type: ignore[arg-type]
+    if target is None or target not in reached:
+        flipping = {c for w in found for c in w.changes}
+        pool = [c for c in singles if c not in flipping]
+        for first, second in itertools.combinations(pool, 2):
+            if first.question == second.question:
+                continue
+            approach = outcome((first, second))
+            if wanted(approach) and approach not in reached:
+                found.append(WhatIf((first, second), approach))  # type: ignore[arg-type]
+            if len(found) >= 3 * MAX_OPTIONS:
+                break
+    if target is not None and target not in {w.approach for w in found}:
+        combined = _fix_each_check(rules, answers, current, singles)
+        if combined and outcome(combined) == target:
+            found.append(WhatIf(combined, target))
+    found.sort(key=lambda w: (len(w.changes), w.approach))
+    return _closest_per_question(found)[:MAX_OPTIONS]
+
+
+def _closest_per_question(found: list[WhatIf]) -> list[WhatIf]:
+    """Among single numeric changes of one question to one approach, keep the nearest."""
+    best: dict[tuple[str, str], WhatIf] = {}
+    out: list[WhatIf] = []
+    for option in found:
+        change = option.changes[0]
+        numeric = isinstance(change.new, (int, float)) and not isinstance(change.new, bool)
+        if len(option.changes) != 1 or not numeric or change.old is None:
+            out.append(option)
+            continue
+        key = (change.question, option.approach)
+        if key in best:
+            if abs(change.new - change.old) < abs(best[key].changes[0].new - change.old):
+                out[out.index(best[key])] = option
+                best[key] = option
+            continue
+        best[key] = option
+        out.append(option)
+    return out
+
+
+def _fix_each_check(
+    rules: Rules, answers: Mapping[str, Any], current: NeedResult, singles: list[Change]
+) -> tuple[Change, ...]:
+    """One change per failing check that makes that check pass; empty if some cannot be fixed."""
+    checks: dict[str, Check] = {}
+    for node in rules.model.tree.nodes:
+        if isinstance(node, ChecksNode):
+            checks.update({c.id: c for c in node.checks})
+    fixes: list[Change] = []
+    for outcome in current.failed_checks:
+        check = checks[outcome.id]
+        fix = next(
+            (
+                c
+                for c in singles
+                if run_check(Context(rules.model, rules.params, _apply(answers, (c,))), check).status
+                in ("pass", "n/a")
+            ),
+            None,
+        )
+        if fix is None:
+            return ()
+        if fix not in fixes:
+            fixes.append(fix)
+    return tuple(fixes)
+
+
+def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | None = None) -> None:
+    """Fill `what_if` on every decided need: by default, what would make it fine-tune, and for a
+    fine-tune need, what would take it off fine-tune."""
+    for need_input, result in zip(profile.needs, decision.needs):
+        answers = {**profile.project, **need_input.answers}
+        aim = target or ("fine-tune" if result.approach != "fine-tune" else None)
+        result.what_if = search(rules, answers, result, aim)
+        result.what_if_target = aim

@@ -1,0 +1,222 @@
+"""Safe YAML reading: plain data only, with the line and column of every key and value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tunewise.errors import InputError
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # counted after alias expansion, so "billion laughs" stops early
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """A parsed YAML document plus where each key and value starts (1-based line, column)."""
+
+    data: Any
+    file: str
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, loc: Path_, *, key: bool = False) -> tuple[int, int] | None:
+        """The best known position for `loc`: its value (or key), else its nearest parent."""
+        table = self.key_positions if key else self.positions
+        for end in range(len(loc), -1, -1):
+            found = table.get(loc[:end]) or self.positions.get(loc[:end])
+            if found:
+                return found
+        return None
+
+
+def dotted(loc: Path_) -> str:
+    """`('needs', 0, 'kind')` -> `needs[0].kind`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """Read a UTF-8 text file of at most 1 MiB, or raise InputError naming it."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, expected a {what}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"{path}: {what} is larger than 1 MiB; refusing to read it")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: {what} is not UTF-8 text (byte {exc.start})") from None
+    if "\x00" in text:
+        raise InputError(f"{path}: {what} contains NUL bytes; expected YAML text")
+    return text.removeprefix("\ufeff")
+
+
+class _Builder:
+    """Turns the parser's event stream into plain Python values without recursion."""
+
+    def __init__(self, file: str) -> None:
+        self.doc = Document(data=None, file=file)
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.nodes = 0
+        self.resolver = yaml.resolver.Resolver()
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def bad_tag(self, mark: Any, tag: str) -> InputError:
+        shown = "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
+        return self.fail(mark, f"YAML tag {shown!r} is not allowed (plain data only)")
+
+    def fail(self, mark: Any, message: str) -> InputError:
+        return InputError(f"{self.doc.file}:{mark.line + 1}:{mark.column + 1}: {message}")
+
+    def scalar(self, event: Any) -> Any:
+        tag = event.tag
+        if tag in (None, "!"):
+            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag not in _ALLOWED_TAGS:
+            raise self.bad_tag(event.start_mark, event.tag)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        if tag.endswith(":bool"):
+            # YAML 1.1 reads yes/no/on/off as booleans; tunewise keeps them as text.
+            low = event.value.lower()
+            return low == "true" if low in ("true", "false") else event.value
+        if tag.endswith(":int"):
+            return self.constructor.construct_yaml_int(node)
+        if tag.endswith(":float"):
+            return self.constructor.construct_yaml_float(node)
+        if tag.endswith(":null"):
+            return None
+        return event.value  # str and timestamp stay text; models parse dates
+
+    def build(self, text: str) -> Document:
+        # Each open container: [value, path, pending_key, weight, start_mark]
+        stack: list[list[Any]] = []
+        documents = 0
+        root_set = False
+        try:
+            for event in yaml.parse(text, Loader=_Loader):
+                name = type(event).__name__
+                if name == "DocumentStartEvent":
+                    documents += 1
+                    if documents > 1:
+                        raise self.fail(event.start_mark, "more than one YAML document")
+                    continue
+                if name in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
+                    continue
+                if name in ("MappingEndEvent", "SequenceEndEvent"):
+                    value, path, _, weight, _mark = stack.pop()
+                    anchor = getattr(event, "anchor", None) or _mark[1]
+                    if anchor:
+                        self.anchors[anchor] = (value, weight)
+                    root_set = self._attach(stack, value, weight, path, _mark[0]) or root_set
+                    continue
+                self.nodes += 1
+                if self.nodes > MAX_NODES:
+                    raise self.fail(event.start_mark, "document is too large (too many nodes)")
+                if name == "AliasEvent":
+                    if event.anchor not in self.anchors:
+                        raise self.fail(event.start_mark, f"unknown alias *{event.anchor}")
+                    value, weight = self.anchors[event.anchor]
+                    self.nodes += weight
+                    if self.nodes > MAX_NODES:
+                        raise self.fail(event.start_mark, "aliases expand to too many nodes")
+                    root_set = self._attach(stack, value, weight, None, event.start_mark) or root_set
+                    continue
+                if name in ("MappingStartEvent", "SequenceStartEvent"):
+                    if event.tag not in (None, "!") and event.tag not in _ALLOWED_TAGS:
+                        raise self.bad_tag(event.start_mark, event.tag)
+                    if len(stack) >= MAX_DEPTH:
+                        raise self.fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
+                    path = self._child_path(stack, event.start_mark)
+                    container: Any = {} if name == "MappingStartEvent" else []
+                    stack.append([container, path, None, 1, (event.start_mark, event.anchor)])
+                    continue
+                # ScalarEvent
+                if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
+                    self._key(stack[-1], event)
+                    continue
+                value = self.scalar(event)
+                if event.anchor:
+                    self.anchors[event.anchor] = (value, 1)
+                path = self._child_path(stack, event.start_mark)
+                root_set = self._attach(stack, value, 1, path, event.start_mark) or root_set
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f"{mark.line + 1}:{mark.column + 1}: " if mark else ""
+            problem = exc.problem or exc.context or "invalid YAML"
+            raise InputError(f"{self.doc.file}:{where}YAML syntax error: {problem}") from None
+        except yaml.YAMLError as exc:
+            raise InputError(f"{self.doc.file}: YAML error: {str(exc)[:200]}") from None
+        if not root_set:
+            raise InputError(f"{self.doc.file}: file is empty; expected a YAML mapping")
+        return self.doc
+
+    def _key(self, frame: list[Any], event: Any) -> None:
+        if event.tag not in (None, "!") and event.tag not in _ALLOWED_TAGS:
+            raise self.bad_tag(event.start_mark, event.tag)
+        key = event.value
+        mapping, path = frame[0], frame[1]
+        if key in mapping or (path + (key,)) in self.doc.key_positions:
+            first = self.doc.key_positions.get(path + (key,))
+            at = f" (first at line {first[0]})" if first else ""
+            raise self.fail(event.start_mark, f"{dotted(path + (key,))}: duplicate key {key!r}{at}")
+        frame[2] = key
+        mark = event.start_mark
+        self.doc.key_positions[path + (key,)] = (mark.line + 1, mark.column + 1)
+
+    def _child_path(self, stack: list[list[Any]], mark: Any) -> Path_:
+        if not stack:
+            return ()
+        parent, path, pending = stack[-1][0], stack[-1][1], stack[-1][2]
+        if isinstance(parent, dict):
+            if pending is None:
+                raise self.fail(mark, "mapping keys must be plain text")
+            return (*path, pending)
+        return (*path, len(parent))
+
+    def _attach(self, stack: list[list[Any]], value: Any, weight: int, path: Any, mark: Any) -> bool:
+        if path is None:
+            path = self._child_path(stack, mark)
+        self.doc.positions[path] = (mark.line + 1, mark.column + 1)
+        if not stack:
+            self.doc.data = value
+            return True
+        frame = stack[-1]
+        frame[3] += weight
+        if isinstance(frame[0], dict):
+            frame[0][frame[2]] = value
+            frame[2] = None
+        else:
+            frame[0].append(value)
+        return False
+
+
+def parse_yaml(text: str, file: str) -> Document:
+    """Parse one YAML document of plain data, refusing anything that could surprise."""
+    return _Builder(file).build(text)
+
+
+def load_yaml_file(path: Path, what: str = "file") -> Document:
+    return parse_yaml(read_text(path, what), str(path))
