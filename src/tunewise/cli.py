@@ -33,7 +33,9 @@ RulesOpt = Annotated[
 ]
 ParamOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option("--param", metavar="NAME=VALUE", help="Override a rule-set parameter (repeatable)."),
+    typer.Option(
+        "--param", metavar="NAME=VALUE", help="Override a rule-set parameter (repeatable)."
+    ),
 ]
 AdviceFormat = Annotated[
     str,
@@ -77,7 +79,9 @@ def _color() -> bool:
 
 
 def _width() -> int:
-    return max(60, min(shutil.get_terminal_size((80, 24)).columns, 120)) if sys.stdout.isatty() else 80
+    return (
+        max(60, min(shutil.get_terminal_size((80, 24)).columns, 120)) if sys.stdout.isatty() else 80
+    )
 
 
 def _choice(value: str, allowed: Sequence[str], option: str) -> str:
@@ -105,7 +109,7 @@ def main_options(
 @app.command()
 @handles_errors
 def advise(
-    profile: Annotated[Path, typer.Argument(metavar="PROFILE", help="Project profile (YAML).")],
+    profile: Annotated[Path, typer.Argument(help="Project profile (YAML).", show_default=False)],
     output_format: AdviceFormat = "text",
     rules: RulesOpt = None,
     param: ParamOpt = None,

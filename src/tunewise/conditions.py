@@ -70,7 +70,8 @@ class Context:
                     return self.value(expr.if_missing)
                 return base
             factor, plus = self.value(expr.factor), self.value(expr.plus)
-            return base * factor + plus
+            # Round so that 8 × 0.6 + 1.5 is 6.3, not 6.300000000000001: boundaries stay exact.
+            return round(base * factor + plus, 6)
         return expr
 
     def test(self, cond: Any) -> Truth:
@@ -122,12 +123,14 @@ def compare(left: Any, op: str, right: Any) -> bool:
         return not any(_same(left, r) for r in right)
     if not _is_number(left) or not _is_number(right):
         return False
-    return {"lt": left < right, "le": left <= right, "gt": left > right, "ge": left >= right}[op]
+    return bool(
+        {"lt": left < right, "le": left <= right, "gt": left > right, "ge": left >= right}[op]
+    )
 
 
 def _same(left: Any, right: Any) -> bool:
     # true must not equal 1: keep booleans apart from numbers.
-    return bool(isinstance(left, bool) == isinstance(right, bool) and left == right)
+    return isinstance(left, bool) == isinstance(right, bool) and bool(left == right)
 
 
 def _is_number(value: Any) -> bool:

@@ -15,7 +15,7 @@ from tunewise.decision import (
     RulesInfo,
 )
 from tunewise.errors import RuleSetError
-from tunewise.models import AskNode, Check, ChecksNode, Leaf, Message, Reason, RuleSet
+from tunewise.models import AdviceOption, AskNode, Check, ChecksNode, Leaf, Message, Reason, RuleSet
 
 
 class NeedInput(Protocol):
@@ -38,7 +38,7 @@ class Rules(Protocol):
     def info(self) -> RulesInfo: ...
 
 
-def _cite(ctx: Context, item: Reason | Message) -> Cited:
+def _cite(ctx: Context, item: Reason | Message | AdviceOption) -> Cited:
     return Cited(render(item.text, ctx), tuple(item.sources))
 
 
@@ -133,7 +133,9 @@ def _undecided(
     missing: list[str],
 ) -> NeedResult:
     unique = list(dict.fromkeys(missing))
-    return NeedResult(need_id, description, None, None, path, unique, reasons, checks, used=ctx.used)
+    return NeedResult(
+        need_id, description, None, None, path, unique, reasons, checks, used=ctx.used
+    )
 
 
 def _at_leaf(

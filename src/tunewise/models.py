@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,8 +19,8 @@ from pydantic import (
 )
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
-Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
-Number = Union[StrictInt, StrictFloat]
+Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
+Number = StrictInt | StrictFloat
 Approach = Literal["prompt", "rag", "fine-tune"]
 VERDICTS = ("prompt", "rag", "fine-tune", "hybrid", "undecided")
 Verdict = Literal["prompt", "rag", "fine-tune", "hybrid", "undecided"]
@@ -64,20 +64,22 @@ def _value_kind(raw: Any) -> str | None:
                 return key
         return None
     if isinstance(raw, BaseModel):
-        return {ParamRef: "param", AnswerRef: "answer", Lookup: "lookup", Scaled: "scaled"}.get(
-            type(raw)
-        )
+        tags: dict[type, str] = {
+            ParamRef: "param",
+            AnswerRef: "answer",
+            Lookup: "lookup",
+            Scaled: "scaled",
+        }
+        return tags.get(type(raw))
     return "literal"
 
 
 Value = Annotated[
-    Union[
-        Annotated[Scalar, Tag("literal")],
-        Annotated[ParamRef, Tag("param")],
-        Annotated[AnswerRef, Tag("answer")],
-        Annotated[Lookup, Tag("lookup")],
-        Annotated[Scaled, Tag("scaled")],
-    ],
+    Annotated[Scalar, Tag("literal")]
+    | Annotated[ParamRef, Tag("param")]
+    | Annotated[AnswerRef, Tag("answer")]
+    | Annotated[Lookup, Tag("lookup")]
+    | Annotated[Scaled, Tag("scaled")],
     Discriminator(
         _value_kind,
         custom_error_type="invalid_value",
@@ -144,16 +146,15 @@ def _condition_kind(raw: Any) -> str | None:
             if key in raw:
                 return key
         return None
-    return {AllOf: "all", AnyOf: "any", NotOf: "not", Compare: "answer"}.get(type(raw))
+    tags: dict[type, str] = {AllOf: "all", AnyOf: "any", NotOf: "not", Compare: "answer"}
+    return tags.get(type(raw))
 
 
 Condition = Annotated[
-    Union[
-        Annotated[Compare, Tag("answer")],
-        Annotated[AllOf, Tag("all")],
-        Annotated[AnyOf, Tag("any")],
-        Annotated[NotOf, Tag("not")],
-    ],
+    Annotated[Compare, Tag("answer")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[NotOf, Tag("not")],
     Discriminator(
         _condition_kind,
         custom_error_type="invalid_condition",
@@ -328,7 +329,7 @@ class Leaf(Strict):
     advice: list[Slug] = []
 
 
-Node = Annotated[Union[AskNode, ChecksNode, Leaf], Field(discriminator="type")]
+Node = Annotated[AskNode | ChecksNode | Leaf, Field(discriminator="type")]
 
 
 class Tree(Strict):

@@ -87,17 +87,16 @@ def profile_model(rules: RuleSet) -> type[BaseModel]:
         approved_by=(StrictStr, ""),
         expires=(StrictStr, ""),
     )
-    model = _create_model(
-        "Profile",
-        __config__=_CONFIG,
-        tunewise=(Literal[1], ...),
-        name=(Optional[StrictStr], None),  # noqa: UP045
-        proposal=(Optional[Literal[PROPOSALS]], None),  # noqa: UP045
-        needs=(list[need], Field(min_length=1)),  # type: ignore[valid-type]
-        project=(Optional[project], None),  # type: ignore[valid-type]  # noqa: UP045
-        evidence=(Optional[evidence], None),  # noqa: UP045
-        waiver=(Optional[waiver], None),  # noqa: UP045
-    )
+    fields: dict[str, Any] = {
+        "tunewise": (Literal[1], ...),
+        "name": (Optional[StrictStr], None),  # noqa: UP045
+        "proposal": (Optional[Literal[PROPOSALS]], None),  # noqa: UP045
+        "needs": (list[need], Field(min_length=1)),  # type: ignore[valid-type]
+        "project": (Optional[project], None),  # noqa: UP045
+        "evidence": (Optional[evidence], None),  # noqa: UP045
+        "waiver": (Optional[waiver], None),  # noqa: UP045
+    }
+    model: type[BaseModel] = _create_model("Profile", __config__=_CONFIG, **fields)
     _CACHE[id(rules)] = model
     return model
 
@@ -120,10 +119,11 @@ def keys_at(model: type[BaseModel], loc: Path_) -> list[str]:
 
 
 def _inner_model(annotation: Any) -> Any:
-    for arg in (annotation, *typing.get_args(annotation)):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-        nested = _inner_model(arg) if typing.get_args(arg) else None
+    """The model inside `list[X]`, `Optional[X]` or `X`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        nested = _inner_model(arg)
         if nested is not None:
             return nested
     return None
@@ -137,7 +137,9 @@ def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
     """Validate parsed YAML as a profile for `rules`; every problem is one located line."""
     model = profile_model(rules)
     if not isinstance(doc.data, dict):
-        raise ProfileError(f"{doc.file}: a profile is a YAML mapping with 'tunewise: 1' and 'needs'")
+        raise ProfileError(
+            f"{doc.file}: a profile is a YAML mapping with 'tunewise: 1' and 'needs'"
+        )
     try:
         valid = model.model_validate(doc.data)
     except ValidationError as exc:

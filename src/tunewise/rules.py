@@ -45,7 +45,7 @@ class LoadedRules:
 
 def default_rules_path() -> Path:
     """The built-in rule set: inside the installed package, else the source tree's rules/."""
-    packaged = resources.files("tunewise").joinpath("data", DEFAULT_NAME)
+    packaged = resources.files("tunewise").joinpath("data").joinpath(DEFAULT_NAME)
     if packaged.is_file():
         return Path(str(packaged))
     return Path(__file__).resolve().parents[2] / "rules" / DEFAULT_NAME
@@ -171,11 +171,15 @@ def reference_problems(model: RuleSet) -> list[tuple[Path_, str]]:
             need("question", obj.scaled, (*loc, "scaled"))
         elif isinstance(obj, Lookup) and need("table", obj.lookup, (*loc, "lookup")):
             if obj.field not in model.table(obj.lookup).columns:
-                problems.append(((*loc, "field"), f"table {obj.lookup!r} has no column {obj.field!r}"))
+                problems.append(
+                    ((*loc, "field"), f"table {obj.lookup!r} has no column {obj.field!r}")
+                )
         elif isinstance(obj, AskNode):
             if need("question", obj.ask, (*loc, "ask")):
                 for index, branch in enumerate(obj.branches):
-                    problems.extend(_branch_problems(model, obj.ask, branch, (*loc, "branches", index)))
+                    problems.extend(
+                        _branch_problems(model, obj.ask, branch, (*loc, "branches", index))
+                    )
         elif isinstance(obj, Branch):
             need("node", obj.goto, (*loc, "goto"))
         elif isinstance(obj, ChecksNode):
@@ -229,7 +233,9 @@ def _operand_problems(model: RuleSet, cond: Compare, loc: Path_) -> list[tuple[P
     return out
 
 
-def _branch_problems(model: RuleSet, qid: str, branch: Branch, loc: Path_) -> list[tuple[Path_, str]]:
+def _branch_problems(
+    model: RuleSet, qid: str, branch: Branch, loc: Path_
+) -> list[tuple[Path_, str]]:
     qtype = model.question(qid).type
     if branch.range is not None and qtype not in ("integer", "number"):
         return [((*loc, "range"), f"'range' needs a numeric question; {qid!r} is {qtype}")]

@@ -32,7 +32,11 @@ def problem_text(error: Any, allowed_keys: Iterable[str] | None = None) -> str:
     if kind == "literal_error":
         return f"{_shown(value)} is not allowed; expected one of {ctx.get('expected', '')}"
     if kind in ("bool_type", "bool_parsing"):
-        hint = " (write true or false; yes/no/on/off are not booleans)" if isinstance(value, str) else ""
+        hint = (
+            " (write true or false; yes/no/on/off are not booleans)"
+            if isinstance(value, str)
+            else ""
+        )
         return f"expected true or false, got {_shown(value)}{hint}"
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return f"expected a whole number, got {_shown(value)}"
@@ -47,7 +51,9 @@ def problem_text(error: Any, allowed_keys: Iterable[str] | None = None) -> str:
     if kind == "list_type":
         return f"expected a list, got {_shown(value)}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤"}.get(kind, "<")
+        sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤"}.get(
+            kind, "<"
+        )
         limit = next(iter(ctx.values()), "?")
         return f"{_shown(value)} is out of range; must be {sign} {limit}"
     if kind == "string_pattern_mismatch":
@@ -68,12 +74,15 @@ def format_errors(
     prefix: Path_ = (),
 ) -> list[str]:
     """One line per problem, at most MAX_LINES (plus a count of the rest)."""
-    lines: list[str] = []
+    located: list[tuple[tuple[int, int], str]] = []
     errors = exc.errors(include_url=False)
     for error in errors[:MAX_LINES]:
         loc = prefix + _clean(error["loc"], doc.data)
         keys = allowed_keys(loc[:-1]) if callable(allowed_keys) else None
-        lines.append(locate(doc, loc, problem_text(error, keys), key=error["type"] == "extra_forbidden"))
+        is_key = error["type"] == "extra_forbidden"
+        line = locate(doc, loc, problem_text(error, keys), key=is_key)
+        located.append((doc.where(loc, key=is_key) or (0, 0), line))
+    lines = [line for _, line in sorted(located, key=lambda item: item[0])]
     if len(errors) > MAX_LINES:
         lines.append(f"{doc.file}: ... and {len(errors) - MAX_LINES} more problems")
     return lines
@@ -95,9 +104,9 @@ def _clean(loc: Iterable[Any], data: Any) -> Path_:
     out: list[str | int] = []
     parts = list(loc)
     for index, part in enumerate(parts):
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        if (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        ):
             data = data[part]
         elif index == len(parts) - 1 and isinstance(data, dict) and isinstance(part, str):
             out.append(part)  # a missing key: name it even though the data lacks it

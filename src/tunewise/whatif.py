@@ -28,7 +28,11 @@ def _thresholds(rules: Rules, answers: Mapping[str, Any], qid: str) -> list[tupl
     found: list[tuple[float, str]] = []
     for _, obj in walk_models(rules.model.tree):
         bounds: list[tuple[str, Any]] = []
-        if isinstance(obj, Compare) and obj.answer == qid and obj.operator in ("lt", "le", "gt", "ge"):
+        if (
+            isinstance(obj, Compare)
+            and obj.answer == qid
+            and obj.operator in ("lt", "le", "gt", "ge")
+        ):
             bounds.append((obj.operator, obj.operand))
         elif isinstance(obj, AskNode) and obj.ask == qid:
             for branch in obj.branches:
@@ -38,7 +42,7 @@ def _thresholds(rules: Rules, answers: Mapping[str, Any], qid: str) -> list[tupl
             if expr is None:
                 continue
             limit = ctx.value(expr)
-            if isinstance(limit, Unknown) or isinstance(limit, bool):
+            if isinstance(limit, (Unknown, bool)):
                 continue
             found += _around(float(limit), op)
     table_keys = [t for t in rules.model.tables if t.key == qid]
@@ -182,7 +186,9 @@ def _fix_each_check(
             (
                 c
                 for c in singles
-                if run_check(Context(rules.model, rules.params, _apply(answers, (c,))), check).status
+                if run_check(
+                    Context(rules.model, rules.params, _apply(answers, (c,))), check
+                ).status
                 in ("pass", "n/a")
             ),
             None,
@@ -197,7 +203,7 @@ def _fix_each_check(
 def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | None = None) -> None:
     """Fill `what_if` on every decided need: by default, what would make it fine-tune, and for a
     fine-tune need, what would take it off fine-tune."""
-    for need_input, result in zip(profile.needs, decision.needs):
+    for need_input, result in zip(profile.needs, decision.needs, strict=True):
         answers = {**profile.project, **need_input.answers}
         aim = target or ("fine-tune" if result.approach != "fine-tune" else None)
         result.what_if = search(rules, answers, result, aim)

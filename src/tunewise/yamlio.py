@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ class _Builder:
     def scalar(self, event: Any) -> Any:
         tag = event.tag
         if tag in (None, "!"):
-            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
         if tag not in _ALLOWED_TAGS:
             raise self.bad_tag(event.start_mark, event.tag)
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
@@ -117,6 +118,7 @@ class _Builder:
         root_set = False
         try:
             for event in yaml.parse(text, Loader=_Loader):
+                event = typing.cast(Any, event)  # the event classes are not typed in the stubs
                 name = type(event).__name__
                 if name == "DocumentStartEvent":
                     documents += 1
@@ -142,7 +144,9 @@ class _Builder:
                     self.nodes += weight
                     if self.nodes > MAX_NODES:
                         raise self.fail(event.start_mark, "aliases expand to too many nodes")
-                    root_set = self._attach(stack, value, weight, None, event.start_mark) or root_set
+                    root_set = (
+                        self._attach(stack, value, weight, None, event.start_mark) or root_set
+                    )
                     continue
                 if name in ("MappingStartEvent", "SequenceStartEvent"):
                     if event.tag not in (None, "!") and event.tag not in _ALLOWED_TAGS:
@@ -178,13 +182,13 @@ class _Builder:
             raise self.bad_tag(event.start_mark, event.tag)
         key = event.value
         mapping, path = frame[0], frame[1]
-        if key in mapping or (path + (key,)) in self.doc.key_positions:
-            first = self.doc.key_positions.get(path + (key,))
+        if key in mapping or ((*path, key)) in self.doc.key_positions:
+            first = self.doc.key_positions.get((*path, key))
             at = f" (first at line {first[0]})" if first else ""
-            raise self.fail(event.start_mark, f"{dotted(path + (key,))}: duplicate key {key!r}{at}")
+            raise self.fail(event.start_mark, f"{dotted((*path, key))}: duplicate key {key!r}{at}")
         frame[2] = key
         mark = event.start_mark
-        self.doc.key_positions[path + (key,)] = (mark.line + 1, mark.column + 1)
+        self.doc.key_positions[tuple((*path, key))] = (mark.line + 1, mark.column + 1)
 
     def _child_path(self, stack: list[list[Any]], mark: Any) -> Path_:
         if not stack:
@@ -196,7 +200,9 @@ class _Builder:
             return (*path, pending)
         return (*path, len(parent))
 
-    def _attach(self, stack: list[list[Any]], value: Any, weight: int, path: Any, mark: Any) -> bool:
+    def _attach(
+        self, stack: list[list[Any]], value: Any, weight: int, path: Any, mark: Any
+    ) -> bool:
         if path is None:
             path = self._child_path(stack, mark)
         self.doc.positions[path] = (mark.line + 1, mark.column + 1)

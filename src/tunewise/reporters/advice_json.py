@@ -38,8 +38,13 @@ def need_dict(decision: Decision, need: NeedResult) -> dict[str, Any]:
             {
                 "approach": w.approach,
                 "changes": [
-                    {"question": c.question, "from": c.old, "to": c.new, "relation": c.relation,
-                     "text": change_text(c)}
+                    {
+                        "question": c.question,
+                        "from": c.old,
+                        "to": c.new,
+                        "relation": c.relation,
+                        "text": change_text(c),
+                    }
                     for c in w.changes
                 ],
             }

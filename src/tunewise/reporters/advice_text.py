@@ -13,6 +13,7 @@ from rich.text import Text
 from tunewise.decision import Decision, NeedResult
 from tunewise.reporters.common import LABELS, Footnotes, key_reason, no_change_text, what_if_text
 
+
 def bullet(marker: str, text: str, indent: int = 2, style: str = "") -> Table:
     """A hanging-indent line: wrapped text stays aligned after the marker."""
     grid = Table.grid(padding=(0, 0))
@@ -87,7 +88,9 @@ def build(decision: Decision) -> Group:
     parts.extend([Text(""), Text("Sources", style="bold")])
     parts.extend(Text(f"  {line}", style="dim") for line in notes.listing())
     info = decision.rules
-    parts.append(Text(f"Rules: {info.name} {info.version} (sha256 {info.sha256[:12]})", style="dim"))
+    parts.append(
+        Text(f"Rules: {info.name} {info.version} (sha256 {info.sha256[:12]})", style="dim")
+    )
     return Group(*parts)
 
 

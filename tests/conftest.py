@@ -1,0 +1,84 @@
+"""Shared fixtures: the built-in rules loaded once, profile builders, an in-process CLI runner."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tunewise.cli import main
+from tunewise.rules import LoadedRules, load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+# A project whose every fine-tuning check passes; tests change one answer at a time.
+PASSING_PROJECT: dict[str, Any] = {
+    "stage": "production",
+    "examples": 2400,
+    "data_quality": "high",
+    "expected_gain_pct": 30,
+    "budget_usd": 15000,
+    "ml_expertise": "some",
+    "can_maintain": True,
+    "eval_plan": True,
+    "data_may_leave": True,
+}
+
+
+@pytest.fixture(scope="session")
+def rules() -> LoadedRules:
+    return load_rules()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str, stdin: str = "") -> Result:
+    """Run `tunewise ARGS` in-process and capture its exit code and output."""
+    old = sys.stdout, sys.stderr, sys.stdin
+    out, err = io.StringIO(), io.StringIO()
+    sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO(stdin)
+    try:
+        code = main(list(args))
+    finally:
+        sys.stdout, sys.stderr, sys.stdin = old
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli() -> Any:
+    return run_cli
+
+
+def profile_dict(
+    needs: list[dict[str, Any]], project: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"tunewise": 1, "needs": needs, **extra}
+    if project is not None:
+        data["project"] = project
+    return data
+
+
+@pytest.fixture
+def write_profile(tmp_path: Path) -> Iterator[Any]:
+    counter = iter(range(10_000))
+
+    def write(data: dict[str, Any] | str, name: str | None = None) -> Path:
+        path = tmp_path / (name or f"p{next(counter)}.tunewise.yaml")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    yield write

@@ -1,0 +1,195 @@
+"""Profile validation: every malformed input is one located line, exit 3, fast, no traceback."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import run_cli
+
+from tunewise.errors import ProfileError
+from tunewise.profile import keys_at, load_profile, profile_model
+from tunewise.rules import LoadedRules
+
+GOOD_NEED = "needs:\n  - id: a\n    kind: general\n"
+
+MALFORMED: dict[str, tuple[str | bytes, str]] = {
+    "unknown top-level key": ("tunewise: 1\nneds: []\n" + GOOD_NEED, "did you mean 'needs'"),
+    "unknown need key": (
+        "tunewise: 1\nneeds:\n  - id: a\n    kindd: facts\n",
+        "did you mean 'kind'",
+    ),
+    "unknown project key": (
+        "tunewise: 1\n" + GOOD_NEED + "project:\n  exampels: 3\n",
+        "did you mean 'examples'",
+    ),
+    "duplicate key": (
+        "tunewise: 1\n" + GOOD_NEED + "project:\n  stage: pilot\n  stage: production\n",
+        "duplicate key",
+    ),
+    "duplicate need id": (
+        "tunewise: 1\nneeds:\n  - id: a\n    kind: general\n  - id: a\n    kind: facts\n",
+        "duplicate need id",
+    ),
+    "yes as boolean": (
+        "tunewise: 1\n" + GOOD_NEED + "project:\n  can_maintain: yes\n",
+        "true or false",
+    ),
+    "on as boolean": (
+        "tunewise: 1\nneeds:\n  - id: a\n    kind: facts\n    fits_in_prompt: on\n",
+        "true or false",
+    ),
+    "nan": ("tunewise: 1\n" + GOOD_NEED + "project:\n  expected_gain_pct: .nan\n", "finite"),
+    "inf": ("tunewise: 1\n" + GOOD_NEED + "project:\n  budget_usd: .inf\n", "finite"),
+    "negative number": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: -3\n", "≥ 0"),
+    "zero model size": ("tunewise: 1\n" + GOOD_NEED + "project:\n  model_params_b: 0\n", "> 0"),
+    "float examples": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: 2.5\n", "whole number"),
+    "quoted number": (
+        "tunewise: 1\n" + GOOD_NEED + "project:\n  budget_usd: '500'\n",
+        "expected a number",
+    ),
+    "bad choice": ("tunewise: 1\nneeds:\n  - id: a\n    kind: factz\n", "expected one of"),
+    "bad need id": ("tunewise: 1\nneeds:\n  - id: Bad_ID\n    kind: general\n", "pattern"),
+    "missing need id": ("tunewise: 1\nneeds:\n  - kind: general\n", "required"),
+    "no needs": ("tunewise: 1\nneeds: []\n", "at least 1"),
+    "wrong version": ("tunewise: 2\n" + GOOD_NEED, "expected one of"),
+    "missing version": (GOOD_NEED, "required"),
+    "not a mapping": ("- just\n- a list\n", "mapping"),
+    "empty file": ("", "empty"),
+    "syntax error": ("tunewise: 1\nneeds: [\n", "YAML syntax error"),
+    "python tag": (
+        "tunewise: !!python/object/apply:os.system ['echo hi']\n" + GOOD_NEED,
+        "not allowed",
+    ),
+    "alias bomb": (
+        "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
+        "too many",
+    ),
+    "deep nesting": ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nesting"),
+    "not utf-8": (b"tunewise: 1\nname: \xff\xfe\n", "UTF-8"),
+    "too large": ("tunewise: 1\nname: " + "x" * (1024 * 1024 + 10) + "\n", "1 MiB"),
+    "two documents": ("tunewise: 1\n---\ntunewise: 1\n", "more than one"),
+    "bad proposal": ("tunewise: 1\nproposal: finetune\n" + GOOD_NEED, "expected one of"),
+    "needs not a list": ("tunewise: 1\nneeds: {id: a}\n", "list"),
+    "complex key": ("tunewise: 1\n? [a]\n: 1\n", "plain text"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED), ids=sorted(MALFORMED))
+def test_malformed_profile(tmp_path: Path, case: str) -> None:
+    content, expected = MALFORMED[case]
+    path = tmp_path / "bad.tunewise.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    started = time.perf_counter()
+    result = run_cli("advise", str(path))
+    elapsed = time.perf_counter() - started
+    assert result.code == 3, result.err
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert lines and all(str(path) in line for line in lines), result.err
+    assert expected in result.err, result.err
+    assert "Traceback" not in result.err
+    assert len(result.err) < 2000  # never echoes the input back
+    assert elapsed < 1.0
+
+
+def test_error_names_line_column_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "p.tunewise.yaml"
+    path.write_text("tunewise: 1\nneeds:\n  - id: a\n    kind: factz\n", encoding="utf-8")
+    result = run_cli("advise", str(path))
+    assert result.err.strip() == (
+        f"tunewise: {path}:4:11: needs[0].kind: 'factz' is not allowed; expected one of "
+        "'facts', 'domain', 'style', 'format', 'vocabulary', 'behavior', 'cost' or 'general'"
+    )
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "p.tunewise.yaml"
+    path.write_text(
+        "tunewise: 1\nneeds:\n  - id: a\n    kind: factz\nproject:\n  examples: -1\n  stagee: x\n",
+        encoding="utf-8",
+    )
+    lines = run_cli("advise", str(path)).err.strip().splitlines()
+    assert len(lines) == 3
+    assert [line.split(":")[2] for line in lines] == ["4", "6", "7"]
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    missing = run_cli("advise", str(tmp_path / "nope.yaml"))
+    assert missing.code == 3 and "not found" in missing.err
+    folder = run_cli("advise", str(tmp_path))
+    assert folder.code == 3 and "folder" in folder.err
+
+
+def test_answers_not_needed_are_kept(rules: LoadedRules, tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "tunewise: 1\nneeds:\n  - id: a\n    kind: facts\n    fits_in_prompt: true\n"
+        "    prompting: failed\n",
+        encoding="utf-8",
+    )
+    profile = load_profile(path, rules.model)
+    assert profile.needs[0].answers == {
+        "kind": "facts",
+        "fits_in_prompt": True,
+        "prompting": "failed",
+    }
+
+
+def test_dates_and_optional_sections(rules: LoadedRules, tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "tunewise: 1\nname: X\n" + GOOD_NEED + "evidence:\n  dataset: d.jsonl\n"
+        "waiver:\n  reason: r\n  approved_by: me\n  expires: 2027-03-01\n",
+        encoding="utf-8",
+    )
+    profile = load_profile(path, rules.model)
+    assert profile.waiver == {"reason": "r", "approved_by": "me", "expires": "2027-03-01"}
+    assert profile.evidence == {"dataset": "d.jsonl"}
+
+
+def test_keys_at_follows_the_model(rules: LoadedRules) -> None:
+    model = profile_model(rules.model)
+    assert "kind" in keys_at(model, ("needs", 0))
+    assert "examples" in keys_at(model, ("project",))
+    assert "needs" in keys_at(model, ())
+
+
+def test_profile_error_is_a_clean_exception(rules: LoadedRules, tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("tunewise: 1\nneeds:\n  - id: a\n    kind: nope\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as info:
+        load_profile(path, rules.model)
+    assert info.value.exit_code == 3
+
+
+def _custom_rules(tmp_path: Path) -> Path:
+    import yaml as _yaml
+    from tests.conftest import ROOT
+
+    data: dict[str, Any] = _yaml.safe_load(
+        (ROOT / "rules" / "default.yaml").read_text(encoding="utf-8")
+    )
+    data["name"] = "custom"
+    for question in data["questions"]:
+        if question["id"] == "stage":
+            question["id"] = "phase"
+    text = _yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    text = text.replace("answer: stage", "answer: phase").replace("{stage}", "{phase}")
+    path = tmp_path / "custom.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_custom_rule_set_defines_the_profile(tmp_path: Path) -> None:
+    rules_path = _custom_rules(tmp_path)
+    profile = tmp_path / "p.yaml"
+    profile.write_text("tunewise: 1\n" + GOOD_NEED + "project:\n  stage: pilot\n", encoding="utf-8")
+    result = run_cli("advise", str(profile), "--rules", str(rules_path))
+    assert result.code == 3 and "unknown key 'stage'" in result.err and "phase" in result.err
+    profile.write_text("tunewise: 1\n" + GOOD_NEED + "project:\n  phase: pilot\n", encoding="utf-8")
+    assert run_cli("advise", str(profile), "--rules", str(rules_path)).code == 0
