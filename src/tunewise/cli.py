@@ -124,7 +124,72 @@ def advise(
     raise typer.Exit(0 if decision.verdict != "undecided" else 4)
 
 
-T = TypeVar("T")
+@app.command()
+@handles_errors
+def check(
+    paths: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Argument(
+            help="Profiles or folders to search (default: the current folder).", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--format",
+            "-f",
+            help="text, json, junit, sarif, github or markdown "
+            "(default: github when GITHUB_ACTIONS=true, else text).",
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FORMAT:FILE",
+            help="Also write a report in FORMAT to FILE (repeatable).",
+        ),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    rules: RulesOpt = None,
+    param: ParamOpt = None,
+) -> None:
+    """CI gate: fail profiles that propose fine-tuning without justification."""
+    from tunewise.reporters import CHECK_FORMATS, render
+    from tunewise.service import check_paths, write_report
+
+    chosen = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    _choice(chosen, list(CHECK_FORMATS), "--format")
+    targets = [_parse_output(item, list(CHECK_FORMATS)) for item in output or []]
+    report = check_paths(paths or [Path(".")], rules, param or [], strict)
+    for fmt, file in targets:
+        write_report(file, render(CHECK_FORMATS, fmt, report))
+    _emit(render(CHECK_FORMATS, chosen, report))
+    if any(f.status == "error" for f in report.files):
+        raise typer.Exit(3)
+    raise typer.Exit(0 if report.passed else 1)
+
+
+def _parse_output(item: str, formats: list[str]) -> tuple[str, Path]:
+    fmt, sep, file = item.partition(":")
+    if not sep or not file:
+        raise typer.BadParameter(f"{item!r}: expected FORMAT:FILE", param_hint="--output")
+    return _choice(fmt, formats, "--output"), Path(file)
+
+
+@app.command()
+@handles_errors
+def data(
+    dataset: Annotated[Path, typer.Argument(help="Training set (JSONL).", show_default=False)],
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Inspect a JSONL training set: records, valid, unique, formats, problems, 80/20 split."""
+    from tunewise.evidence import measure
+    from tunewise.reporters.dataset import render_dataset
+
+    _choice(output_format, ["text", "json"], "--format")
+    _emit(render_dataset(measure(dataset), output_format))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

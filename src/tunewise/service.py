@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from tunewise.check import CheckReport
 from tunewise.decision import Decision
 from tunewise.engine import decide
+from tunewise.errors import InputError
 from tunewise.profile import Profile, load_profile
 from tunewise.rules import LoadedRules, load_rules
 
@@ -24,3 +26,36 @@ def decide_profile(rules: LoadedRules, profile: Profile, *, what_if: bool = True
 def advise_profile(path: Path, rules_path: Path | None, params: Sequence[str]) -> Decision:
     rules = load_rules(rules_path, params)
     return decide_profile(rules, load_profile(path, rules.model))
+
+
+def check_paths(
+    paths: Sequence[Path], rules_path: Path | None, params: Sequence[str], strict: bool
+) -> CheckReport:
+    """Judge every profile under `paths`; an empty search is an input error."""
+    from tunewise.check import run_check
+
+    rules = load_rules(rules_path, params)
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise InputError(f"{missing[0]}: no such file or folder")
+    files = list(run_check(rules, paths))
+    if not files:
+        where = ", ".join(str(p) for p in paths)
+        raise InputError(
+            f"no tunewise profiles found in {where} (looking for tunewise.yaml, *.tunewise.yaml)"
+        )
+    return CheckReport(files, strict)
+
+
+def write_report(path: Path, text: str) -> None:
+    """Write a report file atomically: a temporary file renamed into place."""
+    import os
+    import tempfile
+
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write report: {exc.strerror or exc}") from None

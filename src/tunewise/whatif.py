@@ -147,7 +147,20 @@ def search(
         if combined and outcome(combined) == target:
             found.append(WhatIf(combined, target))
     found.sort(key=lambda w: (len(w.changes), w.approach))
-    return _closest_per_question(found)[:MAX_OPTIONS]
+    return _one_per_question_set(_closest_per_question(found))[:MAX_OPTIONS]
+
+
+def _one_per_question_set(found: list[WhatIf]) -> list[WhatIf]:
+    """Pairs that differ only in the value of the same questions say the same thing: keep one."""
+    seen: set[tuple[frozenset[str], str]] = set()
+    out = []
+    for option in found:
+        key = (frozenset(c.question for c in option.changes), option.approach)
+        if len(option.changes) > 1 and key in seen:
+            continue
+        seen.add(key)
+        out.append(option)
+    return out
 
 
 def _closest_per_question(found: list[WhatIf]) -> list[WhatIf]:

@@ -1,0 +1,330 @@
+"""The CI gate: find profiles, judge each (proposal, evidence, waiver), collect findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tunewise.decision import Decision, NeedResult
+from tunewise.errors import TunewiseError
+from tunewise.models import AskNode, ChecksNode, Compare
+from tunewise.profile import Profile, load_profile
+from tunewise.rules import LoadedRules, walk_models
+from tunewise.yamlio import Path_
+
+Status = Literal["pass", "fail", "waived", "error"]
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "site-packages",
+}
+MIN_WAIVER_REASON = 30
+
+
+@dataclass
+class Finding:
+    level: Literal["error", "warning"]
+    message: str
+    rule: str  # a stable id for SARIF and annotations
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: Status
+    verdict: str | None = None
+    proposal: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    waiver: dict[str, Any] | None = None
+
+    def failing(self, strict: bool) -> bool:
+        if self.status in ("fail", "error"):
+            return True
+        return strict and self.status == "pass" and any(f.level == "warning" for f in self.findings)
+
+
+@dataclass
+class CheckReport:
+    files: list[FileResult]
+    strict: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.files) and not any(f.failing(self.strict) for f in self.files)
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+
+def is_profile_name(name: str) -> bool:
+    lower = name.lower()
+    return lower in ("tunewise.yaml", "tunewise.yml") or lower.endswith(
+        (".tunewise.yaml", ".tunewise.yml")
+    )
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files as given; folders searched (sorted) for profiles, skipping VCS, venvs, node_modules."""
+    for path in paths:
+        if not path.is_dir():
+            yield path
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(
+                d for d in dirs if d not in SKIP_DIRS and not (Path(root, d, "pyvenv.cfg")).exists()
+            )
+            for name in sorted(files):
+                if is_profile_name(name):
+                    yield Path(root, name)
+
+
+class Gate:
+    """Judges profiles one at a time against one loaded rule set."""
+
+    def __init__(self, rules: LoadedRules, today: dt.date | None = None) -> None:
+        self.rules = rules
+        self.today = today or dt.date.today()
+        self.check_questions = _check_questions(rules)
+
+    def judge(self, path: Path) -> FileResult:
+        try:
+            profile = load_profile(path, self.rules.model)
+        except TunewiseError as exc:
+            findings = [
+                Finding("error", _strip_file(line, path), "invalid-profile", *_line_of(line, path))
+                for line in exc.lines
+            ]
+            return FileResult(str(path), "error", findings=findings)
+        result = FileResult(str(path), "pass", proposal=profile.proposal, waiver=profile.waiver)
+        self._evidence(profile, result)
+        from tunewise.service import decide_profile
+
+        decision = decide_profile(self.rules, profile, what_if=False)
+        result.verdict = decision.verdict
+        self._proposal(profile, decision, result)
+        if any(f.level == "error" for f in result.findings):
+            result.status = "fail"
+        self._waiver(profile, result)
+        return result
+
+    def _where(self, profile: Profile, loc: Path_) -> tuple[int | None, int | None]:
+        found = profile.doc.where(loc) if profile.doc else None
+        return found if found else (None, None)
+
+    def _evidence(self, profile: Profile, result: FileResult) -> None:
+        if not profile.evidence:
+            return
+        from tunewise.evidence import measure
+
+        relative = profile.evidence["dataset"]
+        base = profile.path.parent if profile.path else Path(".")
+        dataset = base / relative
+        line = self._where(profile, ("evidence", "dataset"))
+        try:
+            stats = measure(dataset)
+        except TunewiseError as exc:
+            result.findings.append(
+                Finding("error", f"evidence.dataset: {exc.message}", "evidence-unreadable", *line)
+            )
+            return
+        claimed = profile.project.get("examples")
+        if claimed is None:
+            profile.project["examples"] = stats.unique
+            result.notes.append(
+                f"examples = {stats.unique}, measured in {relative} "
+                f"({stats.valid} valid, {stats.duplicates} duplicates)"
+            )
+        elif claimed > stats.unique:
+            result.findings.append(
+                Finding(
+                    "error",
+                    f"claims {claimed} examples; the dataset has {stats.unique} valid unique records "
+                    f"({relative}: {stats.records} records, {stats.duplicates} duplicates, "
+                    f"{stats.invalid + stats.empty_outputs} unusable)",
+                    "evidence-overclaim",
+                    *self._where(profile, ("project", "examples")),
+                )
+            )
+        else:
+            result.notes.append(
+                f"{relative}: {stats.unique} valid unique records support "
+                f"the {claimed} examples claimed"
+            )
+
+    def _proposal(self, profile: Profile, decision: Decision, result: FileResult) -> None:
+        proposal = profile.proposal
+        wants_fine_tune = proposal in ("fine-tune", "hybrid")
+        if wants_fine_tune and not any(n.approach == "fine-tune" for n in decision.needs):
+            from tunewise.whatif import search
+
+            for index, (need_in, need) in enumerate(
+                zip(profile.needs, decision.needs, strict=True)
+            ):
+                answers = {**profile.project, **need_in.answers}
+                need.what_if = search(self.rules, answers, need, "fine-tune")
+                result.findings.extend(self._why_not(profile, index, need))
+            return
+        if proposal is not None and proposal != decision.verdict:
+            line = self._where(profile, ("proposal",))
+            result.findings.append(
+                Finding(
+                    "warning",
+                    f"proposal is {proposal} but the rule set's verdict is {decision.verdict}",
+                    "proposal-mismatch",
+                    *line,
+                )
+            )
+
+    def _why_not(self, profile: Profile, index: int, need: NeedResult) -> list[Finding]:
+        """A summary of why the need is not fine-tune and what would change it, then one
+        finding per failing check, located at the answer it is about."""
+        from tunewise.reporters.common import LABELS, what_if_text
+
+        need_loc: Path_ = ("needs", index)
+        if not need.decided:
+            return [
+                Finding(
+                    "error",
+                    f"need {need.id!r} is undecided: missing answers: {', '.join(need.missing)}",
+                    "missing-answers",
+                    *self._where(profile, need_loc),
+                )
+            ]
+        failed = need.failed_checks
+        head = f"need {need.id!r} is {LABELS[need.approach]}, not fine-tuning"
+        if failed:
+            count = len(failed)
+            why = f"{count} fine-tuning check{'s' * (count != 1)} fail{'s' * (count == 1)}"
+            rule, loc = "not-fine-tune", need_loc
+        else:
+            why = need.reasons[0].text if need.reasons else ""
+            rule, loc = f"leaf/{need.leaf}", self._last_answer(profile, index, need)
+        if need.what_if:
+            change = "It would become " + "; or ".join(what_if_text(w) for w in need.what_if[:3])
+        else:
+            change = "No change of one or two answers makes it fine-tuning"
+        summary = Finding(
+            "error", f"{head}: {why.rstrip('.')}. {change}.", rule, *self._where(profile, loc)
+        )
+        details = []
+        for check in failed:
+            question = self.check_questions.get(check.id)
+            scope = ("project", question) if question in profile.project else need_loc
+            text = check.message.text if check.message else check.title
+            details.append(
+                Finding(
+                    "error",
+                    f"need {need.id!r}: {text}",
+                    f"check/{check.id}",
+                    *self._where(profile, scope),
+                )
+            )
+        return [summary, *details]
+
+    def _last_answer(self, profile: Profile, index: int, need: NeedResult) -> Path_:
+        """The need's answer that settled its path (the last question asked on it)."""
+        asked = [n.ask for n in map(self.rules.model.node, need.path) if isinstance(n, AskNode)]
+        answered = [q for q in asked if q in profile.needs[index].answers]
+        return ("needs", index, answered[-1]) if answered else ("needs", index)
+
+    def _waiver(self, profile: Profile, result: FileResult) -> None:
+        waiver = profile.waiver
+        if waiver is None:
+            return
+        line = self._where(profile, ("waiver",))
+        problems = waiver_problems(waiver, self.today)
+        if result.status == "pass":
+            for problem in problems:
+                result.findings.append(
+                    Finding("warning", f"waiver: {problem}", "waiver-invalid", *line)
+                )
+            return
+        if problems:
+            rule = "waiver-expired" if any("expired" in p for p in problems) else "waiver-invalid"
+            result.findings.extend(Finding("error", f"waiver: {p}", rule, *line) for p in problems)
+            return
+        result.status = "waived"
+        result.notes.append(
+            f"waived by {waiver['approved_by']} until {waiver['expires']}: {waiver['reason']}"
+        )
+
+
+def waiver_problems(waiver: dict[str, Any], today: dt.date) -> list[str]:
+    """Why a waiver cannot be honoured (empty when it can)."""
+    problems = []
+    reason = (waiver.get("reason") or "").strip()
+    if len(reason) < MIN_WAIVER_REASON:
+        problems.append(
+            f"reason is {len(reason)} characters; at least {MIN_WAIVER_REASON} are "
+            "needed to explain the exception"
+        )
+    if not (waiver.get("approved_by") or "").strip():
+        problems.append("approved_by is missing; a waiver needs a named approver")
+    raw = (waiver.get("expires") or "").strip()
+    if not raw:
+        problems.append("expires is missing; a waiver needs an expiry date (YYYY-MM-DD)")
+    else:
+        try:
+            expires = dt.date.fromisoformat(raw)
+        except ValueError:
+            problems.append(f"expires {raw!r} is not an ISO 8601 date (YYYY-MM-DD)")
+        else:
+            if expires < today:
+                problems.append(f"waiver expired on {expires.isoformat()}")
+    return problems
+
+
+def _check_questions(rules: LoadedRules) -> dict[str, str]:
+    """The first question each check compares, to point a finding at its answer."""
+    out: dict[str, str] = {}
+    for node in rules.model.tree.nodes:
+        if isinstance(node, ChecksNode):
+            for check in node.checks:
+                first = next(
+                    (o for _, o in walk_models(check.require) if isinstance(o, Compare)), None
+                )
+                if first is not None:
+                    out[check.id] = first.answer
+    return out
+
+
+def _strip_file(line: str, path: Path) -> str:
+    prefix = str(path)
+    if line.startswith(prefix):
+        rest = line[len(prefix) :].lstrip(":")
+        while rest[:1].isdigit():
+            rest = rest.split(":", 1)[1] if ":" in rest else rest
+        return rest.strip()
+    return line
+
+
+def _line_of(line: str, path: Path) -> tuple[int | None, int | None]:
+    parts = line[len(str(path)) :].split(":") if line.startswith(str(path)) else []
+    numbers = [int(p) for p in parts[1:3] if p.isdigit()]
+    return (numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None)
+
+
+def run_check(
+    rules: LoadedRules, paths: Iterable[Path], strict: bool = False, today: dt.date | None = None
+) -> Iterator[FileResult]:
+    """Judge every profile found under `paths`, streaming one result at a time."""
+    gate = Gate(rules, today)
+    for path in discover(paths):
+        yield gate.judge(path)
