@@ -155,7 +155,8 @@ class Gate:
             result.findings.append(
                 Finding(
                     "error",
-                    f"claims {claimed} examples; the dataset has {stats.unique} valid unique records "
+                    f"claims {claimed} examples; the dataset has {stats.unique} valid unique "
+                    "records "
                     f"({relative}: {stats.records} records, {stats.duplicates} duplicates, "
                     f"{stats.invalid + stats.empty_outputs} unusable)",
                     "evidence-overclaim",

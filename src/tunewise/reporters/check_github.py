@@ -20,7 +20,7 @@ def render(report: CheckReport, **_: Any) -> str:
     lines: list[str] = []
     for item in report.files:
         for finding in item.findings:
-            command = finding.level
+            command: str = finding.level
             if item.status == "waived" and finding.level == "error":
                 command = "notice"  # waived: visible, but not an error
             props = [f"file={_prop(item.path)}"]

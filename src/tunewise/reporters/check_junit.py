@@ -22,7 +22,7 @@ def render(report: CheckReport, **_: Any) -> str:
     suite = ET.SubElement(root, "testsuite", suite_attrs)
     for item in report.files:
         case = ET.SubElement(suite, "testcase", {"classname": "tunewise.check", "name": item.path})
-        body = "\n".join(f"{f.level}: {f.message}" for f in item.findings + []) or item.status
+        body = "\n".join(f"{f.level}: {f.message}" for f in item.findings) or item.status
         notes = "\n".join(item.notes)
         if item.status == "error":
             first = item.findings[0].message if item.findings else "invalid profile"

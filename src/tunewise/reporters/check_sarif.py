@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,8 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 def _uri(path: str) -> str:
     candidate = Path(path)
-    try:
+    with contextlib.suppress(ValueError):
         candidate = candidate.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        pass
     return candidate.as_posix()
 
 

@@ -1,0 +1,285 @@
+"""The CI gate: every status and reason, waivers, evidence, discovery, exit codes, --strict."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import PASSING_PROJECT, profile_dict, run_cli
+
+from tunewise.check import Gate, discover, is_profile_name, waiver_problems
+from tunewise.rules import LoadedRules
+
+STYLE = {"id": "tone", "kind": "style", "prompting": "failed"}
+GOOD_WAIVER = {
+    "reason": "Contract requires it; approved in the architecture review of May.",
+    "approved_by": "jane.doe",
+    "expires": "2099-12-31",
+}
+
+
+def check_json(*paths: Path | str, strict: bool = False) -> tuple[int, dict[str, Any]]:
+    args = ["check", *map(str, paths), "--format", "json"] + (["--strict"] if strict else [])
+    result = run_cli(*args)
+    return result.code, json.loads(result.out) if result.out else {}
+
+
+def only_file(data: dict[str, Any]) -> dict[str, Any]:
+    assert len(data["files"]) == 1
+    file: dict[str, Any] = data["files"][0]
+    return file
+
+
+def messages(file: dict[str, Any]) -> str:
+    return "\n".join(f["message"] for f in file["findings"])
+
+
+def test_justified_fine_tune_passes(write_profile: Any) -> None:
+    path = write_profile(profile_dict([STYLE], PASSING_PROJECT, proposal="fine-tune"))
+    code, data = check_json(path)
+    assert code == 0 and data["passed"] is True
+    file = only_file(data)
+    assert (file["status"], file["verdict"], file["findings"]) == ("pass", "fine-tune", [])
+
+
+@pytest.mark.parametrize(
+    ("need", "project", "expected"),
+    [
+        ({**STYLE, "prompting": "untried"}, PASSING_PROJECT, "has not been tried"),
+        (
+            {"id": "docs", "kind": "facts", "fits_in_prompt": False, "changes": "never"},
+            PASSING_PROJECT,
+            "trap",
+        ),
+        (STYLE, {**PASSING_PROJECT, "examples": 40}, "overfits"),
+        (STYLE, {**PASSING_PROJECT, "examples": 300}, "below the 500"),
+        (STYLE, {"stage": "pilot"}, "missing answers: examples"),
+        (STYLE, {**PASSING_PROJECT, "data_quality": "low"}, "garbage in"),
+        (STYLE, {**PASSING_PROJECT, "stage": "prototype"}, "prototype"),
+        (STYLE, {**PASSING_PROJECT, "expected_gain_pct": 12}, "below the 20%"),
+        (STYLE, {**PASSING_PROJECT, "can_maintain": False}, "retraining every 3–6 months"),
+        (STYLE, {**PASSING_PROJECT, "eval_plan": False}, "compare the fine-tune with the base"),
+        (STYLE, {**PASSING_PROJECT, "budget_usd": 100}, "below the $2,000 low end"),
+        (
+            STYLE,
+            {**PASSING_PROJECT, "ml_expertise": "none", "data_may_leave": False, "gpu_vram_gb": 48},
+            "only a hosted platform",
+        ),
+        (STYLE, {**PASSING_PROJECT, "data_may_leave": False, "gpu_vram_gb": 4}, "16 GB minimum"),
+    ],
+)
+def test_unjustified_fine_tune_fails_with_the_reason(
+    write_profile: Any, need: dict[str, Any], project: dict[str, Any], expected: str
+) -> None:
+    path = write_profile(profile_dict([need], project, proposal="fine-tune"))
+    code, data = check_json(path)
+    file = only_file(data)
+    assert code == 1 and data["passed"] is False and file["status"] == "fail"
+    assert expected in messages(file)
+    assert all(f["level"] == "error" for f in file["findings"])
+
+
+def test_findings_say_what_would_change(write_profile: Any) -> None:
+    project = {**PASSING_PROJECT, "examples": 300, "eval_plan": False}
+    path = write_profile(profile_dict([STYLE], project, proposal="hybrid"))
+    file = only_file(check_json(path)[1])
+    summary = file["findings"][0]["message"]
+    assert "2 fine-tuning checks fail" in summary
+    assert "would become fine-tuning with examples ≥ 500 and eval_plan = true" in summary
+    assert len(file["findings"]) == 3  # the summary, then each failing check
+
+
+def test_every_failing_check_is_a_finding_with_its_line(write_profile: Any) -> None:
+    text = (
+        "tunewise: 1\nproposal: fine-tune\nneeds:\n  - id: tone\n    kind: style\n"
+        "    prompting: failed\nproject:\n  stage: prototype\n  examples: 50\n"
+        "  data_quality: high\n  expected_gain_pct: 30\n  budget_usd: 9000\n"
+        "  ml_expertise: some\n  can_maintain: true\n  eval_plan: true\n  data_may_leave: true\n"
+    )
+    file = only_file(check_json(write_profile(text))[1])
+    lines = {f["rule"]: f["line"] for f in file["findings"]}
+    assert lines == {"not-fine-tune": 4, "check/past-prototype": 8, "check/enough-examples": 9}
+
+
+def test_prompt_or_rag_proposals_pass_and_disagreement_warns(write_profile: Any) -> None:
+    agree = write_profile(profile_dict([{"id": "a", "kind": "general"}], proposal="prompt"))
+    code, data = check_json(agree)
+    assert code == 0 and only_file(data)["findings"] == []
+    disagree = write_profile(profile_dict([{"id": "a", "kind": "general"}], proposal="rag"))
+    code, data = check_json(disagree)
+    file = only_file(data)
+    assert code == 0 and file["status"] == "pass"
+    assert file["findings"][0]["level"] == "warning" and "verdict is prompt" in messages(file)
+    code, data = check_json(disagree, strict=True)
+    assert code == 1 and data["passed"] is False
+    absent = write_profile(profile_dict([{"id": "a", "kind": "general"}]))
+    assert check_json(absent, strict=True)[0] == 0
+
+
+def test_valid_waiver_reports_waived(write_profile: Any) -> None:
+    path = write_profile(
+        profile_dict(
+            [{**STYLE, "prompting": "untried"}],
+            PASSING_PROJECT,
+            proposal="fine-tune",
+            waiver=GOOD_WAIVER,
+        )
+    )
+    code, data = check_json(path)
+    file = only_file(data)
+    assert code == 0 and data["passed"] is True and file["status"] == "waived"
+    assert any("waived by jane.doe until 2099-12-31" in n for n in file["notes"])
+    text = run_cli("check", str(path)).out
+    assert text.startswith("WAIVED") and "1 waived" in text
+
+
+@pytest.mark.parametrize(
+    ("waiver", "expected"),
+    [
+        ({**GOOD_WAIVER, "expires": "2020-01-31"}, "waiver expired on 2020-01-31"),
+        ({**GOOD_WAIVER, "reason": "because"}, "reason is 7 characters; at least 30"),
+        ({**GOOD_WAIVER, "approved_by": ""}, "approved_by is missing"),
+        ({**GOOD_WAIVER, "expires": "next year"}, "not an ISO 8601 date"),
+        ({"reason": GOOD_WAIVER["reason"], "approved_by": "x"}, "expires is missing"),
+    ],
+)
+def test_bad_waiver_fails(write_profile: Any, waiver: dict[str, str], expected: str) -> None:
+    path = write_profile(
+        profile_dict(
+            [{**STYLE, "prompting": "untried"}],
+            PASSING_PROJECT,
+            proposal="fine-tune",
+            waiver=waiver,
+        )
+    )
+    code, data = check_json(path)
+    file = only_file(data)
+    assert code == 1 and file["status"] == "fail" and expected in messages(file)
+
+
+def test_waiver_expiry_is_inclusive() -> None:
+    waiver = {**GOOD_WAIVER, "expires": "2026-01-31"}
+    assert waiver_problems(waiver, dt.date(2026, 1, 31)) == []
+    assert waiver_problems(waiver, dt.date(2026, 2, 1)) == ["waiver expired on 2026-01-31"]
+
+
+def _dataset(folder: Path, unique: int, duplicates: int = 0, bad: int = 0) -> Path:
+    path = folder / "data" / "train.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [json.dumps({"prompt": f"q{i}", "completion": f"a{i}"}) for i in range(unique)]
+    rows += rows[:duplicates] + ["{not json"] * bad
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_evidence_overclaim_fails_with_both_numbers(tmp_path: Path, write_profile: Any) -> None:
+    _dataset(tmp_path, 312, duplicates=40, bad=3)
+    path = write_profile(
+        profile_dict(
+            [STYLE],
+            {**PASSING_PROJECT, "examples": 2000},
+            proposal="fine-tune",
+            evidence={"dataset": "data/train.jsonl"},
+        )
+    )
+    file = only_file(check_json(path)[1])
+    assert file["status"] == "fail"
+    assert "claims 2000 examples; the dataset has 312 valid unique records" in messages(file)
+
+
+@pytest.mark.parametrize(("unique", "duplicates", "status"), [(499, 60, "fail"), (500, 60, "pass")])
+def test_measured_examples_are_used_when_absent(
+    tmp_path: Path, write_profile: Any, unique: int, duplicates: int, status: str
+) -> None:
+    _dataset(tmp_path, unique, duplicates=duplicates)
+    project = {k: v for k, v in PASSING_PROJECT.items() if k != "examples"}
+    project["budget_usd"] = 600
+    path = write_profile(
+        profile_dict(
+            [STYLE], project, proposal="fine-tune", evidence={"dataset": "data/train.jsonl"}
+        )
+    )
+    file = only_file(check_json(path)[1])
+    assert file["status"] == status
+    assert any(f"examples = {unique}, measured" in n for n in file["notes"])
+
+
+def test_missing_dataset_fails(write_profile: Any) -> None:
+    path = write_profile(
+        profile_dict(
+            [STYLE], PASSING_PROJECT, proposal="fine-tune", evidence={"dataset": "nope.jsonl"}
+        )
+    )
+    file = only_file(check_json(path)[1])
+    assert file["status"] == "fail" and "dataset not found" in messages(file)
+
+
+def test_tree_of_profiles(tmp_path: Path, write_profile: Any) -> None:
+    write_profile(profile_dict([STYLE], PASSING_PROJECT, proposal="fine-tune"), "a/tunewise.yaml")
+    write_profile(
+        profile_dict([{**STYLE, "prompting": "works"}], PASSING_PROJECT, proposal="fine-tune"),
+        "b/c/team.tunewise.yml",
+    )
+    write_profile(profile_dict([{"id": "x", "kind": "general"}]), "b/other.tunewise.yaml")
+    write_profile("tunewise: 1\nneeds: []\n", "node_modules/tunewise.yaml")  # skipped
+    write_profile("tunewise: 1\nneeds: []\n", "notaprofile.yaml")  # wrong name
+    code, data = check_json(tmp_path)
+    assert code == 1
+    statuses = {
+        Path(f["path"]).relative_to(tmp_path).as_posix(): f["status"] for f in data["files"]
+    }
+    assert statuses == {
+        "a/tunewise.yaml": "pass",
+        "b/c/team.tunewise.yml": "fail",
+        "b/other.tunewise.yaml": "pass",
+    }
+
+
+def test_invalid_profile_among_many(tmp_path: Path, write_profile: Any) -> None:
+    write_profile(profile_dict([STYLE], PASSING_PROJECT, proposal="fine-tune"), "ok.tunewise.yaml")
+    write_profile("tunewise: 1\nneeds:\n  - id: a\n    kind: nope\n", "bad.tunewise.yaml")
+    code, data = check_json(tmp_path)
+    assert code == 3
+    statuses = {Path(f["path"]).name: f["status"] for f in data["files"]}
+    assert statuses == {"bad.tunewise.yaml": "error", "ok.tunewise.yaml": "pass"}
+    bad = next(f for f in data["files"] if f["status"] == "error")
+    assert bad["findings"][0]["line"] == 4 and "needs[0].kind" in bad["findings"][0]["message"]
+
+
+def test_no_paths_means_current_folder(
+    tmp_path: Path, write_profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_profile(profile_dict([{"id": "x", "kind": "general"}]), "tunewise.yaml")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("check")
+    assert result.code == 0 and "PASS    tunewise.yaml" in result.out
+
+
+def test_nothing_to_check_is_an_input_error(tmp_path: Path) -> None:
+    result = run_cli("check", str(tmp_path))
+    assert result.code == 3 and "no tunewise profiles found" in result.err
+    assert run_cli("check", str(tmp_path / "missing")).code == 3
+
+
+def test_discovery_rules(tmp_path: Path) -> None:
+    assert is_profile_name("tunewise.yml") and is_profile_name("x.tunewise.yaml")
+    assert not is_profile_name("tunewise.json") and not is_profile_name("mytunewise.yaml")
+    venv = tmp_path / "env"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text("", encoding="utf-8")
+    (venv / "tunewise.yaml").write_text("", encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "tunewise.yaml").write_text("", encoding="utf-8")
+    assert list(discover([tmp_path])) == []
+
+
+def test_gate_is_reusable_across_profiles(rules: LoadedRules, write_profile: Any) -> None:
+    gate = Gate(rules, dt.date(2026, 1, 1))
+    first = write_profile(profile_dict([STYLE], PASSING_PROJECT, proposal="fine-tune"))
+    second = write_profile(
+        profile_dict([STYLE], {**PASSING_PROJECT, "examples": 10}, proposal="fine-tune")
+    )
+    assert [gate.judge(p).status for p in (first, second, first)] == ["pass", "fail", "pass"]
