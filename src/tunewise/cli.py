@@ -192,6 +192,101 @@ def data(
     _emit(render_dataset(measure(dataset), output_format))
 
 
+@rules_app.command("lint")
+@handles_errors
+def rules_lint(
+    file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="Rule set (default: the built-in one).", show_default=False),
+    ] = None,
+    param: ParamOpt = None,
+) -> None:
+    """Verify a rule set: coverage, reachability, cycles, unused items, and a completeness proof."""
+    from tunewise.service import lint_rules
+
+    text, ok = lint_rules(file, param or [])
+    _emit(text)
+    raise typer.Exit(0 if ok else 1)
+
+
+@rules_app.command("test")
+@handles_errors
+def rules_test(
+    cases: Annotated[list[Path], typer.Argument(help="Case files (YAML).", show_default=False)],
+    min_coverage: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            "--min-coverage",
+            metavar="PCT",
+            min=0,
+            max=100,
+            help="Fail when fewer than PCT% of leaves and check outcomes are covered.",
+        ),
+    ] = None,
+    rules: RulesOpt = None,
+    param: ParamOpt = None,
+) -> None:
+    """Run rule-set test cases and report leaf and check coverage."""
+    from tunewise.casetest import render_report, run_case_files
+    from tunewise.rules import load_rules
+
+    report = run_case_files(load_rules(rules, param or []), cases)
+    text, ok = render_report(report, min_coverage)
+    _emit(text)
+    raise typer.Exit(0 if ok else 1)
+
+
+@rules_app.command("show")
+@handles_errors
+def rules_show(
+    file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="Rule set (default: the built-in one).", show_default=False),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="tree, mermaid or dot.")
+    ] = "tree",
+) -> None:
+    """Draw the decision tree."""
+    from tunewise.rules import load_rules
+    from tunewise.show import FORMATS, render
+
+    _choice(output_format, FORMATS, "--format")
+    _emit(render(load_rules(file).model, output_format, _color(), _width()))
+
+
+@app.command()
+@handles_errors
+def explain(
+    ident: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="A question, node, check, parameter, source or advice id.",
+            show_default=False,
+        ),
+    ],
+    rules: RulesOpt = None,
+    param: ParamOpt = None,
+) -> None:
+    """Explain a question, node, leaf, check, parameter or source of the rule set."""
+    from tunewise.explain import explain as describe
+    from tunewise.rules import load_rules
+
+    loaded = load_rules(rules, param or [])
+    _emit(describe(loaded.model, ident, loaded.params))
+
+
+@app.command()
+@handles_errors
+def schema(rules: RulesOpt = None) -> None:
+    """Print the JSON Schema of the profile, for editors and other validators."""
+    from tunewise.rules import load_rules
+    from tunewise.schema import render as render_schema
+
+    _emit(render_schema(load_rules(rules).model))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run tunewise with `argv` (default: sys.argv[1:]) and return the exit code."""
     command = typer.main.get_command(app)

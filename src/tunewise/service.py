@@ -59,3 +59,38 @@ def write_report(path: Path, text: str) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         raise InputError(f"{path}: cannot write report: {exc.strerror or exc}") from None
+
+
+def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
+    """The lint report as text, and whether the rule set is free of defects."""
+    import yaml
+
+    from tunewise.lint import lint
+    from tunewise.validation import locate
+
+    rules = load_rules(path, params)
+    report = lint(rules)
+    lines = []
+    for defect in report.defects:
+        where = (
+            locate(rules.doc, defect.loc, f"[{defect.code}] {defect.message}")
+            if rules.doc
+            else defect.message
+        )
+        lines.append(where)
+    name = f"{rules.info.name} {rules.info.version}"
+    if report.proven:
+        lines.append(
+            f"proof: every one of {report.combinations:,} combinations of answers reaches a "
+            f"decision ({report.paths:,} paths through the tree)"
+        )
+    if report.counterexample is not None:
+        lines.append("counterexample profile (no decision for these answers):")
+        dumped = yaml.safe_dump(report.counterexample, sort_keys=False, allow_unicode=True)
+        lines.extend("  " + line for line in dumped.splitlines())
+    ok = not report.defects
+    count = len(report.defects)
+    lines.append(
+        f"rules {name}: " + ("no defects" if ok else f"{count} defect{'s' * (count != 1)}")
+    )
+    return "\n".join(lines) + "\n", ok

@@ -18,7 +18,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def problem_text(error: Any, allowed_keys: Iterable[str] | None = None) -> str:
+def problem_text(error: Any, allowed_keys: Iterable[str] | None = None, loc: Path_ = ()) -> str:
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
@@ -58,6 +58,8 @@ def problem_text(error: Any, allowed_keys: Iterable[str] | None = None) -> str:
         return f"{_shown(value)} is out of range; must be {sign} {limit}"
     if kind == "string_pattern_mismatch":
         return f"{_shown(value)} does not match the pattern {ctx.get('pattern')}"
+    if kind == "too_short" and loc and loc[-1] == "sources":
+        return "a reason must cite at least one source"
     if kind in ("too_short", "string_too_short"):
         return f"{error['msg'].lower()}"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
@@ -80,7 +82,7 @@ def format_errors(
         loc = prefix + _clean(error["loc"], doc.data)
         keys = allowed_keys(loc[:-1]) if callable(allowed_keys) else None
         is_key = error["type"] == "extra_forbidden"
-        line = locate(doc, loc, problem_text(error, keys), key=is_key)
+        line = locate(doc, loc, problem_text(error, keys, loc), key=is_key)
         located.append((doc.where(loc, key=is_key) or (0, 0), line))
     lines = [line for _, line in sorted(located, key=lambda item: item[0])]
     if len(errors) > MAX_LINES:

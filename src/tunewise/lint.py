@@ -1,0 +1,359 @@
+"""Static verification of a rule set, and a proof that every combination of answers decides."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tunewise.conditions import placeholders
+from tunewise.domains import Cell, cells, contains, in_range, numeric_thresholds, range_points
+from tunewise.models import AnswerRef, AskNode, ChecksNode, Compare, Leaf, Lookup, ParamRef, Scaled
+from tunewise.rules import LoadedRules, walk_models
+from tunewise.yamlio import Path_
+
+Constraints = Mapping[str, frozenset[Cell]]
+
+
+@dataclass
+class Defect:
+    code: str
+    loc: Path_
+    message: str
+
+
+@dataclass
+class LintReport:
+    defects: list[Defect] = field(default_factory=list)
+    combinations: int = 0
+    paths: int = 0
+    proven: bool = False
+    counterexample: dict[str, Any] | None = None
+
+
+def _node_loc(rules: LoadedRules, node_id: str) -> Path_:
+    index = next(i for i, n in enumerate(rules.model.tree.nodes) if n.id == node_id)
+    return ("tree", "nodes", index)
+
+
+def _edges(node: Any) -> list[str]:
+    if isinstance(node, AskNode):
+        return [b.goto for b in node.branches]
+    if isinstance(node, ChecksNode):
+        return [node.on_pass, node.on_fail]
+    return []
+
+
+def coverage_defects(rules: LoadedRules) -> list[Defect]:
+    """Each ask node's branches cover its question's domain exactly once."""
+    out: list[Defect] = []
+    model, params = rules.model, rules.params
+    for index, node in enumerate(model.tree.nodes):
+        if not isinstance(node, AskNode):
+            continue
+        question = model.question(node.ask)
+        ranges = [b.range for b in node.branches if b.range is not None]
+        loc: Path_ = ("tree", "nodes", index, "branches")
+        taken: dict[Cell, int] = {}
+        for cell in cells(question, range_points(ranges, params)):
+            value = cell.sample(question.type == "integer")
+            matching = [i for i, b in enumerate(node.branches) if _takes(b, value, params, cell)]
+            explicit = [i for i in matching if not node.branches[i].otherwise]
+            if len(explicit) > 1:
+                out.append(
+                    Defect(
+                        "overlap",
+                        (*loc, explicit[1]),
+                        f"node {node.id!r}: branches {explicit[0]} and {explicit[1]} "
+                        f"both take {cell.label(node.ask)}",
+                    )
+                )
+            if not matching:
+                out.append(
+                    Defect("gap", loc, f"node {node.id!r}: no branch for {cell.label(node.ask)}")
+                )
+            elif matching:
+                taken[cell] = matching[0]
+        for i in range(len(node.branches)):
+            if i not in taken.values():
+                out.append(
+                    Defect(
+                        "dead-branch", (*loc, i), f"node {node.id!r}: branch {i} can never be taken"
+                    )
+                )
+    return out
+
+
+def _takes(branch: Any, value: Any, params: Mapping[str, Any], cell: Cell) -> bool:
+    if branch.otherwise:
+        return True
+    if branch.when is not None:
+        return any(contains(cell, v) for v in branch.when)
+    return in_range(value, branch.range, params)
+
+
+def graph_defects(rules: LoadedRules) -> list[Defect]:
+    """Unreachable nodes and cycles."""
+    model = rules.model
+    out: list[Defect] = []
+    seen: set[str] = set()
+    stack = [model.tree.start]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(_edges(model.node(current)))
+    for index, node in enumerate(model.tree.nodes):
+        if node.id not in seen:
+            out.append(
+                Defect(
+                    "unreachable",
+                    ("tree", "nodes", index, "id"),
+                    f"node {node.id!r} is unreachable from {model.tree.start!r}",
+                )
+            )
+    color: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+
+    def visit(node_id: str, trail: list[str]) -> None:
+        color[node_id] = 1
+        for target in _edges(model.node(node_id)):
+            if color.get(target) == 1:
+                loop = (
+                    [*trail[trail.index(target) :], node_id, target]
+                    if target in trail
+                    else [node_id, target]
+                )
+                key = frozenset(loop)
+                if key not in reported:
+                    reported.add(key)
+                    out.append(
+                        Defect(
+                            "cycle",
+                            _node_loc(rules, node_id),
+                            "cycle: " + " → ".join(dict.fromkeys(loop)) + f" → {target}",
+                        )
+                    )
+            elif color.get(target) is None:
+                visit(target, [*trail, node_id])
+        color[node_id] = 2
+
+    for node in model.tree.nodes:
+        if node.id not in color:
+            visit(node.id, [])
+    return out
+
+
+def content_defects(rules: LoadedRules) -> list[Defect]:
+    """Leaves without reasons, advice without a default, unused questions/parameters/sources."""
+    model = rules.model
+    out: list[Defect] = []
+    for index, node in enumerate(model.tree.nodes):
+        if isinstance(node, Leaf) and not node.reasons:
+            out.append(
+                Defect(
+                    "leaf-without-reason",
+                    ("tree", "nodes", index),
+                    f"leaf {node.id!r} gives no reason for its approach",
+                )
+            )
+    for index, advice in enumerate(model.advice):
+        if advice.options[-1].when is not None:
+            out.append(
+                Defect(
+                    "advice-without-default",
+                    ("advice", index, "options"),
+                    f"advice {advice.id!r} has no final option without 'when'",
+                )
+            )
+    used: dict[str, set[str]] = {
+        "question": set(),
+        "parameter": set(),
+        "source": set(),
+        "advice": set(),
+        "table": set(),
+    }
+    for _, obj in walk_models(model):
+        if isinstance(obj, AskNode):
+            used["question"].add(obj.ask)
+        elif isinstance(obj, (Compare, AnswerRef)):
+            used["question"].add(obj.answer)
+        elif isinstance(obj, Scaled):
+            used["question"].add(obj.scaled)
+        elif isinstance(obj, ParamRef):
+            used["parameter"].add(obj.param)
+        elif isinstance(obj, Lookup):
+            used["table"].add(obj.lookup)
+        elif isinstance(obj, Leaf):
+            used["advice"].update(obj.advice)
+        for sid in getattr(obj, "sources", None) or []:
+            used["source"].add(sid)
+        text = getattr(obj, "text", None)
+        if isinstance(text, str):
+            for name, column in placeholders(text):
+                used["table" if column else "parameter"].add(name)
+    for table in model.tables:
+        if table.id in used["table"]:
+            used["question"].add(table.key)
+    registries: list[tuple[str, list[Any], str]] = [
+        ("question", model.questions, "questions"),
+        ("parameter", model.parameters, "parameters"),
+        ("source", model.sources, "sources"),
+        ("advice", model.advice, "advice"),
+        ("table", model.tables, "tables"),
+    ]
+    for kind, items, where in registries:
+        for index, item in enumerate(items):
+            if item.id not in used[kind]:
+                out.append(
+                    Defect(
+                        f"unused-{kind}", (where, index, "id"), f"{kind} {item.id!r} is never used"
+                    )
+                )
+    return out
+
+
+class Prover:
+    """Walks every path of the tree over each question's partition; memoised so that a chain of
+    independent questions costs one visit per node rather than one per combination."""
+
+    def __init__(self, rules: LoadedRules) -> None:
+        self.rules = rules
+        model = rules.model
+        points = numeric_thresholds(model, rules.params)
+        self.cells = {q.id: cells(q, points.get(q.id, ())) for q in model.questions}
+        self.below: dict[str, frozenset[str]] = {}
+        self.memo: dict[tuple[str, frozenset[tuple[str, frozenset[Cell]]]], int] = {}
+        self.failure: tuple[dict[str, frozenset[Cell]], str, Cell | None, str] | None = None
+
+    def asked_below(self, node_id: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+        if node_id in self.below:
+            return self.below[node_id]
+        if node_id in seen:
+            return frozenset()
+        node = self.rules.model.node(node_id)
+        found = {node.ask} if isinstance(node, AskNode) else set()
+        for target in _edges(node):
+            found |= self.asked_below(target, seen | {node_id})
+        self.below[node_id] = frozenset(found)
+        return self.below[node_id]
+
+    def paths(
+        self, node_id: str, constraints: dict[str, frozenset[Cell]], trail: frozenset[str]
+    ) -> int:
+        """Number of decided paths below `node_id`; sets `failure` and returns -1 on a hole."""
+        if node_id in trail:
+            self.failure = (constraints, node_id, None, "the walk loops back to this node")
+            return -1
+        relevant = frozenset(
+            (q, c) for q, c in constraints.items() if q in self.asked_below(node_id)
+        )
+        key = (node_id, relevant)
+        if key in self.memo:
+            return self.memo[key]
+        node = self.rules.model.node(node_id)
+        total = 0
+        if isinstance(node, Leaf):
+            total = 1
+        elif isinstance(node, ChecksNode):
+            for target in (node.on_pass, node.on_fail):
+                count = self.paths(target, constraints, trail | {node_id})
+                if count < 0:
+                    return -1
+                total += count
+        else:
+            question = self.rules.model.question(node.ask)
+            allowed = constraints.get(node.ask, frozenset(self.cells[node.ask]))
+            groups: dict[int, set[Cell]] = {}
+            for cell in self.cells[node.ask]:
+                if cell not in allowed:
+                    continue
+                value = cell.sample(question.type == "integer")
+                branch = next(
+                    (
+                        i
+                        for i, b in enumerate(node.branches)
+                        if _takes(b, value, self.rules.params, cell)
+                    ),
+                    None,
+                )
+                if branch is None:
+                    self.failure = (
+                        constraints,
+                        node_id,
+                        cell,
+                        f"no branch of {node_id!r} takes it",
+                    )
+                    return -1
+                groups.setdefault(branch, set()).add(cell)
+            for branch, taken in groups.items():
+                narrowed = {**constraints, node.ask: frozenset(taken)}
+                count = self.paths(node.branches[branch].goto, narrowed, trail | {node_id})
+                if count < 0:
+                    return -1
+                total += count
+        self.memo[key] = total
+        return total
+
+    def combinations(self) -> int:
+        total = 1
+        for options in self.cells.values():
+            total *= len(options)
+        return total
+
+    def counterexample(self) -> dict[str, Any]:
+        assert self.failure is not None
+        constraints, node_id, cell, _ = self.failure
+        model = self.rules.model
+        answers = {}
+        for qid, allowed in constraints.items():
+            question = model.question(qid)
+            answers[qid] = sorted(allowed, key=lambda c: str(c.low))[0].sample(
+                question.type == "integer"
+            )
+        if cell is not None:
+            node = model.node(node_id)
+            assert isinstance(node, AskNode)
+            question = model.question(node.ask)
+            answers[node.ask] = cell.sample(question.type == "integer")
+        need = {
+            "id": "counterexample",
+            **{q: v for q, v in answers.items() if model.question(q).scope == "need"},
+        }
+        project = {q: v for q, v in answers.items() if model.question(q).scope == "project"}
+        profile: dict[str, Any] = {"tunewise": 1, "needs": [need]}
+        if project:
+            profile["project"] = project
+        return profile
+
+
+def lint(rules: LoadedRules) -> LintReport:
+    report = LintReport()
+    report.defects += coverage_defects(rules)
+    report.defects += graph_defects(rules)
+    report.defects += content_defects(rules)
+    prover = Prover(rules)
+    report.combinations = prover.combinations()
+    count = prover.paths(rules.model.tree.start, {}, frozenset())
+    if count < 0:
+        assert prover.failure is not None
+        _, node_id, cell, why = prover.failure
+        label = cell.label(rules.model.node(node_id).ask) if cell else "this path"  # type: ignore[union-attr]
+        report.defects.append(
+            Defect(
+                "undecided-combination",
+                _node_loc(rules, node_id),
+                f"some answers reach no decision: {label} — {why}",
+            )
+        )
+        report.counterexample = prover.counterexample()
+    else:
+        report.paths, report.proven = count, True
+    report.defects.sort(key=lambda d: _order(d.loc))
+    return report
+
+
+def _order(loc: Path_) -> tuple[str, ...]:
+    return tuple(re.sub(r"\d+", lambda m: m.group(0).zfill(6), str(p)) for p in loc)

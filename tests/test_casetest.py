@@ -1,0 +1,63 @@
+"""`rules test`: the repository's cases pass with full coverage; failures and gaps are reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import ROOT, run_cli
+
+CASES = ROOT / "rules" / "cases" / "default.cases.yaml"
+
+
+def test_repository_cases_cover_every_leaf_and_check() -> None:
+    result = run_cli("rules", "test", str(CASES), "--min-coverage", "100")
+    assert result.code == 0, result.out
+    assert "coverage: 29/29 leaves and check outcomes (100.0%)" in result.out
+    assert result.out.strip().endswith("14 passed, 0 failed")
+
+
+def test_wrong_expectation_fails(tmp_path: Path) -> None:
+    case = tmp_path / "c.yaml"
+    case.write_text(
+        "tunewise_cases: 1\ncases:\n  - name: wrong\n"
+        "    profile: {tunewise: 1, needs: [{id: a, kind: general}]}\n"
+        "    expect: {verdict: rag, needs: {a: rag}}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("rules", "test", str(case))
+    assert result.code == 1
+    assert "verdict: expected rag, got prompt" in result.out
+    assert "need a: expected rag, got prompt" in result.out
+
+
+def test_low_coverage_fails_only_with_a_minimum(tmp_path: Path) -> None:
+    case = tmp_path / "c.yaml"
+    case.write_text(
+        "tunewise_cases: 1\ncases:\n  - name: one\n"
+        "    profile: {tunewise: 1, needs: [{id: a, kind: general}]}\n"
+        "    expect: {verdict: prompt}\n",
+        encoding="utf-8",
+    )
+    assert run_cli("rules", "test", str(case)).code == 0
+    result = run_cli("rules", "test", str(case), "--min-coverage", "50")
+    assert result.code == 1 and "below the required 50%" in result.out
+    assert "not covered: leaf facts-in-prompt" in result.out
+
+
+def test_invalid_case_file(tmp_path: Path) -> None:
+    case = tmp_path / "c.yaml"
+    case.write_text("tunewise_cases: 1\ncases:\n  - nme: x\n", encoding="utf-8")
+    result = run_cli("rules", "test", str(case))
+    assert result.code == 3 and f"{case}:3:" in result.err
+
+
+def test_invalid_inline_profile_is_a_failed_case(tmp_path: Path) -> None:
+    case = tmp_path / "c.yaml"
+    case.write_text(
+        "tunewise_cases: 1\ncases:\n  - name: bad\n"
+        "    profile: {tunewise: 1, needs: [{id: a, kind: nope}]}\n"
+        "    expect: {verdict: prompt}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("rules", "test", str(case))
+    assert result.code == 1 and "needs[0].kind" in result.out and ":4:" in result.out

@@ -1,0 +1,46 @@
+"""`explain ID` for every kind of id, and a clear miss with suggestions."""
+
+from __future__ import annotations
+
+import pytest
+from tests.conftest import run_cli
+
+
+@pytest.mark.parametrize(
+    ("ident", "expected"),
+    [
+        (
+            "kind",
+            [
+                "question kind (need, choice)",
+                "facts ",
+                "used by: node by-kind",
+                "When to Fine-Tune: Specializing Your Foundation Model",
+            ],
+        ),
+        ("fine-tuning-checks", ["checks node fine-tuning-checks", "check gpu-fits"]),
+        ("fine-tune-justified", ["leaf fine-tune-justified", "approach: fine-tune"]),
+        ("enough-examples", ["check enough-examples", "reads: examples"]),
+        ("min_examples", ["parameter min_examples (integer) = 500", "--param min_examples="]),
+        ("qlora", ["source qlora (paper)", "arxiv.org/abs/2305.14314"]),
+        ("technique", ["advice technique", "qlora:"]),
+        ("realtime", ["value realtime of question changes: daily or faster"]),
+    ],
+)
+def test_explain(ident: str, expected: list[str]) -> None:
+    result = run_cli("explain", ident)
+    assert result.code == 0
+    for fragment in expected:
+        assert fragment in result.out, result.out
+
+
+def test_parameter_override_is_shown() -> None:
+    assert (
+        "= 800 (default 500)"
+        in run_cli("explain", "min_examples", "--param", "min_examples=800").out
+    )
+
+
+def test_unknown_id_suggests() -> None:
+    result = run_cli("explain", "exampels")
+    assert result.code == 2 and "did you mean examples" in result.err

@@ -1,0 +1,40 @@
+"""`rules show`: tree, Mermaid and DOT; the README's Mermaid diagram is kept in sync."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import ROOT, run_cli
+
+
+def test_tree() -> None:
+    out = run_cli("rules", "show").out
+    assert out.startswith("rules default 1.0.0")
+    assert "[general] PROMPT: General knowledge needs no adaptation" in out
+    assert "[all pass] FINE-TUNE: Fine-tuning is justified" in out
+
+
+def test_mermaid_has_every_node_and_edge() -> None:
+    out = run_cli("rules", "show", "--format", "mermaid").out
+    assert out.startswith("flowchart TD\n")
+    assert len(re.findall(r" -- \"", out)) == 18
+    assert 'by_kind -- "general" --> general_prompt' in out
+
+
+def test_dot_is_a_digraph() -> None:
+    out = run_cli("rules", "show", "--format", "dot").out
+    assert out.startswith('digraph "default" {') and out.rstrip().endswith("}")
+    assert '"fine-tuning-checks" -> "fine-tune-justified" [label="all pass"];' in out
+
+
+def test_readme_embeds_the_current_mermaid_diagram() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    embedded = re.search(r"```mermaid\n(.*?)```", readme, re.DOTALL)
+    assert embedded, "README has no mermaid block"
+    assert embedded.group(1) == run_cli("rules", "show", "--format", "mermaid").out, (
+        "README diagram is stale: run `tunewise rules show --format mermaid`"
+    )
+
+
+def test_unknown_format_is_a_usage_error() -> None:
+    assert run_cli("rules", "show", "--format", "svg").code == 2
