@@ -126,6 +126,49 @@ def advise(
 
 @app.command()
 @handles_errors
+def ask(
+    profile: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--profile", metavar="FILE", help="Pre-fill answers; only missing ones are asked."
+        ),
+    ] = None,
+    save: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--save", metavar="FILE", help="Save the answers as a profile."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --save file without asking.")
+    ] = False,
+    rules: RulesOpt = None,
+    param: ParamOpt = None,
+) -> None:
+    """Interactive questionnaire: answer only what matters, review, get the recommendation."""
+    import yaml
+
+    from tunewise.reporters import ADVICE_FORMATS, render
+    from tunewise.service import ask_profile, write_report
+
+    def read(prompt: str) -> str:
+        return input(prompt)
+
+    _emit("tunewise — answer the questions; ? shows help, < goes back.\n")
+    decision, data = ask_profile(rules, param or [], profile, read, _emit)
+    _emit("\n" + render(ADVICE_FORMATS, "text", decision, color=_color(), width=_width()))
+    if save is not None:
+        if save.exists() and not force:
+            reply = input(f"{save} exists. Replace it? (y/n) [n]: ").strip().lower()
+            if reply not in ("y", "yes"):
+                _emit(f"Not saved: {save} was left as it was.\n")
+                raise typer.Exit(0 if decision.verdict != "undecided" else 4)
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        write_report(save, text, "profile")
+        _emit(f"Saved to {save}; `tunewise advise {save}` gives this result again.\n")
+    raise typer.Exit(0 if decision.verdict != "undecided" else 4)
+
+
+@app.command()
+@handles_errors
 def check(
     paths: Annotated[
         Optional[list[Path]],  # noqa: UP045

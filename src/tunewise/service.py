@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tunewise.check import CheckReport
 from tunewise.decision import Decision
@@ -24,8 +26,35 @@ def decide_profile(rules: LoadedRules, profile: Profile, *, what_if: bool = True
 
 
 def advise_profile(path: Path, rules_path: Path | None, params: Sequence[str]) -> Decision:
+    """The decision for a profile file, through the same questionnaire loop as `ask`."""
+    from tunewise.questionnaire import ProfileSource, fill, state_from_profile, to_profile
+
     rules = load_rules(rules_path, params)
-    return decide_profile(rules, load_profile(path, rules.model))
+    profile = load_profile(path, rules.model)
+    state = fill(rules, state_from_profile(profile), ProfileSource())
+    return decide_profile(rules, to_profile(state))
+
+
+def ask_profile(
+    rules_path: Path | None,
+    params: Sequence[str],
+    prefill: Path | None,
+    read: Callable[[str], str],
+    write: Callable[[str], None],
+) -> tuple[Decision, dict[str, Any]]:
+    """Run the questionnaire with a person; return the decision and the answers as a profile."""
+    from tunewise.interview import interview
+    from tunewise.questionnaire import State, profile_data, state_from_profile, to_profile
+    from tunewise.terminal import TerminalSource
+
+    rules = load_rules(rules_path, params)
+    state = state_from_profile(load_profile(prefill, rules.model)) if prefill else State()
+    if prefill:
+        state.needs_done = True
+        write(f"Answers from {prefill} are kept; only missing ones are asked.\n")
+    interview(rules, state, TerminalSource(rules, read, write))
+    decision = decide_profile(rules, to_profile(state))
+    return decision, profile_data(rules, state)
 
 
 def check_paths(
@@ -47,18 +76,25 @@ def check_paths(
     return CheckReport(files, strict)
 
 
-def write_report(path: Path, text: str) -> None:
-    """Write a report file atomically: a temporary file renamed into place."""
+def write_report(path: Path, text: str, what: str = "report") -> None:
+    """Write a file atomically: a temporary file renamed into place, removed if anything fails
+    (Ctrl-C included), so an existing file is never left half-written."""
     import os
     import tempfile
 
+    temporary = None
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(temporary, path)
+        temporary = None
     except OSError as exc:
-        raise InputError(f"{path}: cannot write report: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
