@@ -90,3 +90,9 @@ def test_thresholds_follow_parameters() -> None:
 
 def test_undecided_needs_get_no_suggestions(rules: LoadedRules) -> None:
     assert options(rules, dict(STYLE), "fine-tune") == []
+
+
+def test_untried_prompting_points_at_the_checks(rules: LoadedRules) -> None:
+    found = options(rules, {"kind": "format", "prompting": "untried"}, "fine-tune")
+    assert len(found) == 1 and found[0].approach == "undecided"
+    assert found[0].changes[0].new == "failed" and "examples" in found[0].missing

@@ -218,7 +218,14 @@ class Gate:
             why = need.reasons[0].text if need.reasons else ""
             rule, loc = f"leaf/{need.leaf}", self._last_answer(profile, index, need)
         if need.what_if:
-            change = "It would become " + "; or ".join(what_if_text(w) for w in need.what_if[:3])
+            options = [
+                what_if_text(w)
+                if w.approach == "undecided"
+                else "it would become " + what_if_text(w)
+                for w in need.what_if[:3]
+            ]
+            change = "; or ".join(options)
+            change = change[0].upper() + change[1:]
         else:
             change = "No change of one or two answers makes it fine-tuning"
         summary = Finding(

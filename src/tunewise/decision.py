@@ -54,6 +54,7 @@ class WhatIf:
 
     changes: tuple[Change, ...]
     approach: str
+    missing: tuple[str, ...] = ()  # approach "undecided": the answers the walk would then need
 
 
 @dataclass

@@ -146,6 +146,8 @@ def search(
         combined = _fix_each_check(rules, answers, current, singles)
         if combined and outcome(combined) == target:
             found.append(WhatIf(combined, target))
+    if target is not None and not found:
+        found += _opens_the_checks(rules, answers, singles)
     found.sort(key=lambda w: (len(w.changes), w.approach))
     return _one_per_question_set(_closest_per_question(found))[:MAX_OPTIONS]
 
@@ -182,6 +184,19 @@ def _closest_per_question(found: list[WhatIf]) -> list[WhatIf]:
         best[key] = option
         out.append(option)
     return out
+
+
+def _opens_the_checks(
+    rules: Rules, answers: Mapping[str, Any], singles: list[Change]
+) -> list[WhatIf]:
+    """Single changes after which the walk reaches the checks but needs more answers (e.g.
+    prompting = failed on a profile without project answers)."""
+    out = []
+    for change in singles:
+        result = walk_need(rules, _apply(answers, (change,)))
+        if result.approach is None and result.checks:
+            out.append(WhatIf((change,), "undecided", tuple(result.missing)))
+    return out[:1]
 
 
 def _fix_each_check(

@@ -37,6 +37,7 @@ def need_dict(decision: Decision, need: NeedResult) -> dict[str, Any]:
         "what_would_change": [
             {
                 "approach": w.approach,
+                "then_missing": list(w.missing),
                 "changes": [
                     {
                         "question": c.question,

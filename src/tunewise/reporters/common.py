@@ -45,6 +45,11 @@ def change_text(change: Change) -> str:
 
 def what_if_text(option: WhatIf) -> str:
     parts = " and ".join(change_text(c) for c in option.changes)
+    if option.approach == "undecided":
+        return (
+            f"with {parts}, the fine-tuning checks would decide; they need "
+            f"{', '.join(option.missing)}"
+        )
     return f"{LABELS[option.approach]} with {parts}"
 
 
