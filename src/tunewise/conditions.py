@@ -45,6 +45,7 @@ class Context:
     params: Mapping[str, float | int]
     answers: Mapping[str, Any]
     used: set[str] = field(default_factory=set)
+    explain: bool = True  # False: only the outcome matters (what-if searches); skip texts
 
     def answer(self, qid: str) -> Any:
         self.used.add(qid)

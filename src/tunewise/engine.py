@@ -39,7 +39,8 @@ class Rules(Protocol):
 
 
 def _cite(ctx: Context, item: Reason | Message | AdviceOption) -> Cited:
-    return Cited(render(item.text, ctx), tuple(item.sources))
+    text = render(item.text, ctx) if ctx.explain else item.text
+    return Cited(text, tuple(item.sources))
 
 
 def _first_message(ctx: Context, messages: Sequence[Message]) -> Cited | None:
@@ -71,11 +72,17 @@ def run_check(ctx: Context, check: Check) -> CheckOutcome:
 
 
 def walk_need(
-    rules: Rules, answers: Mapping[str, Any], need_id: str = "", description: str = ""
+    rules: Rules,
+    answers: Mapping[str, Any],
+    need_id: str = "",
+    description: str = "",
+    *,
+    explain: bool = True,
 ) -> NeedResult:
-    """Walk the tree for one need. `answers` holds the need's and the project's answers."""
+    """Walk the tree for one need. `answers` holds the need's and the project's answers.
+    With `explain=False` only the outcome is computed (no texts, no advice): for searches."""
     model = rules.model
-    ctx = Context(model, rules.params, answers)
+    ctx = Context(model, rules.params, answers, explain=explain)
     node = model.node(model.tree.start)
     path: list[str] = []
     reasons: list[Cited] = []
@@ -151,7 +158,7 @@ def _at_leaf(
     warnings += [_cite(ctx, w) for w in leaf.warnings if w.when is None]
     advice: list[AdviceOutcome] = []
     optional: list[str] = []
-    for aid in leaf.advice:
+    for aid in leaf.advice if ctx.explain else ():
         listing = ctx.rules.advice_list(aid)
         for option in listing.options:
             truth = ctx.test(option.when) if option.when is not None else Truth(True)

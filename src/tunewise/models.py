@@ -27,7 +27,7 @@ Verdict = Literal["prompt", "rag", "fine-tune", "hybrid", "undecided"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 # --- value expressions (declarative: looked up, never executed) -------------------------
@@ -107,20 +107,23 @@ class Compare(Strict):
     gt: Value | None = None
     ge: Value | None = None
 
+    _op: str = PrivateAttr("")  # the one operator given, found once (walks read it often)
+
     @model_validator(mode="after")
     def _one_operator(self) -> Compare:
         given = [op for op in OPERATORS if getattr(self, _attr(op)) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one operator of {', '.join(OPERATORS)}")
+        self._op = given[0]
         return self
 
     @property
     def operator(self) -> str:
-        return next(op for op in OPERATORS if getattr(self, _attr(op)) is not None)
+        return self._op
 
     @property
     def operand(self) -> Any:
-        return getattr(self, _attr(self.operator))
+        return getattr(self, _attr(self._op))
 
 
 def _attr(op: str) -> str:
@@ -395,7 +398,3 @@ class RuleSet(Strict):
 
     def ids(self, kind: str) -> list[str]:
         return list(self._index[kind])
-
-
-for _model in (Scaled, Compare, AllOf, AnyOf, NotOf, Range, Message, Check, AdviceOption):
-    _model.model_rebuild()

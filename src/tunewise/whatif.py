@@ -22,33 +22,41 @@ from tunewise.rules import walk_models
 MAX_OPTIONS = 6
 
 
+_BOUNDS: dict[int, dict[str, list[tuple[str, Any]]]] = {}
+
+
+def _numeric_bounds(rules: Rules) -> dict[str, list[tuple[str, Any]]]:
+    """Per question, every (operator, value expression) it is compared with; once per rule set."""
+    key = id(rules.model)
+    if key not in _BOUNDS:
+        found: dict[str, list[tuple[str, Any]]] = {}
+        for _, obj in walk_models(rules.model.tree):
+            if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
+                found.setdefault(obj.answer, []).append((obj.operator, obj.operand))
+            elif isinstance(obj, AskNode):
+                for branch in obj.branches:
+                    if branch.range is not None:
+                        found.setdefault(obj.ask, []).extend(
+                            (op, getattr(branch.range, op))
+                            for op in ("ge", "gt", "le", "lt")
+                            if getattr(branch.range, op) is not None
+                        )
+        _BOUNDS[key] = found
+    return _BOUNDS[key]
+
+
 def _thresholds(rules: Rules, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
     """(value, relation) pairs at which a comparison on `qid` changes outcome."""
-    ctx = Context(rules.model, rules.params, answers)
+    ctx = Context(rules.model, rules.params, answers, explain=False)
     found: list[tuple[float, str]] = []
-    for _, obj in walk_models(rules.model.tree):
-        bounds: list[tuple[str, Any]] = []
-        if (
-            isinstance(obj, Compare)
-            and obj.answer == qid
-            and obj.operator in ("lt", "le", "gt", "ge")
-        ):
-            bounds.append((obj.operator, obj.operand))
-        elif isinstance(obj, AskNode) and obj.ask == qid:
-            for branch in obj.branches:
-                if branch.range is not None:
-                    bounds += [(op, getattr(branch.range, op)) for op in ("ge", "gt", "le", "lt")]
-        for op, expr in bounds:
-            if expr is None:
-                continue
-            limit = ctx.value(expr)
-            if isinstance(limit, (Unknown, bool)):
-                continue
+    for op, expr in _numeric_bounds(rules).get(qid, []):
+        limit = ctx.value(expr)
+        if not isinstance(limit, (Unknown, bool)):
             found += _around(float(limit), op)
-    table_keys = [t for t in rules.model.tables if t.key == qid]
-    for table in table_keys:
-        for row in table.rows[1:]:
-            found += [(float(row["from"]), "≥"), (float(row["from"]), "<")]
+    for table in rules.model.tables:
+        if table.key == qid:
+            for row in table.rows[1:]:
+                found += [(float(row["from"]), "≥"), (float(row["from"]), "<")]
     return found
 
 
@@ -117,7 +125,7 @@ def search(
     singles = candidates(rules, answers)
 
     def outcome(changes: tuple[Change, ...]) -> str | None:
-        return walk_need(rules, _apply(answers, changes)).approach
+        return walk_need(rules, _apply(answers, changes), explain=False).approach
 
     def wanted(approach: str | None) -> bool:
         if approach is None or approach == current.approach:
@@ -133,7 +141,7 @@ def search(
             reached.add(approach)  # type: ignore[arg-type]
     if target is None or target not in reached:
         flipping = {c for w in found for c in w.changes}
-        pool = [c for c in singles if c not in flipping]
+        pool = [c for c in _helpful(rules, answers, current, singles) if c not in flipping]
         for first, second in itertools.combinations(pool, 2):
             if first.question == second.question:
                 continue
@@ -186,6 +194,31 @@ def _closest_per_question(found: list[WhatIf]) -> list[WhatIf]:
     return out
 
 
+def _helpful(
+    rules: Rules, answers: Mapping[str, Any], current: NeedResult, singles: list[Change]
+) -> list[Change]:
+    """Changes worth pairing: they make a failing check pass, or touch a question on the path."""
+    model = rules.model
+    on_path = {n.ask for n in map(model.node, current.path) if isinstance(n, AskNode)}
+    failing = [_checks_by_id(rules)[c.id] for c in current.failed_checks]
+
+    def helps(change: Change) -> bool:
+        if change.question in on_path:
+            return True
+        ctx = Context(model, rules.params, _apply(answers, (change,)), explain=False)
+        return any(run_check(ctx, check).status in ("pass", "n/a") for check in failing)
+
+    return [c for c in singles if helps(c)]
+
+
+def _checks_by_id(rules: Rules) -> dict[str, Check]:
+    checks: dict[str, Check] = {}
+    for node in rules.model.tree.nodes:
+        if isinstance(node, ChecksNode):
+            checks.update({c.id: c for c in node.checks})
+    return checks
+
+
 def _opens_the_checks(
     rules: Rules, answers: Mapping[str, Any], singles: list[Change]
 ) -> list[WhatIf]:
@@ -193,7 +226,7 @@ def _opens_the_checks(
     prompting = failed on a profile without project answers)."""
     out = []
     for change in singles:
-        result = walk_need(rules, _apply(answers, (change,)))
+        result = walk_need(rules, _apply(answers, (change,)), explain=False)
         if result.approach is None and result.checks:
             out.append(WhatIf((change,), "undecided", tuple(result.missing)))
     return out[:1]
@@ -203,10 +236,7 @@ def _fix_each_check(
     rules: Rules, answers: Mapping[str, Any], current: NeedResult, singles: list[Change]
 ) -> tuple[Change, ...]:
     """One change per failing check that makes that check pass; empty if some cannot be fixed."""
-    checks: dict[str, Check] = {}
-    for node in rules.model.tree.nodes:
-        if isinstance(node, ChecksNode):
-            checks.update({c.id: c for c in node.checks})
+    checks = _checks_by_id(rules)
     fixes: list[Change] = []
     for outcome in current.failed_checks:
         check = checks[outcome.id]
@@ -215,7 +245,7 @@ def _fix_each_check(
                 c
                 for c in singles
                 if run_check(
-                    Context(rules.model, rules.params, _apply(answers, (c,))), check
+                    Context(rules.model, rules.params, _apply(answers, (c,)), explain=False), check
                 ).status
                 in ("pass", "n/a")
             ),
