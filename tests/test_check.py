@@ -283,3 +283,20 @@ def test_gate_is_reusable_across_profiles(rules: LoadedRules, write_profile: Any
         profile_dict([STYLE], {**PASSING_PROJECT, "examples": 10}, proposal="fine-tune")
     )
     assert [gate.judge(p).status for p in (first, second, first)] == ["pass", "fail", "pass"]
+
+
+def test_parallel_and_sequential_runs_agree(rules: LoadedRules, tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from generate import generate  # type: ignore[import-not-found]
+
+    from tunewise.check import run_check
+
+    generate(tmp_path, 60)
+    day = dt.date(2026, 6, 1)
+    sequential = list(run_check(rules, [tmp_path], day, jobs=1))
+    parallel = list(run_check(rules, [tmp_path], day, jobs=2))
+    assert [f.path for f in parallel] == [f.path for f in sequential]
+    assert parallel == sequential
+    assert {f.status for f in sequential} >= {"pass", "fail"}

@@ -329,10 +329,42 @@ def _line_of(line: str, path: Path) -> tuple[int | None, int | None]:
     return (numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None)
 
 
+PARALLEL_FROM = 400  # files; below this, starting a second process costs more than it saves
+_WORKER_GATE: Gate | None = None
+
+
+def _judge_in_worker(path: Path) -> FileResult:
+    assert _WORKER_GATE is not None
+    return _WORKER_GATE.judge(path)
+
+
+def workers_for(count: int) -> int:
+    """Both cores for a large batch, where fork is available (measured: see benchmarks/)."""
+    import multiprocessing
+
+    if count < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, 2))
+
+
 def run_check(
-    rules: LoadedRules, paths: Iterable[Path], strict: bool = False, today: dt.date | None = None
+    rules: LoadedRules,
+    paths: Iterable[Path],
+    today: dt.date | None = None,
+    jobs: int | None = None,
 ) -> Iterator[FileResult]:
-    """Judge every profile found under `paths`, streaming one result at a time."""
+    """Judge every profile found under `paths`, yielding results in order as they come."""
+    global _WORKER_GATE
     gate = Gate(rules, today)
-    for path in discover(paths):
-        yield gate.judge(path)
+    files = list(discover(paths))
+    workers = jobs if jobs is not None else workers_for(len(files))
+    if workers <= 1:
+        for path in files:
+            yield gate.judge(path)
+        return
+    import multiprocessing
+
+    _WORKER_GATE = gate  # forked workers inherit the loaded rule set: nothing is parsed twice
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_judge_in_worker, files, chunksize=32)

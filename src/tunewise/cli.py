@@ -341,6 +341,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\ntunewise: interrupted\n")
         return 130
+    except Exception as exc:  # a bug: still one line, never a traceback
+        sys.stderr.write(
+            f"tunewise: internal error ({type(exc).__name__}: {exc}); please report it\n"
+        )
+        return 70
     return 0
 
 

@@ -9,7 +9,6 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    PrivateAttr,
     StrictBool,
     StrictFloat,
     StrictInt,
@@ -107,23 +106,24 @@ class Compare(Strict):
     gt: Value | None = None
     ge: Value | None = None
 
-    _op: str = PrivateAttr("")  # the one operator given, found once (walks read it often)
-
     @model_validator(mode="after")
     def _one_operator(self) -> Compare:
         given = [op for op in OPERATORS if getattr(self, _attr(op)) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one operator of {', '.join(OPERATORS)}")
-        self._op = given[0]
+        # Found once: walks read it constantly, and pydantic's private attributes are slow to
+        # read, so the cache lives in the instance dict (not a field: never dumped or compared).
+        self.__dict__["_cached_op"] = (given[0], getattr(self, _attr(given[0])))
         return self
 
     @property
     def operator(self) -> str:
-        return self._op
+        op: str = self.__dict__["_cached_op"][0]
+        return op
 
     @property
     def operand(self) -> Any:
-        return getattr(self, _attr(self._op))
+        return self.__dict__["_cached_op"][1]
 
 
 def _attr(op: str) -> str:
@@ -366,10 +366,9 @@ class RuleSet(Strict):
     advice: list[Advice] = []
     verdict_notes: dict[Verdict, list[Reason]] = {}
 
-    _index: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
-
     def model_post_init(self, context: Any, /) -> None:
-        self._index.update(
+        # Lookup tables by id; kept in the instance dict for speed (see Compare).
+        self.__dict__["_index"] = dict(
             source={s.id: s for s in self.sources},
             parameter={p.id: p for p in self.parameters},
             table={t.id: t for t in self.tables},
@@ -379,22 +378,22 @@ class RuleSet(Strict):
         )
 
     def source(self, sid: str) -> Source:
-        return self._index["source"][sid]  # type: ignore[no-any-return]
+        return self.__dict__["_index"]["source"][sid]  # type: ignore[no-any-return]
 
     def question(self, qid: str) -> Question:
-        return self._index["question"][qid]  # type: ignore[no-any-return]
+        return self.__dict__["_index"]["question"][qid]  # type: ignore[no-any-return]
 
     def node(self, nid: str) -> AskNode | ChecksNode | Leaf:
-        return self._index["node"][nid]  # type: ignore[no-any-return]
+        return self.__dict__["_index"]["node"][nid]  # type: ignore[no-any-return]
 
     def table(self, tid: str) -> Table:
-        return self._index["table"][tid]  # type: ignore[no-any-return]
+        return self.__dict__["_index"]["table"][tid]  # type: ignore[no-any-return]
 
     def advice_list(self, aid: str) -> Advice:
-        return self._index["advice"][aid]  # type: ignore[no-any-return]
+        return self.__dict__["_index"]["advice"][aid]  # type: ignore[no-any-return]
 
     def has(self, kind: str, ident: str) -> bool:
-        return ident in self._index[kind]
+        return ident in self.__dict__["_index"][kind]
 
     def ids(self, kind: str) -> list[str]:
-        return list(self._index[kind])
+        return list(self.__dict__["_index"][kind])

@@ -22,13 +22,10 @@ from tunewise.rules import walk_models
 MAX_OPTIONS = 6
 
 
-_BOUNDS: dict[int, dict[str, list[tuple[str, Any]]]] = {}
-
-
 def _numeric_bounds(rules: Rules) -> dict[str, list[tuple[str, Any]]]:
     """Per question, every (operator, value expression) it is compared with; once per rule set."""
-    key = id(rules.model)
-    if key not in _BOUNDS:
+    cache = rules.model.__dict__  # cached on the rule set itself (see models.RuleSet)
+    if "_numeric_bounds" not in cache:
         found: dict[str, list[tuple[str, Any]]] = {}
         for _, obj in walk_models(rules.model.tree):
             if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
@@ -41,8 +38,9 @@ def _numeric_bounds(rules: Rules) -> dict[str, list[tuple[str, Any]]]:
                             for op in ("ge", "gt", "le", "lt")
                             if getattr(branch.range, op) is not None
                         )
-        _BOUNDS[key] = found
-    return _BOUNDS[key]
+        cache["_numeric_bounds"] = found
+    bounds: dict[str, list[tuple[str, Any]]] = cache["_numeric_bounds"]
+    return bounds
 
 
 def _thresholds(rules: Rules, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
@@ -123,6 +121,7 @@ def search(
     if not current.decided:
         return []
     singles = candidates(rules, answers)
+    pruner = _Pruner(rules, answers, current) if target is not None else None
 
     def outcome(changes: tuple[Change, ...]) -> str | None:
         return walk_need(rules, _apply(answers, changes), explain=False).approach
@@ -135,15 +134,21 @@ def search(
     found: list[WhatIf] = []
     reached: set[str] = set()
     for change in singles:
+        if pruner and not pruner.may_change((change,)):
+            continue
         approach = outcome((change,))
         if wanted(approach):
             found.append(WhatIf((change,), approach))  # type: ignore[arg-type]
             reached.add(approach)  # type: ignore[arg-type]
     if target is None or target not in reached:
         flipping = {c for w in found for c in w.changes}
-        pool = [c for c in _helpful(rules, answers, current, singles) if c not in flipping]
+        pool = [c for c in singles if c not in flipping]
         for first, second in itertools.combinations(pool, 2):
             if first.question == second.question:
+                continue
+            if pruner and (
+                pruner.hopeless(first, second) or not pruner.may_change((first, second))
+            ):
                 continue
             approach = outcome((first, second))
             if wanted(approach) and approach not in reached:
@@ -155,9 +160,100 @@ def search(
         if combined and outcome(combined) == target:
             found.append(WhatIf(combined, target))
     if target is not None and not found:
-        found += _opens_the_checks(rules, answers, singles)
+        on_path = _path_questions(rules, current)
+        found += _opens_the_checks(rules, answers, [c for c in singles if c.question in on_path])
     found.sort(key=lambda w: (len(w.changes), w.approach))
     return _one_per_question_set(_closest_per_question(found))[:MAX_OPTIONS]
+
+
+class _Pruner:
+    """A necessary condition for a change set to alter a need's outcome: it must change an
+    answer its path asks, or make every failing check on the path pass — and a check can only
+    be fixed by changing a question it reads. Cheap set tests come first, an exact check
+    evaluation next; walks then verify what survives, so pruning never invents an answer.
+    A change that alters the path is walked once and its partner judged on the new path."""
+
+    def __init__(self, rules: Rules, answers: Mapping[str, Any], current: NeedResult) -> None:
+        self.rules, self.answers = rules, answers
+        self.checks = _checks_by_id(rules)
+        self.reads = _check_reads(rules)
+        self.base = self._view(current)
+        self.after: dict[Change, tuple[NeedResult, set[str], list[set[str]]]] = {}
+        self.pair_cache: dict[tuple[str, str], bool] = {}
+
+    def hopeless(self, first: Change, second: Change) -> bool:
+        """The cheapest test, for the pair loop: neither change is on the path, and together
+        they do not touch every failing check (cached per pair of questions)."""
+        path = self.base[1]
+        if first.question in path or second.question in path:
+            return False
+        key = (first.question, second.question)
+        if key not in self.pair_cache:
+            self.pair_cache[key] = not self._could_fix(self.base, set(key))
+        return self.pair_cache[key]
+
+    def _view(self, result: NeedResult) -> tuple[NeedResult, set[str], list[set[str]]]:
+        failing_reads = [self.reads[c.id] for c in result.failed_checks]
+        return result, _path_questions(self.rules, result), failing_reads
+
+    def _could_fix(
+        self, view: tuple[NeedResult, set[str], list[set[str]]], questions: set[str]
+    ) -> bool:
+        _, _, failing_reads = view
+        return bool(failing_reads) and all(reads & questions for reads in failing_reads)
+
+    def _fixes_all(
+        self, answers: Mapping[str, Any], result: NeedResult, changes: tuple[Change, ...]
+    ) -> bool:
+        ctx = Context(self.rules.model, self.rules.params, _apply(answers, changes), explain=False)
+        failing = [self.checks[c.id] for c in result.failed_checks]
+        return all(run_check(ctx, check).status in ("pass", "n/a") for check in failing)
+
+    def may_change(self, changes: tuple[Change, ...]) -> bool:
+        result, path, _ = self.base
+        questions = {c.question for c in changes}
+        moving = [c for c in changes if c.question in path]
+        if not moving:
+            if not self._could_fix(self.base, questions):
+                return False
+            return self._fixes_all(self.answers, result, changes)
+        if len(changes) == 1:
+            return True
+        first = moving[0]
+        if first not in self.after:
+            moved = walk_need(self.rules, _apply(self.answers, (first,)), explain=False)
+            self.after[first] = self._view(moved)
+        view = self.after[first]
+        rest = tuple(c for c in changes if c is not first)
+        rest_questions = {c.question for c in rest}
+        if rest_questions & view[1]:
+            return True
+        if not self._could_fix(view, rest_questions):
+            return False
+        return self._fixes_all(_apply(self.answers, (first,)), view[0], rest)
+
+
+def _check_reads(rules: Rules) -> dict[str, set[str]]:
+    """The questions each check reads (in `applies`, `require` and value expressions)."""
+    cache = rules.model.__dict__
+    if "_check_reads" not in cache:
+        reads: dict[str, set[str]] = {}
+        for check_id, check in _checks_by_id(rules).items():
+            found: set[str] = set()
+            for part in (check.applies, check.require):
+                for _, obj in walk_models(part):
+                    if isinstance(obj, Compare):
+                        found.add(obj.answer)
+                    for name in ("scaled", "answer"):
+                        value = getattr(obj, name, None)
+                        if isinstance(value, str) and rules.model.has("question", value):
+                            found.add(value)
+                    if hasattr(obj, "lookup"):
+                        found.add(rules.model.table(obj.lookup).key)
+            reads[check_id] = found
+        cache["_check_reads"] = reads
+    result: dict[str, set[str]] = cache["_check_reads"]
+    return result
 
 
 def _one_per_question_set(found: list[WhatIf]) -> list[WhatIf]:
@@ -194,21 +290,8 @@ def _closest_per_question(found: list[WhatIf]) -> list[WhatIf]:
     return out
 
 
-def _helpful(
-    rules: Rules, answers: Mapping[str, Any], current: NeedResult, singles: list[Change]
-) -> list[Change]:
-    """Changes worth pairing: they make a failing check pass, or touch a question on the path."""
-    model = rules.model
-    on_path = {n.ask for n in map(model.node, current.path) if isinstance(n, AskNode)}
-    failing = [_checks_by_id(rules)[c.id] for c in current.failed_checks]
-
-    def helps(change: Change) -> bool:
-        if change.question in on_path:
-            return True
-        ctx = Context(model, rules.params, _apply(answers, (change,)), explain=False)
-        return any(run_check(ctx, check).status in ("pass", "n/a") for check in failing)
-
-    return [c for c in singles if helps(c)]
+def _path_questions(rules: Rules, current: NeedResult) -> set[str]:
+    return {n.ask for n in map(rules.model.node, current.path) if isinstance(n, AskNode)}
 
 
 def _checks_by_id(rules: Rules) -> dict[str, Check]:

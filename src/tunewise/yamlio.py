@@ -99,17 +99,20 @@ class _Builder:
         if tag not in _ALLOWED_TAGS:
             raise self.bad_tag(event.start_mark, event.tag)
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        return self.scalar_value(tag, event.value, node)
+
+    def scalar_value(self, tag: str, text: str, node: Any) -> Any:
         if tag.endswith(":bool"):
             # YAML 1.1 reads yes/no/on/off as booleans; tunewise keeps them as text.
-            low = event.value.lower()
-            return low == "true" if low in ("true", "false") else event.value
+            low = text.lower()
+            return low == "true" if low in ("true", "false") else text
         if tag.endswith(":int"):
             return self.constructor.construct_yaml_int(node)
         if tag.endswith(":float"):
             return self.constructor.construct_yaml_float(node)
         if tag.endswith(":null"):
             return None
-        return event.value  # str and timestamp stay text; models parse dates
+        return text  # str and timestamp stay text; models parse dates
 
     def build(self, text: str) -> Document:
         # Each open container: [value, path, pending_key, weight, start_mark]
@@ -220,7 +223,10 @@ class _Builder:
 
 
 def parse_yaml(text: str, file: str) -> Document:
-    """Parse one YAML document of plain data, refusing anything that could surprise."""
+    """Parse one YAML document of plain data, refusing anything that could surprise.
+
+    Built from libyaml's event stream (C parser) rather than its composer, whose recursion
+    crashes the interpreter on deeply nested input; measured just as fast on real profiles."""
     return _Builder(file).build(text)
 
 

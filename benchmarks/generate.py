@@ -1,0 +1,54 @@
+"""Write N varied, valid profiles into a folder tree (seeded, so every run writes the same)."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+KINDS = ["facts", "domain", "style", "format", "vocabulary", "behavior", "cost", "general"]
+
+
+def profile_text(rng: random.Random, index: int) -> str:
+    lines = ["tunewise: 1", f"name: Generated project {index}",
+             f"proposal: {rng.choice(['prompt', 'rag', 'fine-tune', 'hybrid'])}", "needs:"]
+    for need in range(rng.randint(1, 3)):
+        kind = rng.choice(KINDS)
+        lines += [f"  - id: need-{need}", f"    description: Generated need {need}", f"    kind: {kind}"]
+        if kind == "facts":
+            lines.append(f"    fits_in_prompt: {rng.choice(['true', 'false'])}")
+        if kind in ("facts", "domain"):
+            lines.append(f"    changes: {rng.choice(['never', 'rarely', 'often', 'realtime'])}")
+        if kind not in ("facts", "general"):
+            lines.append(f"    prompting: {rng.choice(['untried', 'works', 'failed', 'failed'])}")
+    leave = rng.choice(["true", "false"])
+    lines += [
+        "project:",
+        f"  stage: {rng.choice(['prototype', 'pilot', 'production', 'production'])}",
+        f"  examples: {rng.choice([50, 300, 600, 1200, 2400, 8000])}",
+        f"  data_quality: {rng.choice(['high', 'high', 'mixed', 'low', 'unknown'])}",
+        f"  expected_gain_pct: {rng.choice([5, 15, 25, 40])}",
+        f"  budget_usd: {rng.choice([300, 3000, 15000, 60000])}",
+        f"  ml_expertise: {rng.choice(['none', 'some', 'strong'])}",
+        f"  can_maintain: {rng.choice(['true', 'true', 'false'])}",
+        f"  eval_plan: {rng.choice(['true', 'true', 'false'])}",
+        f"  data_may_leave: {leave}",
+        f"  model_params_b: {rng.choice([7, 8, 13, 70])}",
+        f"  gpu_vram_gb: {rng.choice([8, 24, 48, 80])}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def generate(folder: Path, count: int, seed: int = 7) -> list[Path]:
+    rng = random.Random(seed)
+    paths = []
+    for index in range(count):
+        path = folder / f"team-{index % 50:02d}" / f"svc-{index // 50:04d}" / "tunewise.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(profile_text(rng, index), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    generate(Path(sys.argv[1]), int(sys.argv[2]))
