@@ -1,5 +1,5 @@
 """Entry point for `python -m tunewise`."""
 
-from tunewise.cli import run
+from tunewise.entry import run
 
 run()

@@ -347,8 +347,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 70
     return 0
-
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
