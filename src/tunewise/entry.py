@@ -5,7 +5,25 @@ from __future__ import annotations
 import sys
 
 # Kept identical to typer's own rendering by tests/test_cli.py (at 80 columns).
-HELP = "Usage: tunewise [OPTIONS] COMMAND [ARGS]...\n\n  Decide between prompt engineering, RAG and fine-tuning — with every reason\n  cited.\n\nOptions:\n  --version  Show the version.\n  --help     Show this message and exit.\n\nCommands:\n  advise   Recommend an approach for every need in PROFILE.\n  ask      Interactive questionnaire: answer only what matters, review,...\n  check    CI gate: fail profiles that propose fine-tuning without...\n  data     Inspect a JSONL training set: records, valid, unique, formats,...\n  explain  Explain a question, node, leaf, check, parameter or source of...\n  schema   Print the JSON Schema of the profile, for editors and other...\n  rules    Verify, test and draw rule sets.\n"
+HELP = """\
+Usage: tunewise [OPTIONS] COMMAND [ARGS]...
+
+  Decide between prompt engineering, RAG and fine-tuning — with every reason
+  cited.
+
+Options:
+  --version  Show the version.
+  --help     Show this message and exit.
+
+Commands:
+  advise   Recommend an approach for every need in PROFILE.
+  ask      Interactive questionnaire: answer only what matters, review,...
+  check    CI gate: fail profiles that propose fine-tuning without...
+  data     Inspect a JSONL training set: records, valid, unique, formats,...
+  explain  Explain a question, node, leaf, check, parameter or source of...
+  schema   Print the JSON Schema of the profile, for editors and other...
+  rules    Verify, test and draw rule sets.
+"""
 
 
 def run() -> None:
