@@ -94,7 +94,8 @@ def locate(doc: Document, loc: Path_, message: str, *, key: bool = False) -> str
     where = doc.where(loc, key=key)
     at = f":{where[0]}:{where[1]}" if where else ""
     field = f" {dotted(loc)}:" if loc else ""
-    return f"{doc.file}{at}:{field} {message}"
+    line = f"{doc.file}{at}:{field} {message}"
+    return line.replace("\r", "\\r").replace("\n", "\\n")  # one problem, one line
 
 
 def _clean(loc: Iterable[Any], data: Any) -> Path_:

@@ -48,6 +48,8 @@ def dotted(loc: Path_) -> str:
     """`('needs', 0, 'kind')` -> `needs[0].kind`."""
     out = ""
     for part in loc:
+        if isinstance(part, str) and not part.isprintable():
+            part = repr(part)  # a key with control characters must not break the line
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
 
@@ -85,7 +87,8 @@ class _Builder:
         self.resolver = yaml.resolver.Resolver()
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def bad_tag(self, mark: Any, tag: str) -> InputError:
+    def bad_tag(self, mark: Any, tag: str | None) -> InputError:
+        tag = tag or "?"
         shown = "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
         return self.fail(mark, f"YAML tag {shown!r} is not allowed (plain data only)")
 
@@ -96,6 +99,8 @@ class _Builder:
         tag = event.tag
         if tag in (None, "!"):
             tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+            if tag not in _ALLOWED_TAGS:  # YAML 1.1's "=" (value) or "<<" (merge): plain text
+                tag = _STD + "str"
         if tag not in _ALLOWED_TAGS:
             raise self.bad_tag(event.start_mark, event.tag)
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
@@ -174,8 +179,13 @@ class _Builder:
             where = f"{mark.line + 1}:{mark.column + 1}: " if mark else ""
             problem = exc.problem or exc.context or "invalid YAML"
             raise InputError(f"{self.doc.file}:{where}YAML syntax error: {problem}") from None
+        except yaml.reader.ReaderError as exc:
+            line = text[: exc.position].count("\n") + 1
+            message = f"{self.doc.file}:{line}: not YAML text: control character {exc.character!r}"
+            raise InputError(message) from None
         except yaml.YAMLError as exc:
-            raise InputError(f"{self.doc.file}: YAML error: {str(exc)[:200]}") from None
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"{self.doc.file}: YAML error: {first[:200]}") from None
         if not root_set:
             raise InputError(f"{self.doc.file}: file is empty; expected a YAML mapping")
         return self.doc
