@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -353,11 +353,18 @@ def run_check(
     paths: Iterable[Path],
     today: dt.date | None = None,
     jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[FileResult]:
     """Judge every profile found under `paths`, yielding results in order as they come."""
-    global _WORKER_GATE
-    gate = Gate(rules, today)
     files = list(discover(paths))
+    for done, result in enumerate(_judge(Gate(rules, today), files, jobs), 1):
+        if progress is not None:
+            progress(done, len(files))
+        yield result
+
+
+def _judge(gate: Gate, files: list[Path], jobs: int | None) -> Iterator[FileResult]:
+    global _WORKER_GATE
     workers = jobs if jobs is not None else workers_for(len(files))
     if workers <= 1:
         for path in files:

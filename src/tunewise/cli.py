@@ -205,7 +205,10 @@ def check(
     chosen = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     _choice(chosen, list(CHECK_FORMATS), "--format")
     targets = [_parse_output(item, list(CHECK_FORMATS)) for item in output or []]
-    report = check_paths(paths or [Path(".")], rules, param or [], strict)
+    from tunewise.progress import progress_bar
+
+    with progress_bar("Checking profiles") as progress:
+        report = check_paths(paths or [Path(".")], rules, param or [], strict, progress)
     for fmt, file in targets:
         write_report(file, render(CHECK_FORMATS, fmt, report))
     _emit(render(CHECK_FORMATS, chosen, report))
@@ -229,10 +232,13 @@ def data(
 ) -> None:
     """Inspect a JSONL training set: records, valid, unique, formats, problems, 80/20 split."""
     from tunewise.evidence import measure
+    from tunewise.progress import progress_bar
     from tunewise.reporters.dataset import render_dataset
 
     _choice(output_format, ["text", "json"], "--format")
-    _emit(render_dataset(measure(dataset), output_format))
+    with progress_bar("Reading dataset") as progress:
+        stats = measure(dataset, progress)
+    _emit(render_dataset(stats, output_format))
 
 
 @rules_app.command("lint")

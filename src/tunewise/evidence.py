@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,8 +99,9 @@ def classify(record: Any) -> tuple[str, str]:
     )
 
 
-def measure(path: Path) -> DatasetStats:
-    """Read `path` line by line (bounded memory apart from one digest per unique record)."""
+def measure(path: Path, progress: Callable[[int, int], None] | None = None) -> DatasetStats:
+    """Read `path` line by line (bounded memory apart from one digest per unique record);
+    `progress` hears (bytes read, file size) every few thousand lines."""
     stats = DatasetStats(str(path))
     seen: set[bytes] = set()
     try:
@@ -110,12 +113,15 @@ def measure(path: Path) -> DatasetStats:
     except OSError as exc:
         raise InputError(f"{path}: cannot read dataset: {exc.strerror or exc}") from None
     with handle:
+        size = os.fstat(handle.fileno()).st_size
         number = 0
         while True:
             raw = handle.readline(MAX_LINE_BYTES + 1)
             if not raw:
                 break
             number += 1
+            if progress is not None and number % 4096 == 0:
+                progress(handle.tell(), size)
             if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
                 while raw and not raw.endswith(b"\n"):  # skip the rest of an oversized line
                     raw = handle.readline(MAX_LINE_BYTES)

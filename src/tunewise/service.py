@@ -58,7 +58,11 @@ def ask_profile(
 
 
 def check_paths(
-    paths: Sequence[Path], rules_path: Path | None, params: Sequence[str], strict: bool
+    paths: Sequence[Path],
+    rules_path: Path | None,
+    params: Sequence[str],
+    strict: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckReport:
     """Judge every profile under `paths`; an empty search is an input error."""
     from tunewise.check import run_check
@@ -67,7 +71,7 @@ def check_paths(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise InputError(f"{missing[0]}: no such file or folder")
-    files = list(run_check(rules, paths))
+    files = list(run_check(rules, paths, progress=progress))
     if not files:
         where = ", ".join(str(p) for p in paths)
         raise InputError(
