@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pexpect
-
 from tests.conftest import run_cli
 
 
