@@ -10,11 +10,19 @@ KINDS = ["facts", "domain", "style", "format", "vocabulary", "behavior", "cost",
 
 
 def profile_text(rng: random.Random, index: int) -> str:
-    lines = ["tunewise: 1", f"name: Generated project {index}",
-             f"proposal: {rng.choice(['prompt', 'rag', 'fine-tune', 'hybrid'])}", "needs:"]
+    lines = [
+        "tunewise: 1",
+        f"name: Generated project {index}",
+        f"proposal: {rng.choice(['prompt', 'rag', 'fine-tune', 'hybrid'])}",
+        "needs:",
+    ]
     for need in range(rng.randint(1, 3)):
         kind = rng.choice(KINDS)
-        lines += [f"  - id: need-{need}", f"    description: Generated need {need}", f"    kind: {kind}"]
+        lines += [
+            f"  - id: need-{need}",
+            f"    description: Generated need {need}",
+            f"    kind: {kind}",
+        ]
         if kind == "facts":
             lines.append(f"    fits_in_prompt: {rng.choice(['true', 'false'])}")
         if kind in ("facts", "domain"):

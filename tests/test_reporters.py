@@ -144,3 +144,18 @@ def test_output_writes_several_formats_in_one_run(tree: Path, tmp_path: Path) ->
 @pytest.mark.parametrize("bad", ["junit", "xml:out.xml", ":x"])
 def test_bad_output_option_is_a_usage_error(tree: Path, bad: str) -> None:
     assert run_cli("check", str(tree), "--output", bad).code == 2
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "markdown", "text", "github"])
+def test_nothing_found_writes_no_partial_report(tmp_path: Path, fmt: str) -> None:
+    result = run_cli("check", str(tmp_path), "--format", fmt)
+    assert result.code == 3 and result.out == "" and "no tunewise profiles" in result.err
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_streamed_documents_parse_for_one_and_many(
+    tree: Path, fmt: str, write_profile: Any
+) -> None:
+    one = write_profile(profile_dict([STYLE], PASSING_PROJECT), "single/tunewise.yaml")
+    for target in (one, tree):
+        json.loads(run_cli("check", str(target), "--format", fmt).out)

@@ -61,16 +61,29 @@ class FileResult:
 
 
 @dataclass
-class CheckReport:
-    files: list[FileResult]
+class Summary:
+    """Running totals of a check: kept instead of the results, so memory stays flat."""
+
     strict: bool = False
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"pass": 0, "fail": 0, "waived": 0, "error": 0}
+    )
+    failing: int = 0
+
+    def add(self, item: FileResult) -> None:
+        self.counts[item.status] += 1
+        self.failing += item.failing(self.strict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
     @property
     def passed(self) -> bool:
-        return bool(self.files) and not any(f.failing(self.strict) for f in self.files)
+        return self.total > 0 and self.failing == 0
 
     def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
+        return self.counts[status]
 
 
 def is_profile_name(name: str) -> bool:

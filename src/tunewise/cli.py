@@ -199,22 +199,27 @@ def check(
     param: ParamOpt = None,
 ) -> None:
     """CI gate: fail profiles that propose fine-tuning without justification."""
-    from tunewise.reporters import CHECK_FORMATS, render
-    from tunewise.service import check_paths, write_report
+    from tunewise.progress import progress_bar
+    from tunewise.reporters import CHECK_FORMATS, check_reporter
+    from tunewise.service import check_paths, report_files
 
     chosen = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     _choice(chosen, list(CHECK_FORMATS), "--format")
     targets = [_parse_output(item, list(CHECK_FORMATS)) for item in output or []]
-    from tunewise.progress import progress_bar
-
-    with progress_bar("Checking profiles") as progress:
-        report = check_paths(paths or [Path(".")], rules, param or [], strict, progress)
-    for fmt, file in targets:
-        write_report(file, render(CHECK_FORMATS, fmt, report))
-    _emit(render(CHECK_FORMATS, chosen, report))
-    if any(f.status == "error" for f in report.files):
+    with report_files([file for _, file in targets]) as streams:
+        reporters = [check_reporter(chosen, sys.stdout, strict)]
+        reporters += [
+            check_reporter(fmt, stream, strict)
+            for (fmt, _), stream in zip(targets, streams, strict=True)
+        ]
+        with progress_bar("Checking profiles") as progress:
+            summary = check_paths(
+                paths or [Path(".")], rules, param or [], strict, reporters, progress
+            )
+    sys.stdout.flush()
+    if summary.count("error"):
         raise typer.Exit(3)
-    raise typer.Exit(0 if report.passed else 1)
+    raise typer.Exit(0 if summary.passed else 1)
 
 
 def _parse_output(item: str, formats: list[str]) -> tuple[str, Path]:

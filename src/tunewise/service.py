@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from tunewise.check import CheckReport
+from tunewise.check import Summary
 from tunewise.decision import Decision
 from tunewise.engine import decide
 from tunewise.errors import InputError
 from tunewise.profile import Profile, load_profile
+from tunewise.reporters import CheckReporter
 from tunewise.rules import LoadedRules, load_rules
 
 
@@ -62,22 +63,30 @@ def check_paths(
     rules_path: Path | None,
     params: Sequence[str],
     strict: bool,
+    reporters: Sequence[CheckReporter],
     progress: Callable[[int, int], None] | None = None,
-) -> CheckReport:
-    """Judge every profile under `paths`; an empty search is an input error."""
+) -> Summary:
+    """Judge every profile under `paths`, handing each result to every reporter as it comes;
+    only the totals are kept. An empty search is an input error."""
     from tunewise.check import run_check
 
     rules = load_rules(rules_path, params)
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise InputError(f"{missing[0]}: no such file or folder")
-    files = list(run_check(rules, paths, progress=progress))
-    if not files:
+    summary = Summary(strict)
+    for result in run_check(rules, paths, progress=progress):
+        summary.add(result)
+        for reporter in reporters:
+            reporter.add(result)
+    if not summary.total:
         where = ", ".join(str(p) for p in paths)
         raise InputError(
             f"no tunewise profiles found in {where} (looking for tunewise.yaml, *.tunewise.yaml)"
         )
-    return CheckReport(files, strict)
+    for reporter in reporters:
+        reporter.finish(summary)
+    return summary
 
 
 def write_report(path: Path, text: str, what: str = "report") -> None:
@@ -134,3 +143,30 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
         f"rules {name}: " + ("no defects" if ok else f"{count} defect{'s' * (count != 1)}")
     )
     return "\n".join(lines) + "\n", ok
+
+
+@contextlib.contextmanager
+def report_files(paths: Sequence[Path]) -> Iterator[list[TextIO]]:
+    """Open a temporary file beside each report path; on success rename each into place, on
+    any failure remove them, so a report file is never left half-written."""
+    import os
+    import tempfile
+
+    opened: list[tuple[TextIO, str, Path]] = []
+    try:
+        for path in paths:
+            try:
+                handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            except OSError as exc:
+                raise InputError(f"{path}: cannot write report: {exc.strerror or exc}") from None
+            opened.append((os.fdopen(handle, "w", encoding="utf-8"), temporary, path))
+        yield [stream for stream, _, _ in opened]
+        for stream, temporary, path in opened:
+            stream.close()
+            os.replace(temporary, path)
+        opened = []
+    finally:
+        for stream, temporary, _ in opened:
+            stream.close()
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)

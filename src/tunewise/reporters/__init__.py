@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Protocol, TextIO
 
-# format name -> module under tunewise.reporters; each module has render(result, **options) -> str
+# format name -> module under tunewise.reporters
 ADVICE_FORMATS = {"text": "advice_text", "json": "advice_json", "markdown": "advice_markdown"}
 CHECK_FORMATS = {
     "text": "check_text",
@@ -18,6 +18,20 @@ CHECK_FORMATS = {
 
 
 def render(registry: dict[str, str], name: str, result: Any, **options: Any) -> str:
+    """Whole-result formats (advise): each module has render(result, **options) -> str."""
     module = importlib.import_module(f"tunewise.reporters.{registry[name]}")
     text: str = module.render(result, **options)
     return text
+
+
+class CheckReporter(Protocol):
+    """A streaming `check` report: one result at a time, then the totals."""
+
+    def add(self, item: Any) -> None: ...
+    def finish(self, summary: Any) -> None: ...
+
+
+def check_reporter(name: str, stream: TextIO, strict: bool) -> CheckReporter:
+    module = importlib.import_module(f"tunewise.reporters.{CHECK_FORMATS[name]}")
+    reporter: CheckReporter = module.Reporter(stream, strict)
+    return reporter

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TextIO
 
-from tunewise.check import CheckReport
-from tunewise.reporters.check_text import summary
+from tunewise.check import FileResult, Summary
+from tunewise.reporters.check_text import summary_line
 
 
 def _data(text: str) -> str:
@@ -16,9 +16,12 @@ def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(report: CheckReport, **_: Any) -> str:
-    lines: list[str] = []
-    for item in report.files:
+class Reporter:
+    def __init__(self, stream: TextIO, strict: bool) -> None:
+        self.stream = stream
+
+    def add(self, item: FileResult) -> None:
+        lines = []
         for finding in item.findings:
             command: str = finding.level
             if item.status == "waived" and finding.level == "error":
@@ -31,10 +34,13 @@ def render(report: CheckReport, **_: Any) -> str:
             props.append(f"title={_prop('tunewise ' + finding.rule)}")
             prefix = "waived: " if item.status == "waived" else ""
             lines.append(f"::{command} {','.join(props)}::{_data(prefix + finding.message)}")
-        for note in item.notes:
-            if item.status == "waived":
-                lines.append(
-                    f"::notice file={_prop(item.path)},title=tunewise waiver::{_data(note)}"
-                )
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+        if item.status == "waived":
+            lines += [
+                f"::notice file={_prop(item.path)},title=tunewise waiver::{_data(n)}"
+                for n in item.notes
+            ]
+        if lines:
+            self.stream.write("\n".join(lines) + "\n")
+
+    def finish(self, summary: Summary) -> None:
+        self.stream.write(summary_line(summary) + "\n")

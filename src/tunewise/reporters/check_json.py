@@ -1,11 +1,13 @@
-"""`check --format json`: {"passed", "files": [{"path", "status", "verdict", "findings"}]}."""
+"""`check --format json`: {"files": [{"path", "status", "verdict", "findings"}], "passed"}.
+
+Written as results arrive (files first, totals last), so memory stays flat."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TextIO
 
-from tunewise.check import CheckReport, FileResult
+from tunewise.check import FileResult, Summary
 
 
 def file_dict(item: FileResult) -> dict[str, Any]:
@@ -22,11 +24,18 @@ def file_dict(item: FileResult) -> dict[str, Any]:
     }
 
 
-def render(report: CheckReport, **_: Any) -> str:
-    data = {
-        "passed": report.passed,
-        "strict": report.strict,
-        "summary": {s: report.count(s) for s in ("pass", "fail", "waived", "error")},
-        "files": [file_dict(f) for f in report.files],
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+class Reporter:
+    def __init__(self, stream: TextIO, strict: bool) -> None:
+        self.stream, self.first = stream, True
+
+    def add(self, item: FileResult) -> None:
+        if self.first:  # nothing is written before there is something to report
+            self.stream.write('{\n  "files": [')
+        body = json.dumps(file_dict(item), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        self.stream.write(("\n    " if self.first else ",\n    ") + body)
+        self.first = False
+
+    def finish(self, summary: Summary) -> None:
+        tail = {"passed": summary.passed, "strict": summary.strict, "summary": summary.counts}
+        rest = json.dumps(tail, indent=2)[1:]  # without its opening brace
+        self.stream.write(('{\n  "files": [],' if self.first else "\n  ],") + rest + "\n")

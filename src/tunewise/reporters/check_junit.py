@@ -1,38 +1,57 @@
-"""`check --format junit`: JUnit XML, one testcase per profile (waived profiles are skipped)."""
+"""`check --format junit`: JUnit XML, one testcase per profile (waived profiles are skipped).
+
+The suite's totals come first in the XML, so testcases are spooled until the end."""
 
 from __future__ import annotations
 
-from typing import Any
-from xml.etree import ElementTree as ET
+import shutil
+import tempfile
+from typing import TextIO
+from xml.sax.saxutils import escape, quoteattr
 
-from tunewise.check import CheckReport
+from tunewise.check import FileResult, Summary
 
 
-def render(report: CheckReport, **_: Any) -> str:
-    failures = sum(1 for f in report.files if f.failing(report.strict) and f.status != "error")
-    errors = report.count("error")
-    suite_attrs = {
-        "name": "tunewise",
-        "tests": str(len(report.files)),
-        "failures": str(failures),
-        "errors": str(errors),
-        "skipped": str(report.count("waived")),
-    }
-    root = ET.Element("testsuites", suite_attrs)
-    suite = ET.SubElement(root, "testsuite", suite_attrs)
-    for item in report.files:
-        case = ET.SubElement(suite, "testcase", {"classname": "tunewise.check", "name": item.path})
-        body = "\n".join(f"{f.level}: {f.message}" for f in item.findings) or item.status
+class Reporter:
+    def __init__(self, stream: TextIO, strict: bool) -> None:
+        self.stream, self.strict = stream, strict
+        self.cases = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in finish)
+        self.failures = 0
+
+    def add(self, item: FileResult) -> None:
+        body = escape("\n".join(f"{f.level}: {f.message}" for f in item.findings) or item.status)
+        first = item.findings[0].message if item.findings else item.status
         notes = "\n".join(item.notes)
+        inner = ""
         if item.status == "error":
-            first = item.findings[0].message if item.findings else "invalid profile"
-            ET.SubElement(case, "error", {"message": first, "type": "invalid-profile"}).text = body
-        elif item.failing(report.strict):
-            first = next((f.message for f in item.findings), "failed")
-            ET.SubElement(case, "failure", {"message": first, "type": "tunewise"}).text = body
+            inner = (
+                f'      <error message={quoteattr(first)} type="invalid-profile">{body}</error>\n'
+            )
+        elif item.failing(self.strict):
+            self.failures += 1
+            inner = f'      <failure message={quoteattr(first)} type="tunewise">{body}</failure>\n'
         elif item.status == "waived":
-            ET.SubElement(case, "skipped", {"message": f"waived: {notes}"}).text = body
+            inner = f"      <skipped message={quoteattr('waived: ' + notes)}>{body}</skipped>\n"
         if notes:
-            ET.SubElement(case, "system-out").text = notes
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+            inner += f"      <system-out>{escape(notes)}</system-out>\n"
+        name = quoteattr(item.path)
+        if inner:
+            self.cases.write(
+                f'    <testcase classname="tunewise.check" name={name}>\n{inner}    </testcase>\n'
+            )
+        else:
+            self.cases.write(f'    <testcase classname="tunewise.check" name={name} />\n')
+
+    def finish(self, summary: Summary) -> None:
+        counts = (
+            f'tests="{summary.total}" failures="{self.failures}" '
+            f'errors="{summary.count("error")}" skipped="{summary.count("waived")}"'
+        )
+        self.stream.write(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="tunewise" {counts}>\n'
+            f'  <testsuite name="tunewise" {counts}>\n'
+        )
+        self.cases.seek(0)
+        shutil.copyfileobj(self.cases, self.stream)
+        self.cases.close()
+        self.stream.write("  </testsuite>\n</testsuites>\n")

@@ -1,14 +1,16 @@
-"""`check --format sarif`: SARIF 2.1.0, results located at the profile and the answer's line."""
+"""`check --format sarif`: SARIF 2.1.0, results located at the profile and the answer's line.
+
+Results are written as they arrive; the rule descriptions (few) follow them."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from tunewise import __version__
-from tunewise.check import CheckReport
+from tunewise.check import FileResult, Summary
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -20,23 +22,33 @@ def _uri(path: str) -> str:
     return candidate.as_posix()
 
 
-def render(report: CheckReport, **_: Any) -> str:
-    rules: dict[str, dict[str, Any]] = {}
-    results: list[dict[str, Any]] = []
-    for item in report.files:
+class Reporter:
+    def __init__(self, stream: TextIO, strict: bool) -> None:
+        self.stream, self.first = stream, True
+        self.rules: dict[str, dict[str, Any]] = {}
+        self.started = False
+
+    def _start(self) -> None:
+        if not self.started:  # nothing is written before there is something to report
+            self.started = True
+            self.stream.write(
+                f'{{\n  "$schema": "{SCHEMA}",\n  "version": "2.1.0",\n  "runs": [\n'
+                '    {\n      "results": ['
+            )
+
+    def add(self, item: FileResult) -> None:
+        self._start()
         for finding in item.findings:
-            rules.setdefault(
+            self.rules.setdefault(
                 finding.rule,
                 {
                     "id": finding.rule,
                     "shortDescription": {"text": finding.rule.replace("/", ": ").replace("-", " ")},
                 },
             )
-            region: dict[str, int] = {}
-            if finding.line:
-                region["startLine"] = finding.line
-            if finding.column:
-                region["startColumn"] = finding.column
+            region = {
+                k: v for k, v in (("startLine", finding.line), ("startColumn", finding.column)) if v
+            }
             location: dict[str, Any] = {"artifactLocation": {"uri": _uri(item.path)}}
             if region:
                 location["region"] = region
@@ -54,22 +66,17 @@ def render(report: CheckReport, **_: Any) -> str:
                         "justification": "; ".join(item.notes),
                     }
                 ]
-            results.append(result)
-    sarif = {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "tunewise",
-                        "version": __version__,
-                        "informationUri": "https://pypi.org/project/tunewise/",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+            body = json.dumps(result, ensure_ascii=False)
+            self.stream.write(("\n        " if self.first else ",\n        ") + body)
+            self.first = False
+
+    def finish(self, summary: Summary) -> None:
+        driver = {
+            "name": "tunewise",
+            "version": __version__,
+            "informationUri": "https://pypi.org/project/tunewise/",
+            "rules": list(self.rules.values()),
+        }
+        tool = json.dumps({"driver": driver}, ensure_ascii=False)
+        self._start()
+        self.stream.write(f'\n      ],\n      "tool": {tool}\n    }}\n  ]\n}}\n')

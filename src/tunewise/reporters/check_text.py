@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TextIO
 
-from tunewise.check import CheckReport
+from tunewise.check import FileResult, Summary
 
 MARK = {"pass": "PASS", "fail": "FAIL", "waived": "WAIVED", "error": "ERROR"}
 
 
-def summary(report: CheckReport) -> str:
-    total = len(report.files)
+def summary_line(summary: Summary) -> str:
+    total = summary.total
     parts = [
-        f"{report.count(s)} {w}"
+        f"{summary.count(s)} {w}"
         for s, w in (
             ("pass", "passed"),
             ("fail", "failed"),
@@ -20,27 +20,31 @@ def summary(report: CheckReport) -> str:
             ("error", "invalid"),
         )
     ]
-    verdict = "passed" if report.passed else "FAILED"
-    strict = " (strict)" if report.strict else ""
+    verdict = "passed" if summary.passed else "FAILED"
+    strict = " (strict)" if summary.strict else ""
     return (
         f"tunewise check {verdict}{strict}: {total} profile{'s' * (total != 1)}, {', '.join(parts)}"
     )
 
 
-def render(report: CheckReport, **_: Any) -> str:
-    lines: list[str] = []
-    for item in report.files:
+class Reporter:
+    def __init__(self, stream: TextIO, strict: bool) -> None:
+        self.stream, self.strict = stream, strict
+
+    def add(self, item: FileResult) -> None:
         status = MARK[item.status]
-        if item.failing(report.strict) and item.status == "pass":
+        if item.status == "pass" and item.failing(self.strict):
             status = "FAIL (strict)"
         facts = [f"verdict {item.verdict}"] if item.verdict else []
         if item.proposal:
             facts.append(f"proposal {item.proposal}")
         tail = f" ({'; '.join(facts)})" if facts else ""
-        lines.append(f"{status:<7} {item.path}{tail}")
+        lines = [f"{status:<7} {item.path}{tail}"]
         for finding in item.findings:
             at = f"line {finding.line}: " if finding.line else ""
             lines.append(f"  {finding.level}: {at}{finding.message}")
         lines.extend(f"  note: {note}" for note in item.notes)
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+        self.stream.write("\n".join(lines) + "\n")
+
+    def finish(self, summary: Summary) -> None:
+        self.stream.write(summary_line(summary) + "\n")

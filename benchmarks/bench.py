@@ -1,0 +1,199 @@
+"""Measure tunewise against its anchors, side by side in one run; print a markdown table.
+
+    python benchmarks/bench.py            # 3,000 profiles
+    python benchmarks/bench.py --large    # also 30,000 profiles (a few minutes)
+
+Every figure is a median over several runs, the commands of one comparison alternating, so a
+noisy machine slows both sides alike. Peak memory is each child process's own maximum resident
+size. check-jsonschema is used when installed (`pip install check-jsonschema`), skipped if not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from generate import generate  # noqa: E402
+
+PY = sys.executable
+
+
+def tool(name: str) -> str | None:
+    """A command installed next to this interpreter (its venv), else on PATH."""
+    beside = Path(PY).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+TUNEWISE = [tool("tunewise") or PY, *([] if tool("tunewise") else ["-m", "tunewise"])]
+FLOOR = [PY, "-c", "import typer, pydantic, yaml, rich.console"]
+
+
+def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (MiB) of one run of `cmd`."""
+    started = time.perf_counter()
+    child = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # 1: a check that found failing profiles, as intended
+        raise SystemExit(f"benchmark command failed with exit {code}: {' '.join(cmd[:4])} ...")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def compare(
+    commands: dict[str, list[str]], rounds: int, cwd: Path | None = None
+) -> dict[str, tuple[float, int]]:
+    """Median time and peak memory per command, the commands alternating round by round."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    memory: dict[str, int] = {name: 0 for name in commands}
+    for _ in range(rounds):
+        for name, cmd in commands.items():
+            seconds, mib = run(cmd, cwd)
+            times[name].append(seconds)
+            memory[name] = max(memory[name], mib)
+    return {name: (statistics.median(times[name]), memory[name]) for name in commands}
+
+
+def startup(rounds: int) -> list[str]:
+    example = str(ROOT / "examples" / "law-firm.tunewise.yaml")
+    got = compare(
+        {
+            "floor": FLOOR,
+            "advise": [*TUNEWISE, "advise", example, "--format", "json"],
+            "version": [*TUNEWISE, "--version"],
+            "help": [*TUNEWISE, "--help"],
+        },
+        rounds,
+    )
+    floor = got["floor"][0]
+    rows = [
+        f"| dependency import floor (`import typer, pydantic, yaml, rich.console`) | {floor:.3f} s | 1.00× | |"
+    ]
+    for name, goal in (("advise", "≤ 1.25×"), ("version", "< 1.0×"), ("help", "< 1.0×")):
+        label = {
+            "advise": "cold `advise <law firm> --format json`",
+            "version": "`--version`",
+            "help": "`--help`",
+        }[name]
+        rows.append(f"| {label} | {got[name][0]:.3f} s | {got[name][0] / floor:.2f}× | {goal} |")
+    return rows
+
+
+def batch(count: int, rounds: int, work: Path) -> list[str]:
+    folder = work / f"profiles-{count}"
+    files = generate(folder, count)
+    schema = work / "profile.schema.json"
+    schema.write_text(
+        subprocess.run([*TUNEWISE, "schema"], capture_output=True, text=True, check=True).stdout,
+        encoding="utf-8",
+    )
+    relative = [str(p.relative_to(folder)) for p in files]
+    listing = folder / "files.txt"
+    listing.write_text("\n".join(relative), encoding="utf-8")
+    parse = (
+        "import yaml, pathlib\n"
+        "names = pathlib.Path('files.txt').read_text().split()\n"
+        "for n in names: yaml.load(pathlib.Path(n).read_text(), Loader=yaml.CSafeLoader)\n"
+    )
+    commands = {
+        "tunewise": [*TUNEWISE, "check", ".", "--format", "json"],
+        "parse": [PY, "-c", parse],
+    }
+    checker = tool("check-jsonschema")
+    if checker:
+        commands["check-jsonschema"] = [checker, "--schemafile", str(schema), *relative]
+    got = compare(commands, rounds, cwd=folder)
+    ours, mem = got["tunewise"]
+    rows = [f"| `check` over {count:,} profiles | {ours:.2f} s | peak {mem} MiB | |"]
+    rows.append(
+        f"| PyYAML C loader parsing the same {count:,} files | {got['parse'][0]:.2f} s | "
+        f"{ours / got['parse'][0]:.2f}× | ≤ 2× |"
+    )
+    if checker:
+        rows.append(
+            f"| check-jsonschema on the same {count:,} files | {got['check-jsonschema'][0]:.2f} s | "
+            f"{ours / got['check-jsonschema'][0]:.2f}× | ≤ 0.33× |"
+        )
+    else:
+        rows.append("| check-jsonschema | not installed | | ≤ 0.33× |")
+    return rows
+
+
+def lint_rows(rounds: int, work: Path) -> list[str]:
+    import yaml
+
+    data = yaml.safe_load((ROOT / "rules" / "default.yaml").read_text(encoding="utf-8"))
+    start = data["tree"]["start"]
+    for i in range(20):  # 2^20 more combinations of answers in front of the default tree
+        data["questions"].append(
+            {"id": f"q{i}", "scope": "need", "type": "bool", "prompt": f"Q{i}?"}
+        )
+        target = f"n{i + 1}" if i < 19 else start
+        data["tree"]["nodes"].append(
+            {
+                "type": "ask",
+                "id": f"n{i}",
+                "ask": f"q{i}",
+                "branches": [{"when": [True], "goto": target}, {"when": [False], "goto": target}],
+            }
+        )
+    data["tree"]["start"] = "n0"
+    big = work / "big-rules.yaml"
+    big.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    commands = {
+        "default": [*TUNEWISE, "rules", "lint"],
+        "generated": [*TUNEWISE, "rules", "lint", str(big)],
+    }
+    got = compare(commands, rounds)
+    rows = []
+    for name, cmd in commands.items():
+        proof = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+        combos = (
+            proof.split("every one of ")[1].split(" combinations")[0]
+            if "every one of" in proof
+            else "?"
+        )
+        rows.append(
+            f"| `rules lint`, {name} rule set ({combos} answer combinations) | "
+            f"{got[name][0]:.2f} s | | seconds |"
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true", help="also check 30,000 profiles")
+    parser.add_argument(
+        "--rounds", type=int, default=7, help="runs per command for start-up figures"
+    )
+    args = parser.parse_args()
+    cpu = platform.processor() or platform.machine()
+    print(
+        f"Measured on {platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n"
+    )
+    print("| measurement | time | ratio | goal |\n|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="tunewise-bench-") as temp:
+        work = Path(temp)
+        for row in startup(args.rounds):
+            print(row, flush=True)
+        for count in (3_000, 30_000) if args.large else (3_000,):
+            for row in batch(count, 3 if count <= 3_000 else 1, work):
+                print(row, flush=True)
+        for row in lint_rows(3, work):
+            print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()
