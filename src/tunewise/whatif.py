@@ -143,12 +143,17 @@ def search(
     if target is None or target not in reached:
         flipping = {c for w in found for c in w.changes}
         pool = [c for c in singles if c not in flipping]
+        questions = sorted({c.question for c in pool})
+        # Per pair of questions, once: can these two questions matter together at all?
+        skip = {
+            (a, b): a == b or bool(pruner and pruner.hopeless(a, b))
+            for a in questions
+            for b in questions
+        }
         for first, second in itertools.combinations(pool, 2):
-            if first.question == second.question:
+            if skip[first.question, second.question]:
                 continue
-            if pruner and (
-                pruner.hopeless(first, second) or not pruner.may_change((first, second))
-            ):
+            if pruner and not pruner.may_change((first, second)):
                 continue
             approach = outcome((first, second))
             if wanted(approach) and approach not in reached:
@@ -179,18 +184,14 @@ class _Pruner:
         self.reads = _check_reads(rules)
         self.base = self._view(current)
         self.after: dict[Change, tuple[NeedResult, set[str], list[set[str]]]] = {}
-        self.pair_cache: dict[tuple[str, str], bool] = {}
 
-    def hopeless(self, first: Change, second: Change) -> bool:
-        """The cheapest test, for the pair loop: neither change is on the path, and together
-        they do not touch every failing check (cached per pair of questions)."""
+    def hopeless(self, first: str, second: str) -> bool:
+        """For the pair loop: changes to these two questions cannot matter together — neither
+        is on the path, and together they do not touch every failing check."""
         path = self.base[1]
-        if first.question in path or second.question in path:
+        if first in path or second in path:
             return False
-        key = (first.question, second.question)
-        if key not in self.pair_cache:
-            self.pair_cache[key] = not self._could_fix(self.base, set(key))
-        return self.pair_cache[key]
+        return not self._could_fix(self.base, {first, second})
 
     def _view(self, result: NeedResult) -> tuple[NeedResult, set[str], list[set[str]]]:
         failing_reads = [self.reads[c.id] for c in result.failed_checks]
