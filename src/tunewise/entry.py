@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 # Kept identical to typer's own rendering by tests/test_cli.py (at 80 columns).
@@ -37,6 +38,9 @@ def run() -> None:
     if argv == ["--help"]:
         sys.stdout.write(HELP)
         raise SystemExit(0)
+    # pydantic otherwise scans every installed package's entry points for plugins on first use
+    # (tens of milliseconds, more in big environments); the CLI has none to offer.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from tunewise.cli import main
 
     raise SystemExit(main(argv))

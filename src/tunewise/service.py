@@ -5,15 +5,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from tunewise.check import Summary
 from tunewise.decision import Decision
 from tunewise.engine import decide
 from tunewise.errors import InputError
 from tunewise.profile import Profile, load_profile
-from tunewise.reporters import CheckReporter
 from tunewise.rules import LoadedRules, load_rules
+
+if TYPE_CHECKING:  # `check` and its reporters load only when a check runs
+    from tunewise.check import Summary
+    from tunewise.reporters import CheckReporter
 
 
 def decide_profile(rules: LoadedRules, profile: Profile, *, what_if: bool = True) -> Decision:
@@ -68,7 +70,7 @@ def check_paths(
 ) -> Summary:
     """Judge every profile under `paths`, handing each result to every reporter as it comes;
     only the totals are kept. An empty search is an input error."""
-    from tunewise.check import run_check
+    from tunewise.check import Summary, run_check
 
     rules = load_rules(rules_path, params)
     missing = [p for p in paths if not p.exists()]
