@@ -78,7 +78,8 @@ def startup(rounds: int) -> list[str]:
     )
     floor = got["floor"][0]
     rows = [
-        f"| dependency import floor (`import typer, pydantic, yaml, rich.console`) | {floor:.3f} s | 1.00× | |"
+        "| dependency import floor (`import typer, pydantic, yaml, rich.console`) "
+        f"| {floor:.3f} s | 1.00× | |"
     ]
     for name, goal in (("advise", "≤ 1.25×"), ("version", "< 1.0×"), ("help", "< 1.0×")):
         label = {
@@ -122,8 +123,8 @@ def batch(count: int, rounds: int, work: Path) -> list[str]:
     )
     if checker:
         rows.append(
-            f"| check-jsonschema on the same {count:,} files | {got['check-jsonschema'][0]:.2f} s | "
-            f"{ours / got['check-jsonschema'][0]:.2f}× | ≤ 0.33× |"
+            f"| check-jsonschema on the same {count:,} files "
+            f"| {got['check-jsonschema'][0]:.2f} s | {ours / got['check-jsonschema'][0]:.2f}× | ≤ 0.33× |"
         )
     else:
         rows.append("| check-jsonschema | not installed | | ≤ 0.33× |")

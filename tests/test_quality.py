@@ -18,7 +18,11 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "command",
-    [("ruff", "check", "src", "tests"), ("ruff", "format", "--check", "src", "tests"), ("mypy",)],
+    [
+        ("ruff", "check", "src", "tests", "benchmarks"),
+        ("ruff", "format", "--check", "src", "tests", "benchmarks"),
+        ("mypy",),
+    ],
     ids=["ruff-check", "ruff-format", "mypy"],
 )
 def test_tool_passes(command: tuple[str, ...]) -> None:
