@@ -124,7 +124,8 @@ def batch(count: int, rounds: int, work: Path) -> list[str]:
     if checker:
         rows.append(
             f"| check-jsonschema on the same {count:,} files "
-            f"| {got['check-jsonschema'][0]:.2f} s | {ours / got['check-jsonschema'][0]:.2f}× | ≤ 0.33× |"
+            f"| {got['check-jsonschema'][0]:.2f} s "
+            f"| {ours / got['check-jsonschema'][0]:.2f}× | ≤ 0.33× |"
         )
     else:
         rows.append("| check-jsonschema | not installed | | ≤ 0.33× |")
