@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from generate import generate  # noqa: E402
+from generate import chained_rules, generate  # noqa: E402
 
 PY = sys.executable
 
@@ -135,22 +135,8 @@ def batch(count: int, rounds: int, work: Path) -> list[str]:
 def lint_rows(rounds: int, work: Path) -> list[str]:
     import yaml
 
-    data = yaml.safe_load((ROOT / "rules" / "default.yaml").read_text(encoding="utf-8"))
-    start = data["tree"]["start"]
-    for i in range(20):  # 2^20 more combinations of answers in front of the default tree
-        data["questions"].append(
-            {"id": f"q{i}", "scope": "need", "type": "bool", "prompt": f"Q{i}?"}
-        )
-        target = f"n{i + 1}" if i < 19 else start
-        data["tree"]["nodes"].append(
-            {
-                "type": "ask",
-                "id": f"n{i}",
-                "ask": f"q{i}",
-                "branches": [{"when": [True], "goto": target}, {"when": [False], "goto": target}],
-            }
-        )
-    data["tree"]["start"] = "n0"
+    default = yaml.safe_load((ROOT / "rules" / "default.yaml").read_text(encoding="utf-8"))
+    data = chained_rules(default)  # 2^20 times the default's answer combinations
     big = work / "big-rules.yaml"
     big.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     commands = {

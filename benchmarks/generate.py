@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 KINDS = ["facts", "domain", "style", "format", "vocabulary", "behavior", "cost", "general"]
 
@@ -56,6 +58,24 @@ def generate(folder: Path, count: int, seed: int = 7) -> list[Path]:
         path.write_text(profile_text(rng, index), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def chained_rules(rules: dict[str, Any], questions: int = 20) -> dict[str, Any]:
+    """The rule set `rules` with a chain of independent yes/no questions in front of its tree:
+    2^questions times as many answer combinations, for lint's proof to cover."""
+    data = copy.deepcopy(rules)
+    start = data["tree"]["start"]
+    for i in range(questions):
+        data["questions"].append(
+            {"id": f"q{i}", "scope": "need", "type": "bool", "prompt": f"Q{i}?"}
+        )
+        target = f"n{i + 1}" if i < questions - 1 else start
+        branches = [{"when": [True], "goto": target}, {"when": [False], "goto": target}]
+        data["tree"]["nodes"].append(
+            {"type": "ask", "id": f"n{i}", "ask": f"q{i}", "branches": branches}
+        )
+    data["tree"]["start"] = "n0"
+    return data
 
 
 if __name__ == "__main__":

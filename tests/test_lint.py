@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -194,23 +195,11 @@ def test_schema_errors_exit_3(tmp_path: Path, mutate: Any, message: str) -> None
 
 def test_generated_rule_set_with_a_million_combinations(tmp_path: Path) -> None:
     """A chain of 20 yes/no questions (2^20 combinations) is proven in well under a second."""
-    data = copy.deepcopy(DEFAULT)
-    start = data["tree"]["start"]
-    for i in range(20):
-        data["questions"].append(
-            {"id": f"q{i}", "scope": "need", "type": "bool", "prompt": f"Q{i}?"}
-        )
-        target = f"n{i + 1}" if i < 19 else start
-        data["tree"]["nodes"].append(
-            {
-                "type": "ask",
-                "id": f"n{i}",
-                "ask": f"q{i}",
-                "branches": [{"when": [True], "goto": target}, {"when": [False], "goto": target}],
-            }
-        )
-    data["tree"]["start"] = "n0"
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import chained_rules  # type: ignore[import-not-found]
+
     path = tmp_path / "big.yaml"
+    data = chained_rules(DEFAULT)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     started = time.perf_counter()
     report = lint(load_rules(path))

@@ -37,6 +37,10 @@ ParamOpt = Annotated[
         "--param", metavar="NAME=VALUE", help="Override a rule-set parameter (repeatable)."
     ),
 ]
+RulesFileArg = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Argument(help="Rule set (default: the built-in one).", show_default=False),
+]
 AdviceFormat = Annotated[
     str,
     typer.Option("--format", "-f", help="Output format: text, json or markdown."),
@@ -249,10 +253,7 @@ def data(
 @rules_app.command("lint")
 @handles_errors
 def rules_lint(
-    file: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Argument(help="Rule set (default: the built-in one).", show_default=False),
-    ] = None,
+    file: RulesFileArg = None,
     param: ParamOpt = None,
 ) -> None:
     """Verify a rule set: coverage, reachability, cycles, unused items, and a completeness proof."""
@@ -293,10 +294,7 @@ def rules_test(
 @rules_app.command("show")
 @handles_errors
 def rules_show(
-    file: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Argument(help="Rule set (default: the built-in one).", show_default=False),
-    ] = None,
+    file: RulesFileArg = None,
     output_format: Annotated[
         str, typer.Option("--format", "-f", help="tree, mermaid or dot.")
     ] = "tree",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tunewise.errors import InputError
+from tunewise.yamlio import open_input
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 SHOWN_PROBLEMS = 5
@@ -104,15 +104,7 @@ def measure(path: Path, progress: Callable[[int, int], None] | None = None) -> D
     `progress` hears (bytes read, file size) every few thousand lines."""
     stats = DatasetStats(str(path))
     seen: set[bytes] = set()
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: dataset not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, expected a JSONL dataset") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read dataset: {exc.strerror or exc}") from None
-    with handle:
+    with open_input(path, "dataset") as handle:
         size = os.fstat(handle.fileno()).st_size
         number = 0
         while True:

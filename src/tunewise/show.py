@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from tunewise.conditions import format_value
@@ -80,9 +79,10 @@ def dot(rules: RuleSet) -> str:
 
 
 def tree(rules: RuleSet, color: bool = False, width: int = 100) -> str:
-    from rich.console import Console
     from rich.text import Text
     from rich.tree import Tree
+
+    from tunewise.reporters.common import rich_text
 
     drawn: set[str] = set()
 
@@ -99,17 +99,7 @@ def tree(rules: RuleSet, color: bool = False, width: int = 100) -> str:
 
     root = Tree(Text(f"rules {rules.name} {rules.version}"))
     grow(root, rules.tree.start, "")
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-    )
-    console.print(root)
-    return buffer.getvalue()
+    return rich_text(root, color=color, width=width)
 
 
 def render(rules: RuleSet, output_format: str, color: bool = False, width: int = 100) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -54,17 +54,25 @@ def dotted(loc: Path_) -> str:
     return out or "(top level)"
 
 
-def read_text(path: Path, what: str = "file") -> str:
-    """Read a UTF-8 text file of at most 1 MiB, or raise InputError naming it."""
+def open_input(path: Path, what: str) -> BinaryIO:
+    """Open an input file for reading, or raise InputError saying plainly what is wrong."""
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        return path.open("rb")
     except FileNotFoundError:
         raise InputError(f"{path}: {what} not found") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder, expected a {what}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """Read a UTF-8 text file of at most 1 MiB, or raise InputError naming it."""
+    with open_input(path, what) as handle:
+        try:
+            raw = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
     if len(raw) > MAX_BYTES:
         raise InputError(f"{path}: {what} is larger than 1 MiB; refusing to read it")
     try:

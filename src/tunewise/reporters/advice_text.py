@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from tunewise.decision import Decision, NeedResult
-from tunewise.reporters.common import LABELS, Footnotes, key_reason, no_change_text, what_if_text
+from tunewise.reporters.common import (
+    LABELS,
+    Footnotes,
+    key_reason,
+    no_change_text,
+    rich_text,
+    what_if_text,
+)
 
 
 def bullet(marker: str, text: str, indent: int = 2, style: str = "") -> Table:
@@ -95,17 +101,4 @@ def build(decision: Decision) -> Group:
 
 
 def render(decision: Decision, *, color: bool = False, width: int = 80, **_: Any) -> str:
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-    )
-    console.print(build(decision))
-    if color:
-        return buffer.getvalue()
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+    return rich_text(build(decision), color=color, width=width)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tunewise.conditions import format_value
 from tunewise.decision import Change, Cited, Decision, NeedResult, WhatIf
 
@@ -65,3 +67,26 @@ def no_change_text(need: NeedResult) -> str | None:
         f"No change of one or two answers leads to {LABELS[need.what_if_target]}; "
         f"this need stays on {LABELS[need.approach]}."
     )
+
+
+def rich_text(renderable: Any, *, color: bool, width: int) -> str:
+    """Render with rich into a string: colours only for a terminal, and without colour no
+    trailing padding (so piped output and tests see clean lines)."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+    )
+    console.print(renderable)
+    if color:
+        return buffer.getvalue()
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
