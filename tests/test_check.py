@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from tests.conftest import PASSING_PROJECT, profile_dict, run_cli
 
-from tunewise.check import Gate, discover, is_profile_name, waiver_problems
+from tunewise.check import Gate, waiver_problems
+from tunewise.discovery import discover, is_profile_name
 from tunewise.rules import LoadedRules
 
 STYLE = {"id": "tone", "kind": "style", "prompting": "failed"}
@@ -291,7 +292,7 @@ def test_parallel_and_sequential_runs_agree(rules: LoadedRules, tmp_path: Path) 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from generate import generate  # type: ignore[import-not-found]
 
-    from tunewise.check import run_check
+    from tunewise.batch import run_check
 
     generate(tmp_path, 60)
     day = dt.date(2026, 6, 1)

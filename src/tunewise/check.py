@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,21 +15,6 @@ from tunewise.rules import LoadedRules, walk_models
 from tunewise.yamlio import Path_
 
 Status = Literal["pass", "fail", "waived", "error"]
-SKIP_DIRS = {
-    ".git",
-    ".hg",
-    ".svn",
-    "node_modules",
-    "__pycache__",
-    ".tox",
-    ".nox",
-    ".venv",
-    "venv",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-    "site-packages",
-}
 MIN_WAIVER_REASON = 30
 
 
@@ -84,28 +67,6 @@ class Summary:
 
     def count(self, status: str) -> int:
         return self.counts[status]
-
-
-def is_profile_name(name: str) -> bool:
-    lower = name.lower()
-    return lower in ("tunewise.yaml", "tunewise.yml") or lower.endswith(
-        (".tunewise.yaml", ".tunewise.yml")
-    )
-
-
-def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given; folders searched (sorted) for profiles, skipping VCS, venvs, node_modules."""
-    for path in paths:
-        if not path.is_dir():
-            yield path
-            continue
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(
-                d for d in dirs if d not in SKIP_DIRS and not (Path(root, d, "pyvenv.cfg")).exists()
-            )
-            for name in sorted(files):
-                if is_profile_name(name):
-                    yield Path(root, name)
 
 
 class Gate:
@@ -340,51 +301,3 @@ def _line_of(line: str, path: Path) -> tuple[int | None, int | None]:
     parts = line[len(str(path)) :].split(":") if line.startswith(str(path)) else []
     numbers = [int(p) for p in parts[1:3] if p.isdigit()]
     return (numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None)
-
-
-PARALLEL_FROM = 400  # files; below this, starting a second process costs more than it saves
-_WORKER_GATE: Gate | None = None
-
-
-def _judge_in_worker(path: Path) -> FileResult:
-    assert _WORKER_GATE is not None
-    return _WORKER_GATE.judge(path)
-
-
-def workers_for(count: int) -> int:
-    """Both cores for a large batch, where fork is available (measured: see benchmarks/)."""
-    import multiprocessing
-
-    if count < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, 2))
-
-
-def run_check(
-    rules: LoadedRules,
-    paths: Iterable[Path],
-    today: dt.date | None = None,
-    jobs: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> Iterator[FileResult]:
-    """Judge every profile found under `paths`, yielding results in order as they come."""
-    files = list(discover(paths))
-    for done, result in enumerate(_judge(Gate(rules, today), files, jobs), 1):
-        if progress is not None:
-            progress(done, len(files))
-        yield result
-
-
-def _judge(gate: Gate, files: list[Path], jobs: int | None) -> Iterator[FileResult]:
-    global _WORKER_GATE
-    workers = jobs if jobs is not None else workers_for(len(files))
-    if workers <= 1:
-        for path in files:
-            yield gate.judge(path)
-        return
-    import multiprocessing
-
-    _WORKER_GATE = gate  # forked workers inherit the loaded rule set: nothing is parsed twice
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(_judge_in_worker, files, chunksize=32)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tunewise.conditions import placeholders
-from tunewise.domains import Cell, cells, contains, in_range, numeric_thresholds, range_points
+from tunewise.domains import Cell, cells, contains, in_range, range_points
 from tunewise.models import AnswerRef, AskNode, ChecksNode, Compare, Leaf, Lookup, ParamRef, Scaled
 from tunewise.rules import LoadedRules, walk_models
 from tunewise.yamlio import Path_
@@ -37,7 +37,7 @@ def _node_loc(rules: LoadedRules, node_id: str) -> Path_:
     return ("tree", "nodes", index)
 
 
-def _edges(node: Any) -> list[str]:
+def edges_of(node: Any) -> list[str]:
     if isinstance(node, AskNode):
         return [b.goto for b in node.branches]
     if isinstance(node, ChecksNode):
@@ -58,7 +58,7 @@ def coverage_defects(rules: LoadedRules) -> list[Defect]:
         taken: dict[Cell, int] = {}
         for cell in cells(question, range_points(ranges, params)):
             value = cell.sample(question.type == "integer")
-            matching = [i for i, b in enumerate(node.branches) if _takes(b, value, params, cell)]
+            matching = [i for i, b in enumerate(node.branches) if takes(b, value, params, cell)]
             explicit = [i for i in matching if not node.branches[i].otherwise]
             if len(explicit) > 1:
                 out.append(
@@ -85,7 +85,7 @@ def coverage_defects(rules: LoadedRules) -> list[Defect]:
     return out
 
 
-def _takes(branch: Any, value: Any, params: Mapping[str, Any], cell: Cell) -> bool:
+def takes(branch: Any, value: Any, params: Mapping[str, Any], cell: Cell) -> bool:
     if branch.otherwise:
         return True
     if branch.when is not None:
@@ -104,7 +104,7 @@ def graph_defects(rules: LoadedRules) -> list[Defect]:
         if current in seen:
             continue
         seen.add(current)
-        stack.extend(_edges(model.node(current)))
+        stack.extend(edges_of(model.node(current)))
     for index, node in enumerate(model.tree.nodes):
         if node.id not in seen:
             out.append(
@@ -119,7 +119,7 @@ def graph_defects(rules: LoadedRules) -> list[Defect]:
 
     def visit(node_id: str, trail: list[str]) -> None:
         color[node_id] = 1
-        for target in _edges(model.node(node_id)):
+        for target in edges_of(model.node(node_id)):
             if color.get(target) == 1:
                 loop = (
                     [*trail[trail.index(target) :], node_id, target]
@@ -215,125 +215,13 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
     return out
 
 
-class Prover:
-    """Walks every path of the tree over each question's partition; memoised so that a chain of
-    independent questions costs one visit per node rather than one per combination."""
-
-    def __init__(self, rules: LoadedRules) -> None:
-        self.rules = rules
-        model = rules.model
-        points = numeric_thresholds(model, rules.params)
-        self.cells = {q.id: cells(q, points.get(q.id, ())) for q in model.questions}
-        self.below: dict[str, frozenset[str]] = {}
-        self.memo: dict[tuple[str, frozenset[tuple[str, frozenset[Cell]]]], int] = {}
-        self.failure: tuple[dict[str, frozenset[Cell]], str, Cell | None, str] | None = None
-
-    def asked_below(self, node_id: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
-        if node_id in self.below:
-            return self.below[node_id]
-        if node_id in seen:
-            return frozenset()
-        node = self.rules.model.node(node_id)
-        found = {node.ask} if isinstance(node, AskNode) else set()
-        for target in _edges(node):
-            found |= self.asked_below(target, seen | {node_id})
-        self.below[node_id] = frozenset(found)
-        return self.below[node_id]
-
-    def paths(
-        self, node_id: str, constraints: dict[str, frozenset[Cell]], trail: frozenset[str]
-    ) -> int:
-        """Number of decided paths below `node_id`; sets `failure` and returns -1 on a hole."""
-        if node_id in trail:
-            self.failure = (constraints, node_id, None, "the walk loops back to this node")
-            return -1
-        relevant = frozenset(
-            (q, c) for q, c in constraints.items() if q in self.asked_below(node_id)
-        )
-        key = (node_id, relevant)
-        if key in self.memo:
-            return self.memo[key]
-        node = self.rules.model.node(node_id)
-        total = 0
-        if isinstance(node, Leaf):
-            total = 1
-        elif isinstance(node, ChecksNode):
-            for target in (node.on_pass, node.on_fail):
-                count = self.paths(target, constraints, trail | {node_id})
-                if count < 0:
-                    return -1
-                total += count
-        else:
-            question = self.rules.model.question(node.ask)
-            allowed = constraints.get(node.ask, frozenset(self.cells[node.ask]))
-            groups: dict[int, set[Cell]] = {}
-            for cell in self.cells[node.ask]:
-                if cell not in allowed:
-                    continue
-                value = cell.sample(question.type == "integer")
-                branch = next(
-                    (
-                        i
-                        for i, b in enumerate(node.branches)
-                        if _takes(b, value, self.rules.params, cell)
-                    ),
-                    None,
-                )
-                if branch is None:
-                    self.failure = (
-                        constraints,
-                        node_id,
-                        cell,
-                        f"no branch of {node_id!r} takes it",
-                    )
-                    return -1
-                groups.setdefault(branch, set()).add(cell)
-            for branch, taken in groups.items():
-                narrowed = {**constraints, node.ask: frozenset(taken)}
-                count = self.paths(node.branches[branch].goto, narrowed, trail | {node_id})
-                if count < 0:
-                    return -1
-                total += count
-        self.memo[key] = total
-        return total
-
-    def combinations(self) -> int:
-        total = 1
-        for options in self.cells.values():
-            total *= len(options)
-        return total
-
-    def counterexample(self) -> dict[str, Any]:
-        assert self.failure is not None
-        constraints, node_id, cell, _ = self.failure
-        model = self.rules.model
-        answers = {}
-        for qid, allowed in constraints.items():
-            question = model.question(qid)
-            answers[qid] = sorted(allowed, key=lambda c: str(c.low))[0].sample(
-                question.type == "integer"
-            )
-        if cell is not None:
-            node = model.node(node_id)
-            assert isinstance(node, AskNode)
-            question = model.question(node.ask)
-            answers[node.ask] = cell.sample(question.type == "integer")
-        need = {
-            "id": "counterexample",
-            **{q: v for q, v in answers.items() if model.question(q).scope == "need"},
-        }
-        project = {q: v for q, v in answers.items() if model.question(q).scope == "project"}
-        profile: dict[str, Any] = {"tunewise": 1, "needs": [need]}
-        if project:
-            profile["project"] = project
-        return profile
-
-
 def lint(rules: LoadedRules) -> LintReport:
     report = LintReport()
     report.defects += coverage_defects(rules)
     report.defects += graph_defects(rules)
     report.defects += content_defects(rules)
+    from tunewise.proof import Prover
+
     prover = Prover(rules)
     report.combinations = prover.combinations()
     count = prover.paths(rules.model.tree.start, {}, frozenset())

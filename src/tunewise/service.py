@@ -70,7 +70,8 @@ def check_paths(
 ) -> Summary:
     """Judge every profile under `paths`, handing each result to every reporter as it comes;
     only the totals are kept. An empty search is an input error."""
-    from tunewise.check import Summary, run_check
+    from tunewise.batch import run_check
+    from tunewise.check import Summary
 
     rules = load_rules(rules_path, params)
     missing = [p for p in paths if not p.exists()]

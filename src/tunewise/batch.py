@@ -1,0 +1,59 @@
+"""Running the gate over many profiles: found, judged in order, on both cores when large."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from tunewise.check import FileResult, Gate
+from tunewise.discovery import discover
+from tunewise.rules import LoadedRules
+
+PARALLEL_FROM = 400  # files; below this, starting a second process costs more than it saves
+_WORKER_GATE: Gate | None = None
+
+
+def _judge_in_worker(path: Path) -> FileResult:
+    assert _WORKER_GATE is not None
+    return _WORKER_GATE.judge(path)
+
+
+def workers_for(count: int) -> int:
+    """Both cores for a large batch, where fork is available (measured: see benchmarks/)."""
+    import multiprocessing
+
+    if count < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, 2))
+
+
+def run_check(
+    rules: LoadedRules,
+    paths: Iterable[Path],
+    today: dt.date | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[FileResult]:
+    """Judge every profile found under `paths`, yielding results in order as they come."""
+    files = list(discover(paths))
+    for done, result in enumerate(_judge(Gate(rules, today), files, jobs), 1):
+        if progress is not None:
+            progress(done, len(files))
+        yield result
+
+
+def _judge(gate: Gate, files: list[Path], jobs: int | None) -> Iterator[FileResult]:
+    global _WORKER_GATE
+    workers = jobs if jobs is not None else workers_for(len(files))
+    if workers <= 1:
+        for path in files:
+            yield gate.judge(path)
+        return
+    import multiprocessing
+
+    _WORKER_GATE = gate  # forked workers inherit the loaded rule set: nothing is parsed twice
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_judge_in_worker, files, chunksize=32)

@@ -1,0 +1,124 @@
+"""The completeness proof: every combination of answers reaches a decision, or a counterexample."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunewise.domains import Cell, cells, numeric_thresholds
+from tunewise.lint import edges_of, takes
+from tunewise.models import AskNode, ChecksNode, Leaf
+from tunewise.rules import LoadedRules
+
+
+class Prover:
+    """Walks every path of the tree over each question's partition; memoised so that a chain of
+    independent questions costs one visit per node rather than one per combination."""
+
+    def __init__(self, rules: LoadedRules) -> None:
+        self.rules = rules
+        model = rules.model
+        points = numeric_thresholds(model, rules.params)
+        self.cells = {q.id: cells(q, points.get(q.id, ())) for q in model.questions}
+        self.below: dict[str, frozenset[str]] = {}
+        self.memo: dict[tuple[str, frozenset[tuple[str, frozenset[Cell]]]], int] = {}
+        self.failure: tuple[dict[str, frozenset[Cell]], str, Cell | None, str] | None = None
+
+    def asked_below(self, node_id: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+        if node_id in self.below:
+            return self.below[node_id]
+        if node_id in seen:
+            return frozenset()
+        node = self.rules.model.node(node_id)
+        found = {node.ask} if isinstance(node, AskNode) else set()
+        for target in edges_of(node):
+            found |= self.asked_below(target, seen | {node_id})
+        self.below[node_id] = frozenset(found)
+        return self.below[node_id]
+
+    def paths(
+        self, node_id: str, constraints: dict[str, frozenset[Cell]], trail: frozenset[str]
+    ) -> int:
+        """Number of decided paths below `node_id`; sets `failure` and returns -1 on a hole."""
+        if node_id in trail:
+            self.failure = (constraints, node_id, None, "the walk loops back to this node")
+            return -1
+        relevant = frozenset(
+            (q, c) for q, c in constraints.items() if q in self.asked_below(node_id)
+        )
+        key = (node_id, relevant)
+        if key in self.memo:
+            return self.memo[key]
+        node = self.rules.model.node(node_id)
+        total = 0
+        if isinstance(node, Leaf):
+            total = 1
+        elif isinstance(node, ChecksNode):
+            for target in (node.on_pass, node.on_fail):
+                count = self.paths(target, constraints, trail | {node_id})
+                if count < 0:
+                    return -1
+                total += count
+        else:
+            question = self.rules.model.question(node.ask)
+            allowed = constraints.get(node.ask, frozenset(self.cells[node.ask]))
+            groups: dict[int, set[Cell]] = {}
+            for cell in self.cells[node.ask]:
+                if cell not in allowed:
+                    continue
+                value = cell.sample(question.type == "integer")
+                branch = next(
+                    (
+                        i
+                        for i, b in enumerate(node.branches)
+                        if takes(b, value, self.rules.params, cell)
+                    ),
+                    None,
+                )
+                if branch is None:
+                    self.failure = (
+                        constraints,
+                        node_id,
+                        cell,
+                        f"no branch of {node_id!r} takes it",
+                    )
+                    return -1
+                groups.setdefault(branch, set()).add(cell)
+            for branch, taken in groups.items():
+                narrowed = {**constraints, node.ask: frozenset(taken)}
+                count = self.paths(node.branches[branch].goto, narrowed, trail | {node_id})
+                if count < 0:
+                    return -1
+                total += count
+        self.memo[key] = total
+        return total
+
+    def combinations(self) -> int:
+        total = 1
+        for options in self.cells.values():
+            total *= len(options)
+        return total
+
+    def counterexample(self) -> dict[str, Any]:
+        assert self.failure is not None
+        constraints, node_id, cell, _ = self.failure
+        model = self.rules.model
+        answers = {}
+        for qid, allowed in constraints.items():
+            question = model.question(qid)
+            answers[qid] = sorted(allowed, key=lambda c: str(c.low))[0].sample(
+                question.type == "integer"
+            )
+        if cell is not None:
+            node = model.node(node_id)
+            assert isinstance(node, AskNode)
+            question = model.question(node.ask)
+            answers[node.ask] = cell.sample(question.type == "integer")
+        need = {
+            "id": "counterexample",
+            **{q: v for q, v in answers.items() if model.question(q).scope == "need"},
+        }
+        project = {q: v for q, v in answers.items() if model.question(q).scope == "project"}
+        profile: dict[str, Any] = {"tunewise": 1, "needs": [need]}
+        if project:
+            profile["project"] = project
+        return profile
