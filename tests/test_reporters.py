@@ -159,3 +159,11 @@ def test_streamed_documents_parse_for_one_and_many(
     one = write_profile(profile_dict([STYLE], PASSING_PROJECT), "single/tunewise.yaml")
     for target in (one, tree):
         json.loads(run_cli("check", str(target), "--format", fmt).out)
+
+
+def test_check_reports_name_the_rule_set(tree: Path) -> None:
+    data = json.loads(run_cli("check", str(tree), "--format", "json").out)
+    assert data["rules"]["name"] == "default" and len(data["rules"]["sha256"]) == 64
+    sarif = json.loads(run_cli("check", str(tree), "--format", "sarif").out)
+    assert sarif["runs"][0]["properties"]["rules"]["name"] == "default"
+    assert "rules: default 1.0.0 (sha256 " in run_cli("check", str(tree)).out

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tunewise.decision import Decision, NeedResult
+from tunewise.decision import Decision, NeedResult, RulesInfo
 from tunewise.errors import TunewiseError
 from tunewise.models import AskNode, ChecksNode, Compare
 from tunewise.profile import Profile, load_profile
@@ -52,6 +52,7 @@ class Summary:
         default_factory=lambda: {"pass": 0, "fail": 0, "waived": 0, "error": 0}
     )
     failing: int = 0
+    rules: RulesInfo | None = None  # which rule set judged: named in every report
 
     def add(self, item: FileResult) -> None:
         self.counts[item.status] += 1

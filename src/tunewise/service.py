@@ -77,7 +77,7 @@ def check_paths(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise InputError(f"{missing[0]}: no such file or folder")
-    summary = Summary(strict)
+    summary = Summary(strict, rules=rules.info)
     for result in run_check(rules, paths, progress=progress):
         summary.add(result)
         for reporter in reporters:

@@ -36,6 +36,13 @@ class Reporter:
         self.first = False
 
     def finish(self, summary: Summary) -> None:
-        tail = {"passed": summary.passed, "strict": summary.strict, "summary": summary.counts}
+        tail: dict[str, Any] = {
+            "passed": summary.passed,
+            "strict": summary.strict,
+            "summary": summary.counts,
+        }
+        if summary.rules is not None:
+            info = summary.rules
+            tail["rules"] = {"name": info.name, "version": info.version, "sha256": info.sha256}
         rest = json.dumps(tail, indent=2)[1:]  # without its opening brace
         self.stream.write(('{\n  "files": [],' if self.first else "\n  ],") + rest + "\n")

@@ -78,5 +78,10 @@ class Reporter:
             "rules": list(self.rules.values()),
         }
         tool = json.dumps({"driver": driver}, ensure_ascii=False)
+        properties = ""
+        if summary.rules is not None:  # which rule set judged, as a run property
+            info = summary.rules
+            rules = {"name": info.name, "version": info.version, "sha256": info.sha256}
+            properties = f',\n      "properties": {json.dumps({"rules": rules})}'
         self._start()
-        self.stream.write(f'\n      ],\n      "tool": {tool}\n    }}\n  ]\n}}\n')
+        self.stream.write(f'\n      ],\n      "tool": {tool}{properties}\n    }}\n  ]\n}}\n')

@@ -47,4 +47,7 @@ class Reporter:
         self.stream.write("\n".join(lines) + "\n")
 
     def finish(self, summary: Summary) -> None:
+        if summary.rules is not None:
+            info = summary.rules
+            self.stream.write(f"rules: {info.name} {info.version} (sha256 {info.sha256[:12]})\n")
         self.stream.write(summary_line(summary) + "\n")
