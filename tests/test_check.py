@@ -56,7 +56,7 @@ def test_justified_fine_tune_passes(write_profile: Any) -> None:
             "trap",
         ),
         (STYLE, {**PASSING_PROJECT, "examples": 40}, "overfits"),
-        (STYLE, {**PASSING_PROJECT, "examples": 300}, "below the 500"),
+        (STYLE, {**PASSING_PROJECT, "examples": 300}, "fewer than the 500"),
         (STYLE, {"stage": "pilot"}, "missing answers: examples"),
         (STYLE, {**PASSING_PROJECT, "data_quality": "low"}, "garbage in"),
         (STYLE, {**PASSING_PROJECT, "stage": "prototype"}, "prototype"),
