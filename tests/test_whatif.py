@@ -96,3 +96,38 @@ def test_untried_prompting_points_at_the_checks(rules: LoadedRules) -> None:
     found = options(rules, {"kind": "format", "prompting": "untried"}, "fine-tune")
     assert len(found) == 1 and found[0].approach == "undecided"
     assert found[0].changes[0].new == "failed" and "examples" in found[0].missing
+
+
+def test_pruning_never_changes_the_answer(
+    rules: LoadedRules, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """The pruner only skips change sets that cannot matter: the exhaustive search agrees."""
+    import sys
+    from pathlib import Path
+
+    import tunewise.whatif as whatif
+    from tunewise.profile import load_profile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from generate import generate  # type: ignore[import-not-found]
+
+    class Exhaustive:
+        def __init__(self, *_: Any) -> None: ...
+
+        def hopeless(self, *_: Any) -> bool:
+            return False
+
+        def may_change(self, *_: Any) -> bool:
+            return True
+
+    cases = []
+    for path in generate(tmp_path, 150, seed=11):
+        profile = load_profile(path, rules.model)
+        for need in profile.needs:
+            answers = {**profile.project, **need.answers}
+            cases.append((answers, walk_need(rules, answers)))
+    pruned = [search(rules, a, r, "fine-tune") for a, r in cases]
+    monkeypatch.setattr(whatif, "_Pruner", Exhaustive)
+    exhaustive = [search(rules, a, r, "fine-tune") for a, r in cases]
+    assert pruned == exhaustive
+    assert sum(1 for found in pruned if found) > 50

@@ -9,7 +9,7 @@ approach needs more, one fix per failing check is combined and verified by re-ru
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tunewise.conditions import Context, Unknown
@@ -171,67 +171,106 @@ def search(
     return _one_per_question_set(_closest_per_question(found))[:MAX_OPTIONS]
 
 
+class _View:
+    """A walk result seen by the pruner: its path's questions, and for each failing check the
+    questions it reads (as bits, so that "do these questions touch every failing check?" is
+    an integer test)."""
+
+    def __init__(self, pruner: _Pruner, result: NeedResult, answers: Mapping[str, Any]) -> None:
+        self.result, self.answers = result, answers
+        self.path = _path_questions(pruner.rules, result)
+        self.failing = [pruner.checks[c.id] for c in result.failed_checks]
+        self.full = (1 << len(self.failing)) - 1
+        self.masks: dict[str, int] = {}
+        for bit, check in enumerate(self.failing):
+            for question in pruner.reads[check.id]:
+                self.masks[question] = self.masks.get(question, 0) | (1 << bit)
+        self.single: dict[Change, int] = {}  # failing checks each single change fixes alone
+
+    def touches_all(self, questions: Iterable[str]) -> bool:
+        mask = 0
+        for question in questions:
+            mask |= self.masks.get(question, 0)
+        return bool(self.full) and mask == self.full
+
+
 class _Pruner:
     """A necessary condition for a change set to alter a need's outcome: it must change an
     answer its path asks, or make every failing check on the path pass — and a check can only
-    be fixed by changing a question it reads. Cheap set tests come first, an exact check
-    evaluation next; walks then verify what survives, so pruning never invents an answer.
-    A change that alters the path is walked once and its partner judged on the new path."""
+    be fixed by changing a question it reads. Integer tests come first, then exact check
+    evaluations (joint only for checks that read both changed questions); walks then verify
+    what survives, so pruning never invents an answer. A change that alters the path is walked
+    once and its partner judged on the new path."""
 
     def __init__(self, rules: Rules, answers: Mapping[str, Any], current: NeedResult) -> None:
-        self.rules, self.answers = rules, answers
+        self.rules = rules
         self.checks = _checks_by_id(rules)
         self.reads = _check_reads(rules)
-        self.base = self._view(current)
-        self.after: dict[Change, tuple[NeedResult, set[str], list[set[str]]]] = {}
+        self.base = _View(self, current, answers)
+        self.after: dict[Change, _View] = {}
 
     def hopeless(self, first: str, second: str) -> bool:
         """For the pair loop: changes to these two questions cannot matter together — neither
         is on the path, and together they do not touch every failing check."""
-        path = self.base[1]
-        if first in path or second in path:
+        base = self.base
+        if first in base.path or second in base.path:
             return False
-        return not self._could_fix(self.base, {first, second})
+        return not base.touches_all((first, second))
 
-    def _view(self, result: NeedResult) -> tuple[NeedResult, set[str], list[set[str]]]:
-        failing_reads = [self.reads[c.id] for c in result.failed_checks]
-        return result, _path_questions(self.rules, result), failing_reads
+    def _fixed_alone(self, view: _View, change: Change) -> int:
+        if change not in view.single:
+            ctx = Context(
+                self.rules.model, self.rules.params, _apply(view.answers, (change,)), explain=False
+            )
+            view.single[change] = sum(
+                1 << bit
+                for bit, check in enumerate(view.failing)
+                if change.question in self.reads[check.id]
+                and run_check(ctx, check).status in ("pass", "n/a")
+            )
+        return view.single[change]
 
-    def _could_fix(
-        self, view: tuple[NeedResult, set[str], list[set[str]]], questions: set[str]
-    ) -> bool:
-        _, _, failing_reads = view
-        return bool(failing_reads) and all(reads & questions for reads in failing_reads)
-
-    def _fixes_all(
-        self, answers: Mapping[str, Any], result: NeedResult, changes: tuple[Change, ...]
-    ) -> bool:
-        ctx = Context(self.rules.model, self.rules.params, _apply(answers, changes), explain=False)
-        failing = [self.checks[c.id] for c in result.failed_checks]
-        return all(run_check(ctx, check).status in ("pass", "n/a") for check in failing)
+    def _fixes_all(self, view: _View, changes: tuple[Change, ...]) -> bool:
+        if not view.touches_all(c.question for c in changes):
+            return False
+        if len(changes) == 1:
+            return self._fixed_alone(view, changes[0]) == view.full
+        questions = {c.question for c in changes}
+        fixed = 0
+        joint = None
+        for bit, check in enumerate(view.failing):
+            read = self.reads[check.id] & questions
+            if len(read) > 1:  # this check reads both changed answers: evaluate them together
+                if joint is None:
+                    joint = Context(
+                        self.rules.model,
+                        self.rules.params,
+                        _apply(view.answers, changes),
+                        explain=False,
+                    )
+                if run_check(joint, check).status in ("pass", "n/a"):
+                    fixed |= 1 << bit
+            else:
+                change = next(c for c in changes if c.question in read)
+                fixed |= self._fixed_alone(view, change) & (1 << bit)
+        return fixed == view.full
 
     def may_change(self, changes: tuple[Change, ...]) -> bool:
-        result, path, _ = self.base
-        questions = {c.question for c in changes}
-        moving = [c for c in changes if c.question in path]
+        moving = [c for c in changes if c.question in self.base.path]
         if not moving:
-            if not self._could_fix(self.base, questions):
-                return False
-            return self._fixes_all(self.answers, result, changes)
+            return self._fixes_all(self.base, changes)
         if len(changes) == 1:
             return True
         first = moving[0]
         if first not in self.after:
-            moved = walk_need(self.rules, _apply(self.answers, (first,)), explain=False)
-            self.after[first] = self._view(moved)
+            moved_answers = _apply(self.base.answers, (first,))
+            moved = walk_need(self.rules, moved_answers, explain=False)
+            self.after[first] = _View(self, moved, moved_answers)
         view = self.after[first]
         rest = tuple(c for c in changes if c is not first)
-        rest_questions = {c.question for c in rest}
-        if rest_questions & view[1]:
+        if any(c.question in view.path for c in rest):
             return True
-        if not self._could_fix(view, rest_questions):
-            return False
-        return self._fixes_all(_apply(self.answers, (first,)), view[0], rest)
+        return self._fixes_all(view, rest)
 
 
 def _check_reads(rules: Rules) -> dict[str, set[str]]:
