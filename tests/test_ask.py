@@ -133,3 +133,8 @@ def test_end_of_input_points_to_advise(tmp_path: Path) -> None:
     assert not target.exists()
     code, _, err = ask(["Trivia", "trivia"])
     assert code == 3 and "no more input" in err
+
+
+def test_save_into_a_missing_folder_is_refused_before_any_question(tmp_path: Path) -> None:
+    code, out, err = ask([], "--save", str(tmp_path / "nope" / "p.yaml"))
+    assert code == 2 and "does not exist" in err and "Describe need" not in out

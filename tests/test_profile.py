@@ -193,3 +193,25 @@ def test_custom_rule_set_defines_the_profile(tmp_path: Path) -> None:
     assert result.code == 3 and "unknown key 'stage'" in result.err and "phase" in result.err
     profile.write_text("tunewise: 1\n" + GOOD_NEED + "project:\n  phase: pilot\n", encoding="utf-8")
     assert run_cli("advise", str(profile), "--rules", str(rules_path)).code == 0
+
+
+# Found by the fuzz suite; kept as regressions.
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x01", "control character"),  # libyaml's reader error was two lines long
+        (b"=", "a profile is a YAML mapping"),  # YAML 1.1's "value" tag crashed the loader
+        (
+            b'tunewise: 1\n"\\r": 1\n' + GOOD_NEED.encode(),
+            "unknown key '\\r'",
+        ),  # key broke the line
+    ],
+)
+def test_fuzz_regressions(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "p.tunewise.yaml"
+    path.write_bytes(content)
+    result = run_cli("advise", str(path))
+    assert result.code == 3, result.err
+    lines = result.err.strip().split("\n")
+    assert lines and all(line.startswith(f"tunewise: {path}") for line in lines), result.err
+    assert expected in result.err

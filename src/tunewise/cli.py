@@ -156,6 +156,8 @@ def ask(
     def read(prompt: str) -> str:
         return input(prompt)
 
+    if save is not None and not save.parent.is_dir():  # say so now, not after every question
+        raise typer.BadParameter(f"folder {save.parent} does not exist", param_hint="--save")
     _emit("tunewise — answer the questions; ? shows help, < goes back.\n")
     decision, data = ask_profile(rules, param or [], profile, read, _emit)
     _emit("\n" + render(ADVICE_FORMATS, "text", decision, color=_color(), width=_width()))
