@@ -74,9 +74,11 @@ def build(decision: Decision) -> Group:
     table.add_column("approach", no_wrap=True)
     table.add_column("key reason", overflow="fold")
     for need in decision.needs:
-        reason = key_reason(need.reasons) if need.decided else "missing: " + ", ".join(need.missing)
         label = Text(LABELS[need.approach], STYLE.get(need.approach or "", "yellow"))
-        table.add_row(need.id, label, short(reason))
+        if need.decided:
+            table.add_row(need.id, label, short(key_reason(need.reasons)))
+        else:  # the missing answers are the point: never cut them short
+            table.add_row(need.id, label, "missing: " + ", ".join(need.missing))
     parts.append(table)
     for need in decision.needs:
         parts.append(Text(""))
