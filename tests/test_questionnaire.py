@@ -22,6 +22,19 @@ from tunewise.questionnaire import (
 )
 from tunewise.rules import LoadedRules
 
+# The project questions in the order the fine-tuning checks first read them.
+CHECK_ORDER = (
+    "examples",
+    "data_quality",
+    "stage",
+    "expected_gain_pct",
+    "can_maintain",
+    "eval_plan",
+    "budget_usd",
+    "ml_expertise",
+    "data_may_leave",
+)
+
 
 class Scripted:
     """An answer source that replays answers; '<' means go back."""
@@ -46,20 +59,7 @@ def test_order_need_questions_then_another_need_then_project(rules: LoadedRules)
             "format",
             "failed",
             False,
-            *[
-                PASSING_PROJECT[q]
-                for q in (
-                    "examples",
-                    "data_quality",
-                    "stage",
-                    "expected_gain_pct",
-                    "can_maintain",
-                    "eval_plan",
-                    "budget_usd",
-                    "ml_expertise",
-                    "data_may_leave",
-                )
-            ],
+            *[PASSING_PROJECT[q] for q in CHECK_ORDER],
             None,
             None,
         ]
@@ -73,17 +73,7 @@ def test_order_need_questions_then_another_need_then_project(rules: LoadedRules)
         ("question", "prompting"),
         ("another-need", None),
     ]
-    assert [q for _, q in kinds[5:14]] == [
-        "examples",
-        "data_quality",
-        "stage",
-        "expected_gain_pct",
-        "can_maintain",
-        "eval_plan",
-        "budget_usd",
-        "ml_expertise",
-        "data_may_leave",
-    ]
+    assert [q for _, q in kinds[5:14]] == list(CHECK_ORDER)
     assert [s.optional for s in source.asked[14:]] == [True, True]  # gpu and model size
     assert next_step(rules, state).kind == "done"
 
