@@ -199,7 +199,10 @@ def test_custom_rule_set_defines_the_profile(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"\x01", "control character"),  # libyaml's reader error was two lines long
+        (
+            b"\x01",
+            ":1: not YAML text: control character U+0001",
+        ),  # libyaml's reader error was two lines long
         (b"=", "a profile is a YAML mapping"),  # YAML 1.1's "value" tag crashed the loader
         (
             b'tunewise: 1\n"\\r": 1\n' + GOOD_NEED.encode(),

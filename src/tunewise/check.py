@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tunewise.decision import Decision, NeedResult, RulesInfo
-from tunewise.errors import TunewiseError
+from tunewise.errors import Problem, TunewiseError
 from tunewise.models import AskNode, ChecksNode, Compare
 from tunewise.profile import Profile, load_profile
 from tunewise.rules import LoadedRules, walk_models
@@ -82,9 +82,9 @@ class Gate:
         try:
             profile = load_profile(path, self.rules.model)
         except TunewiseError as exc:
+            problems = exc.problems or [Problem(str(path), line) for line in exc.lines]
             findings = [
-                Finding("error", _strip_file(line, path), "invalid-profile", *_line_of(line, path))
-                for line in exc.lines
+                Finding("error", p.text, "invalid-profile", p.line, p.column) for p in problems
             ]
             return FileResult(str(path), "error", findings=findings)
         result = FileResult(str(path), "pass", proposal=profile.proposal, waiver=profile.waiver)
@@ -286,19 +286,3 @@ def _check_questions(rules: LoadedRules) -> dict[str, str]:
                 if first is not None:
                     out[check.id] = first.answer
     return out
-
-
-def _strip_file(line: str, path: Path) -> str:
-    prefix = str(path)
-    if line.startswith(prefix):
-        rest = line[len(prefix) :].lstrip(":")
-        while rest[:1].isdigit():
-            rest = rest.split(":", 1)[1] if ":" in rest else rest
-        return rest.strip()
-    return line
-
-
-def _line_of(line: str, path: Path) -> tuple[int | None, int | None]:
-    parts = line[len(str(path)) :].split(":") if line.startswith(str(path)) else []
-    numbers = [int(p) for p in parts[1:3] if p.isdigit()]
-    return (numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None)

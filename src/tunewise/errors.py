@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in one file, where it is known; prints as `file:line:col: text`."""
+
+    file: str
+    text: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        at = "".join(f":{n}" for n in (self.line, self.column) if n is not None)
+        # One problem, one line: control characters from the input are shown escaped.
+        return f"{self.file}{at}: {self.text}".replace("\r", "\\r").replace("\n", "\\n")
+
 
 class TunewiseError(Exception):
     """Base of every error tunewise reports to a user as one clean line (or a few)."""
 
     exit_code = 3
 
-    def __init__(self, message: str, *, lines: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        # Several problems found at once are reported together, one line each.
-        self.lines = lines if lines else [message]
+    def __init__(
+        self, message: str | Problem, *, lines: Sequence[str | Problem] | None = None
+    ) -> None:
+        items = list(lines) if lines else [message]
+        super().__init__(str(message))
+        self.message = str(message)
+        # Several problems found at once are reported together, one line each; where they
+        # are located, `problems` keeps file, line and column for reports that place them.
+        self.problems = [item for item in items if isinstance(item, Problem)]
+        self.lines = [str(item) for item in items]
 
 
 class InputError(TunewiseError):

@@ -13,8 +13,6 @@ from tunewise.models import AnswerRef, AskNode, ChecksNode, Compare, Leaf, Looku
 from tunewise.rules import LoadedRules, walk_models
 from tunewise.yamlio import Path_
 
-Constraints = Mapping[str, frozenset[Cell]]
-
 
 @dataclass
 class Defect:

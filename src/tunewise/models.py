@@ -21,7 +21,6 @@ Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 Number = StrictInt | StrictFloat
 Approach = Literal["prompt", "rag", "fine-tune"]
-VERDICTS = ("prompt", "rag", "fine-tune", "hybrid", "undecided")
 Verdict = Literal["prompt", "rag", "fine-tune", "hybrid", "undecided"]
 
 

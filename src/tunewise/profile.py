@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 from pydantic import create_model as _create_model
 
-from tunewise.errors import ProfileError
+from tunewise.errors import Problem, ProfileError
 from tunewise.models import Question, RuleSet
 from tunewise.validation import format_errors, locate
 from tunewise.yamlio import Document, Path_, parse_yaml, read_text
@@ -147,7 +147,7 @@ def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
         raise ProfileError(lines[0], lines=lines) from None
     needs: list[NeedAnswers] = []
     seen: dict[str, int] = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
     for index, need in enumerate(getattr(valid, "needs")):  # noqa: B009
         if need.id in seen:
             where = ("needs", index, "id")

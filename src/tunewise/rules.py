@@ -55,7 +55,7 @@ def load_rules(path: Path | None = None, overrides: Sequence[str] = ()) -> Loade
     """Load and validate a rule set (the built-in one when `path` is None)."""
     source = path or default_rules_path()
     text = read_text(source, "rule set")
-    doc = _parse(text, str(source))
+    doc = parse_yaml(text, str(source))
     try:
         model = RuleSet.model_validate(doc.data)
     except ValidationError as exc:
@@ -68,16 +68,6 @@ def load_rules(path: Path | None = None, overrides: Sequence[str] = ()) -> Loade
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     info = RulesInfo(model.name, model.version, digest, "built-in" if path is None else str(path))
     return LoadedRules(model, params, info, doc)
-
-
-def _parse(text: str, file: str) -> Document:
-    try:
-        return parse_yaml(text, file)
-    except RuleSetError:
-        raise
-    except Exception as exc:
-        message = getattr(exc, "message", str(exc))
-        raise RuleSetError(message) from None
 
 
 def resolve_params(model: RuleSet, overrides: Sequence[str]) -> dict[str, float | int]:

@@ -125,7 +125,7 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
     lines = []
     for defect in report.defects:
         where = (
-            locate(rules.doc, defect.loc, f"[{defect.code}] {defect.message}")
+            str(locate(rules.doc, defect.loc, f"[{defect.code}] {defect.message}"))
             if rules.doc
             else defect.message
         )

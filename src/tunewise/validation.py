@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tunewise.errors import Problem
 from tunewise.yamlio import Document, Path_, dotted
 
 MAX_LINES = 20
@@ -74,28 +75,26 @@ def format_errors(
     doc: Document,
     allowed_keys: Any = None,
     prefix: Path_ = (),
-) -> list[str]:
-    """One line per problem, at most MAX_LINES (plus a count of the rest)."""
-    located: list[tuple[tuple[int, int], str]] = []
+) -> list[Problem]:
+    """One problem per error, in line order, at most MAX_LINES (plus a count of the rest)."""
+    located: list[Problem] = []
     errors = exc.errors(include_url=False)
     for error in errors[:MAX_LINES]:
         loc = prefix + _clean(error["loc"], doc.data)
         keys = allowed_keys(loc[:-1]) if callable(allowed_keys) else None
         is_key = error["type"] == "extra_forbidden"
-        line = locate(doc, loc, problem_text(error, keys, loc), key=is_key)
-        located.append((doc.where(loc, key=is_key) or (0, 0), line))
-    lines = [line for _, line in sorted(located, key=lambda item: item[0])]
+        located.append(locate(doc, loc, problem_text(error, keys, loc), key=is_key))
+    located.sort(key=lambda problem: (problem.line or 0, problem.column or 0))
     if len(errors) > MAX_LINES:
-        lines.append(f"{doc.file}: ... and {len(errors) - MAX_LINES} more problems")
-    return lines
+        located.append(Problem(doc.file, f"... and {len(errors) - MAX_LINES} more problems"))
+    return located
 
 
-def locate(doc: Document, loc: Path_, message: str, *, key: bool = False) -> str:
+def locate(doc: Document, loc: Path_, message: str, *, key: bool = False) -> Problem:
+    """The problem `message` about the field at `loc`, at that field's line and column."""
     where = doc.where(loc, key=key)
-    at = f":{where[0]}:{where[1]}" if where else ""
-    field = f" {dotted(loc)}:" if loc else ""
-    line = f"{doc.file}{at}:{field} {message}"
-    return line.replace("\r", "\\r").replace("\n", "\\n")  # one problem, one line
+    text = f"{dotted(loc)}: {message}" if loc else message
+    return Problem(doc.file, text, *(where or (None, None)))
 
 
 def _clean(loc: Iterable[Any], data: Any) -> Path_:

@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from tunewise.errors import InputError
+from tunewise.errors import InputError, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -59,11 +59,11 @@ def open_input(path: Path, what: str) -> BinaryIO:
     try:
         return path.open("rb")
     except FileNotFoundError:
-        raise InputError(f"{path}: {what} not found") from None
+        raise InputError(Problem(str(path), f"{what} not found")) from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, expected a {what}") from None
+        raise InputError(Problem(str(path), f"is a folder, expected a {what}")) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+        raise InputError(Problem(str(path), f"cannot read {what}: {exc.strerror or exc}")) from None
 
 
 def read_text(path: Path, what: str = "file") -> str:
@@ -72,16 +72,20 @@ def read_text(path: Path, what: str = "file") -> str:
         try:
             raw = handle.read(MAX_BYTES + 1)
         except OSError as exc:
-            raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+            raise InputError(
+                Problem(str(path), f"cannot read {what}: {exc.strerror or exc}")
+            ) from None
     if len(raw) > MAX_BYTES:
-        raise InputError(f"{path}: {what} is larger than 1 MiB; refusing to read it")
+        raise InputError(Problem(str(path), f"{what} is larger than 1 MiB; refusing to read it"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: {what} is not UTF-8 text (byte {exc.start})") from None
+        raise InputError(
+            Problem(str(path), f"{what} is not UTF-8 text (byte {exc.start})", line)
+        ) from None
     if "\x00" in text:
-        raise InputError(f"{path}: {what} contains NUL bytes; expected YAML text")
+        raise InputError(Problem(str(path), f"{what} contains NUL bytes; expected YAML text"))
     return text.removeprefix("\ufeff")
 
 
@@ -101,7 +105,7 @@ class _Builder:
         return self.fail(mark, f"YAML tag {shown!r} is not allowed (plain data only)")
 
     def fail(self, mark: Any, message: str) -> InputError:
-        return InputError(f"{self.doc.file}:{mark.line + 1}:{mark.column + 1}: {message}")
+        return InputError(Problem(self.doc.file, message, mark.line + 1, mark.column + 1))
 
     def scalar(self, event: Any) -> Any:
         tag = event.tag
@@ -184,18 +188,21 @@ class _Builder:
                 root_set = self._attach(stack, value, 1, path, event.start_mark) or root_set
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            where = f"{mark.line + 1}:{mark.column + 1}: " if mark else ""
+            where = (mark.line + 1, mark.column + 1) if mark else (None, None)
             problem = exc.problem or exc.context or "invalid YAML"
-            raise InputError(f"{self.doc.file}:{where}YAML syntax error: {problem}") from None
+            raise InputError(
+                Problem(self.doc.file, f"YAML syntax error: {problem}", *where)
+            ) from None
         except yaml.reader.ReaderError as exc:
             line = text[: exc.position].count("\n") + 1
-            message = f"{self.doc.file}:{line}: not YAML text: control character {exc.character!r}"
-            raise InputError(message) from None
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            message = f"not YAML text: control character U+{code:04X}"
+            raise InputError(Problem(self.doc.file, message, line)) from None
         except yaml.YAMLError as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(f"{self.doc.file}: YAML error: {first[:200]}") from None
+            raise InputError(Problem(self.doc.file, f"YAML error: {first[:200]}")) from None
         if not root_set:
-            raise InputError(f"{self.doc.file}: file is empty; expected a YAML mapping")
+            raise InputError(Problem(self.doc.file, "file is empty; expected a YAML mapping"))
         return self.doc
 
     def _key(self, frame: list[Any], event: Any) -> None:
