@@ -18,6 +18,19 @@ from tunewise.rules import LoadedRules, load_rules
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
+# The project questions in the order the fine-tuning checks first read them.
+CHECK_ORDER = (
+    "examples",
+    "data_quality",
+    "stage",
+    "expected_gain_pct",
+    "can_maintain",
+    "eval_plan",
+    "budget_usd",
+    "ml_expertise",
+    "data_may_leave",
+)
+
 # A project whose every fine-tuning check passes; tests change one answer at a time.
 PASSING_PROJECT: dict[str, Any] = {
     "stage": "production",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.conftest import PASSING_PROJECT
+from tests.conftest import CHECK_ORDER, PASSING_PROJECT
 
 from tunewise.engine import decide, verdict_of, walk_need
 from tunewise.profile import NeedAnswers
@@ -179,16 +179,7 @@ def test_warning_for_mixed_or_unknown_quality(rules: LoadedRules) -> None:
 def test_undecided_lists_every_missing_answer(rules: LoadedRules) -> None:
     result = walk_need(rules, {**FAILED_STYLE, "stage": "pilot"}, "n")
     assert result.approach is None
-    assert result.missing == [
-        "examples",
-        "data_quality",
-        "expected_gain_pct",
-        "can_maintain",
-        "eval_plan",
-        "budget_usd",
-        "ml_expertise",
-        "data_may_leave",
-    ]
+    assert result.missing == [q for q in CHECK_ORDER if q != "stage"]
     only_kind = walk_need(rules, {}, "n")
     assert only_kind.missing == ["kind"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import PASSING_PROJECT
+from tests.conftest import CHECK_ORDER, PASSING_PROJECT
 
 from tunewise.questionnaire import (
     DraftNeed,
@@ -21,19 +21,6 @@ from tunewise.questionnaire import (
     used_answers,
 )
 from tunewise.rules import LoadedRules
-
-# The project questions in the order the fine-tuning checks first read them.
-CHECK_ORDER = (
-    "examples",
-    "data_quality",
-    "stage",
-    "expected_gain_pct",
-    "can_maintain",
-    "eval_plan",
-    "budget_usd",
-    "ml_expertise",
-    "data_may_leave",
-)
 
 
 class Scripted:
