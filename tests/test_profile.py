@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import run_cli
 
 from tunewise.errors import ProfileError
-from tunewise.profile import keys_at, load_profile, profile_model
+from tunewise.profile import keys_at, load_profile, profile_validator
 from tunewise.rules import LoadedRules
 
 GOOD_NEED = "needs:\n  - id: a\n    kind: general\n"
@@ -153,7 +153,7 @@ def test_dates_and_optional_sections(rules: LoadedRules, tmp_path: Path) -> None
 
 
 def test_keys_at_follows_the_model(rules: LoadedRules) -> None:
-    model = profile_model(rules.model)
+    model, _ = profile_validator(rules.model)
     assert "kind" in keys_at(model, ("needs", 0))
     assert "examples" in keys_at(model, ("project",))
     assert "needs" in keys_at(model, ())

@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
+from tunewise.compiled import ChecksNode, Leaf
 from tunewise.engine import decide
 from tunewise.errors import InputError, TunewiseError
-from tunewise.models import ChecksNode, Leaf
 from tunewise.profile import profile_from_data
 from tunewise.rules import LoadedRules, resolve_params
 from tunewise.validation import format_errors

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from tunewise.compiled import AskNode, ChecksNode, Compare
 from tunewise.decision import Decision, NeedResult, RulesInfo
 from tunewise.errors import Problem, TunewiseError
-from tunewise.models import AskNode, ChecksNode, Compare
 from tunewise.profile import Profile, load_profile
-from tunewise.rules import LoadedRules, walk_models
+from tunewise.rules import LoadedRules, walk_records
 from tunewise.yamlio import Path_
 
 Status = Literal["pass", "fail", "waived", "error"]
@@ -281,7 +281,7 @@ def _check_questions(rules: LoadedRules) -> dict[str, str]:
         if isinstance(node, ChecksNode):
             for check in node.checks:
                 first = next(
-                    (o for _, o in walk_models(check.require) if isinstance(o, Compare)), None
+                    (o for _, o in walk_records(check.require) if isinstance(o, Compare)), None
                 )
                 if first is not None:
                     out[check.id] = first.answer

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunewise.models import (
+from tunewise.compiled import (
     AllOf,
     AnswerRef,
     AnyOf,

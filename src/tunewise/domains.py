@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tunewise.compiled import Question, Range, RuleSet
 from tunewise.conditions import compare, format_value
-from tunewise.models import Question, Range, RuleSet
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,11 @@ def contains(cell: Cell, value: Any) -> bool:
 
 def numeric_thresholds(rules: RuleSet, params: Mapping[str, Any]) -> dict[str, list[float]]:
     """Every constant a numeric answer is compared with anywhere (conditions, ranges, tables)."""
-    from tunewise.models import AskNode, Compare, ParamRef
-    from tunewise.rules import walk_models
+    from tunewise.compiled import AskNode, Compare, ParamRef
+    from tunewise.rules import walk_records
 
     found: dict[str, set[float]] = {}
-    for _, obj in walk_models(rules):
+    for _, obj in walk_records(rules):
         if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
             operand = obj.operand
             value = params[operand.param] if isinstance(operand, ParamRef) else operand

@@ -5,6 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from tunewise.compiled import (
+    AdviceOption,
+    AskNode,
+    Check,
+    ChecksNode,
+    Leaf,
+    Message,
+    Reason,
+    RuleSet,
+)
 from tunewise.conditions import Context, Truth, Unknown, render
 from tunewise.decision import (
     AdviceOutcome,
@@ -15,7 +25,6 @@ from tunewise.decision import (
     RulesInfo,
 )
 from tunewise.errors import RuleSetError
-from tunewise.models import AdviceOption, AskNode, Check, ChecksNode, Leaf, Message, Reason, RuleSet
 
 
 class NeedInput(Protocol):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from tunewise.conditions import format_value
-from tunewise.errors import UsageProblem
-from tunewise.models import (
+from tunewise.compiled import (
     AnswerRef,
     AskNode,
     Check,
@@ -18,7 +16,9 @@ from tunewise.models import (
     RuleSet,
     Scaled,
 )
-from tunewise.rules import walk_models
+from tunewise.conditions import format_value
+from tunewise.errors import UsageProblem
+from tunewise.rules import walk_records
 from tunewise.show import edges
 
 
@@ -42,7 +42,7 @@ def _owner(loc: tuple[Any, ...], rules: RuleSet) -> str:
 
 def _uses(rules: RuleSet, match: Any) -> list[str]:
     found: list[str] = []
-    for loc, obj in walk_models(rules):
+    for loc, obj in walk_records(rules):
         if match(obj):
             owner = _owner(loc, rules)
             if owner not in found:
@@ -101,15 +101,15 @@ def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
         lines += [f"  [{label}] → {target}" for label, target in edges(node)]
         parents = [n.id for n in rules.tree.nodes if ident in [t for _, t in edges(n)]]
         lines.append(f"  reached from: {', '.join(parents) or '(start)'}")
-        cited = [s for _, o in walk_models(node) for s in getattr(o, "sources", None) or []]
+        cited = [s for _, o in walk_records(node) for s in getattr(o, "sources", None) or []]
         if cited:
             lines += ["  sources:", *_sources(rules, cited)]
     elif (check := _find_check(rules, ident)) is not None:
         lines += [f"check {check.id}: {check.title}", "  fails with:"]
         lines += [f"    - {m.text}" for m in check.fail]
-        questions = sorted({o.answer for _, o in walk_models(check) if isinstance(o, Compare)})
+        questions = sorted({o.answer for _, o in walk_records(check) if isinstance(o, Compare)})
         lines.append(f"  reads: {', '.join(questions)}")
-        cited = [s for _, o in walk_models(check) for s in getattr(o, "sources", None) or []]
+        cited = [s for _, o in walk_records(check) for s in getattr(o, "sources", None) or []]
         lines += ["  sources:", *_sources(rules, cited)]
     elif rules.has("parameter", ident):
         p = next(x for x in rules.parameters if x.id == ident)

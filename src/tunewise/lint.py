@@ -7,10 +7,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunewise.compiled import (
+    AnswerRef,
+    AskNode,
+    ChecksNode,
+    Compare,
+    Leaf,
+    Lookup,
+    ParamRef,
+    Scaled,
+)
 from tunewise.conditions import placeholders
 from tunewise.domains import Cell, cells, contains, in_range, range_points
-from tunewise.models import AnswerRef, AskNode, ChecksNode, Compare, Leaf, Lookup, ParamRef, Scaled
-from tunewise.rules import LoadedRules, walk_models
+from tunewise.rules import LoadedRules, walk_records
 from tunewise.yamlio import Path_
 
 
@@ -173,7 +182,7 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
         "advice": set(),
         "table": set(),
     }
-    for _, obj in walk_models(model):
+    for _, obj in walk_records(model):
         if isinstance(obj, AskNode):
             used["question"].add(obj.ask)
         elif isinstance(obj, (Compare, AnswerRef)):

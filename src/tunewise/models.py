@@ -1,4 +1,7 @@
-"""Pydantic models of a rule set: sources, parameters, tables, questions, the tree and advice."""
+"""Pydantic models of a rule set: sources, parameters, tables, questions, the tree and advice.
+
+They validate a rule set's YAML; `rules.compile_rules` then hands the engine the plain records
+of `compiled.py`, which mirror these models field for field."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from pydantic import (
     Tag,
     model_validator,
 )
+
+from tunewise.compiled import OPERATORS
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
@@ -88,8 +93,6 @@ Value = Annotated[
 
 # --- conditions -------------------------------------------------------------------------
 
-OPERATORS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
-
 
 class Compare(Strict):
     """`{answer: examples, ge: {param: min_examples}}` — exactly one operator."""
@@ -110,19 +113,7 @@ class Compare(Strict):
         given = [op for op in OPERATORS if getattr(self, _attr(op)) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one operator of {', '.join(OPERATORS)}")
-        # Found once: walks read it constantly, and pydantic's private attributes are slow to
-        # read, so the cache lives in the instance dict (not a field: never dumped or compared).
-        self.__dict__["_cached_op"] = (given[0], getattr(self, _attr(given[0])))
         return self
-
-    @property
-    def operator(self) -> str:
-        op: str = self.__dict__["_cached_op"][0]
-        return op
-
-    @property
-    def operand(self) -> Any:
-        return self.__dict__["_cached_op"][1]
 
 
 def _attr(op: str) -> str:
@@ -262,10 +253,6 @@ class Question(Strict):
             raise ValueError("choice values must be unique")
         return self
 
-    @property
-    def values(self) -> list[str]:
-        return [c.value for c in self.choices or []]
-
 
 # --- the tree ---------------------------------------------------------------------------
 
@@ -364,35 +351,3 @@ class RuleSet(Strict):
     tree: Tree
     advice: list[Advice] = []
     verdict_notes: dict[Verdict, list[Reason]] = {}
-
-    def model_post_init(self, context: Any, /) -> None:
-        # Lookup tables by id; kept in the instance dict for speed (see Compare).
-        self.__dict__["_index"] = dict(
-            source={s.id: s for s in self.sources},
-            parameter={p.id: p for p in self.parameters},
-            table={t.id: t for t in self.tables},
-            question={q.id: q for q in self.questions},
-            node={n.id: n for n in self.tree.nodes},
-            advice={a.id: a for a in self.advice},
-        )
-
-    def source(self, sid: str) -> Source:
-        return self.__dict__["_index"]["source"][sid]  # type: ignore[no-any-return]
-
-    def question(self, qid: str) -> Question:
-        return self.__dict__["_index"]["question"][qid]  # type: ignore[no-any-return]
-
-    def node(self, nid: str) -> AskNode | ChecksNode | Leaf:
-        return self.__dict__["_index"]["node"][nid]  # type: ignore[no-any-return]
-
-    def table(self, tid: str) -> Table:
-        return self.__dict__["_index"]["table"][tid]  # type: ignore[no-any-return]
-
-    def advice_list(self, aid: str) -> Advice:
-        return self.__dict__["_index"]["advice"][aid]  # type: ignore[no-any-return]
-
-    def has(self, kind: str, ident: str) -> bool:
-        return ident in self.__dict__["_index"][kind]
-
-    def ids(self, kind: str) -> list[str]:
-        return list(self.__dict__["_index"][kind])

@@ -1,23 +1,24 @@
-"""Project profiles: a pydantic model derived from the rule set's questions, and the loader."""
+"""Project profiles: a pydantic-core schema derived from the rule set's questions, and the loader.
+
+The schema is built straight from pydantic-core's schema functions (what a pydantic model
+compiles to) rather than through `create_model`: same validation and errors, without importing
+pydantic's model machinery on every start."""
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
-from pydantic import create_model as _create_model
+from pydantic_core import SchemaValidator, ValidationError
+from pydantic_core import core_schema as cs
 
+from tunewise.compiled import Question, RuleSet
 from tunewise.errors import Problem, ProfileError
-from tunewise.models import Question, RuleSet
-from tunewise.validation import format_errors, locate
 from tunewise.yamlio import Document, Path_, parse_yaml, read_text
 
 PROPOSALS = ("prompt", "rag", "fine-tune", "hybrid")
 NEED_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 @dataclass
@@ -41,134 +42,137 @@ class Profile:
     path: Path | None = None
 
 
-def answer_type(question: Question) -> Any:
-    """The pydantic type of an answer to `question` (strict: no yes/no, no quoted numbers)."""
+def answer_schema(question: Question) -> cs.CoreSchema:
+    """The schema of an answer to `question` (strict: no yes/no, no quoted numbers)."""
     if question.type == "choice":
-        return Literal[tuple(question.values)]
+        return cs.literal_schema(question.values)
     if question.type == "bool":
-        return StrictBool
+        return cs.bool_schema(strict=True)
     bounds: dict[str, Any] = {}
     if question.min is not None:
         bounds["gt" if question.min_exclusive else "ge"] = question.min
     if question.max is not None:
         bounds["le"] = question.max
     if question.type == "integer":
-        return Annotated[StrictInt, Field(**bounds)]
-    return Annotated[float, Field(strict=True, allow_inf_nan=False, **bounds)]
+        return cs.int_schema(strict=True, **bounds)
+    return cs.float_schema(strict=True, allow_inf_nan=False, **bounds)
 
 
-def _answers_model(name: str, questions: list[Question], base: dict[str, Any]) -> type[BaseModel]:
-    fields: dict[str, Any] = dict(base)
-    for question in questions:
-        fields[question.id] = (Optional[answer_type(question)], None)  # noqa: UP045
-    model: type[BaseModel] = _create_model(name, __config__=_CONFIG, **fields)
-    return model
+def _optional(schema: cs.CoreSchema) -> cs.TypedDictField:
+    """A key that may be left out or be null (null: not answered yet)."""
+    return cs.typed_dict_field(cs.nullable_schema(schema), required=False)
 
 
-_CACHE: dict[int, type[BaseModel]] = {}
+def _mapping(fields: dict[str, cs.TypedDictField]) -> cs.CoreSchema:
+    return cs.typed_dict_schema(fields, extra_behavior="forbid")
 
 
-def profile_model(rules: RuleSet) -> type[BaseModel]:
-    """The profile schema for a rule set; a custom rule set gets its own questions."""
-    cached = _CACHE.get(id(rules))
-    if cached is not None:
-        return cached
-    need_base = {
-        "id": (Annotated[StrictStr, Field(pattern=NEED_ID_PATTERN, max_length=64)], ...),
-        "description": (StrictStr, ""),
-    }
-    need = _answers_model("Need", [q for q in rules.questions if q.scope == "need"], need_base)
-    project = _answers_model("Project", [q for q in rules.questions if q.scope == "project"], {})
-    evidence = _create_model("Evidence", __config__=_CONFIG, dataset=(StrictStr, ...))
-    waiver = _create_model(
-        "Waiver",
-        __config__=_CONFIG,
-        reason=(StrictStr, ""),
-        approved_by=(StrictStr, ""),
-        expires=(StrictStr, ""),
+def _text(**constraints: Any) -> cs.CoreSchema:
+    return cs.str_schema(strict=True, **constraints)
+
+
+def _answers(questions: list[Question], scope: str) -> dict[str, cs.TypedDictField]:
+    return {q.id: _optional(answer_schema(q)) for q in questions if q.scope == scope}
+
+
+def profile_schema(rules: RuleSet) -> cs.CoreSchema:
+    """The profile's shape for a rule set; a custom rule set gets its own questions."""
+    need = _mapping(
+        {
+            "id": cs.typed_dict_field(_text(pattern=NEED_ID_PATTERN, max_length=64)),
+            "description": cs.typed_dict_field(_text(), required=False),
+            **_answers(rules.questions, "need"),
+        }
     )
-    fields: dict[str, Any] = {
-        "tunewise": (Literal[1], ...),
-        "name": (Optional[StrictStr], None),  # noqa: UP045
-        "proposal": (Optional[Literal[PROPOSALS]], None),  # noqa: UP045
-        "needs": (list[need], Field(min_length=1)),  # type: ignore[valid-type]
-        "project": (Optional[project], None),  # noqa: UP045
-        "evidence": (Optional[evidence], None),  # noqa: UP045
-        "waiver": (Optional[waiver], None),  # noqa: UP045
-    }
-    model: type[BaseModel] = _create_model("Profile", __config__=_CONFIG, **fields)
-    _CACHE[id(rules)] = model
-    return model
+    waiver = {name: cs.typed_dict_field(_text(), required=False) for name in WAIVER_KEYS}
+    return _mapping(
+        {
+            "tunewise": cs.typed_dict_field(cs.literal_schema([1])),
+            "name": _optional(_text()),
+            "proposal": _optional(cs.literal_schema(list(PROPOSALS))),
+            "needs": cs.typed_dict_field(cs.list_schema(need, min_length=1)),
+            "project": _optional(_mapping(_answers(rules.questions, "project"))),
+            "evidence": _optional(_mapping({"dataset": cs.typed_dict_field(_text())})),
+            "waiver": _optional(_mapping(waiver)),
+        }
+    )
 
 
-def keys_at(model: type[BaseModel], loc: Path_) -> list[str]:
+WAIVER_KEYS = ("reason", "approved_by", "expires")
+_VALIDATORS: dict[int, tuple[RuleSet, cs.CoreSchema, SchemaValidator]] = {}
+
+
+def profile_validator(rules: RuleSet) -> tuple[cs.CoreSchema, SchemaValidator]:
+    """The schema and its validator for `rules`, built once per rule set."""
+    cached = _VALIDATORS.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        schema = profile_schema(rules)
+        cached = _VALIDATORS[id(rules)] = (rules, schema, SchemaValidator(schema))
+    return cached[1], cached[2]
+
+
+def keys_at(schema: cs.CoreSchema, loc: Path_) -> list[str]:
     """The keys allowed in the mapping at `loc` (for did-you-mean suggestions)."""
-    current: Any = model
+    current: Any = schema
     for part in loc:
+        current = _inner_mapping(current)
         if isinstance(part, int):
             continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if current is None or str(part) not in current["fields"]:
             return []
-        info = current.model_fields.get(str(part))
-        if info is None:
-            return []
-        current = _inner_model(info.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+        current = current["fields"][str(part)]["schema"]
+    current = _inner_mapping(current)
+    return list(current["fields"]) if current is not None else []
 
 
-def _inner_model(annotation: Any) -> Any:
-    """The model inside `list[X]`, `Optional[X]` or `X`, if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        nested = _inner_model(arg)
-        if nested is not None:
-            return nested
-    return None
+def _inner_mapping(schema: Any) -> Any:
+    """The mapping schema inside `list[X]`, `X | None` or `X`, if any."""
+    while schema is not None and schema["type"] in ("nullable", "list"):
+        schema = schema.get("schema") or schema.get("items_schema")
+    return schema if schema is not None and schema["type"] == "typed-dict" else None
 
 
-def _clean(obj: Any) -> dict[str, Any]:
-    return {k: v for k, v in obj.model_dump().items() if v is not None}
+def _clean(answers: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in answers.items() if v is not None}
 
 
 def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
     """Validate parsed YAML as a profile for `rules`; every problem is one located line."""
-    model = profile_model(rules)
+    from tunewise.validation import format_errors, locate
+
+    schema, validator = profile_validator(rules)
     if not isinstance(doc.data, dict):
         raise ProfileError(
             f"{doc.file}: a profile is a YAML mapping with 'tunewise: 1' and 'needs'"
         )
     try:
-        valid = model.model_validate(doc.data)
+        valid: dict[str, Any] = validator.validate_python(doc.data)
     except ValidationError as exc:
-        lines = format_errors(exc, doc, lambda loc: keys_at(model, loc))
+        lines = format_errors(exc, doc, lambda loc: keys_at(schema, loc))
         raise ProfileError(lines[0], lines=lines) from None
     needs: list[NeedAnswers] = []
     seen: dict[str, int] = {}
     problems: list[Problem] = []
-    for index, need in enumerate(getattr(valid, "needs")):  # noqa: B009
-        if need.id in seen:
-            where = ("needs", index, "id")
-            message = f"duplicate need id {need.id!r} (first used by needs[{seen[need.id]}])"
-            problems.append(locate(doc, where, message))
-        seen.setdefault(need.id, index)
+    for index, need in enumerate(valid["needs"]):
         answers = _clean(need)
-        answers.pop("id")
+        need_id = answers.pop("id")
+        if need_id in seen:
+            where = ("needs", index, "id")
+            message = f"duplicate need id {need_id!r} (first used by needs[{seen[need_id]}])"
+            problems.append(locate(doc, where, message))
+        seen.setdefault(need_id, index)
         description = answers.pop("description", "")
-        needs.append(NeedAnswers(need.id, description, answers))
+        needs.append(NeedAnswers(need_id, description, answers))
     if problems:
         raise ProfileError(problems[0], lines=problems)
-    project = getattr(valid, "project")  # noqa: B009
-    evidence, waiver = getattr(valid, "evidence"), getattr(valid, "waiver")  # noqa: B009
+    project, evidence, waiver = valid.get("project"), valid.get("evidence"), valid.get("waiver")
     return Profile(
         needs=needs,
         project=_clean(project) if project is not None else {},
-        name=getattr(valid, "name"),  # noqa: B009
-        proposal=getattr(valid, "proposal"),  # noqa: B009
-        evidence=evidence.model_dump() if evidence is not None else None,
-        waiver=waiver.model_dump() if waiver is not None else None,
+        name=valid.get("name"),
+        proposal=valid.get("proposal"),
+        evidence=evidence,
+        waiver={key: waiver.get(key, "") for key in WAIVER_KEYS} if waiver is not None else None,
         doc=doc,
     )
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunewise.compiled import AskNode, ChecksNode, Leaf
 from tunewise.domains import Cell, cells, numeric_thresholds
 from tunewise.lint import edges_of, takes
-from tunewise.models import AskNode, ChecksNode, Leaf
 from tunewise.rules import LoadedRules
 
 

@@ -8,14 +8,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
-from tunewise.conditions import placeholders
-from tunewise.decision import RulesInfo
-from tunewise.errors import RuleSetError, UsageProblem
-from tunewise.models import (
+from tunewise import rulecache
+from tunewise.compiled import (
+    RECORDS,
     AnswerRef,
     AskNode,
     Branch,
@@ -24,11 +21,17 @@ from tunewise.models import (
     Leaf,
     Lookup,
     ParamRef,
+    Record,
     RuleSet,
     Scaled,
 )
-from tunewise.validation import format_errors, locate
-from tunewise.yamlio import Document, Path_, parse_yaml, read_text
+from tunewise.conditions import placeholders
+from tunewise.decision import RulesInfo
+from tunewise.errors import RuleSetError, UsageProblem
+from tunewise.yamlio import Document, Path_, read_text
+
+if TYPE_CHECKING:
+    from tunewise import models
 
 DEFAULT_NAME = "default.yaml"
 
@@ -51,23 +54,63 @@ def default_rules_path() -> Path:
     return Path(__file__).resolve().parents[2] / "rules" / DEFAULT_NAME
 
 
-def load_rules(path: Path | None = None, overrides: Sequence[str] = ()) -> LoadedRules:
-    """Load and validate a rule set (the built-in one when `path` is None)."""
+def load_rules(
+    path: Path | None = None, overrides: Sequence[str] = (), *, keep_doc: bool = False
+) -> LoadedRules:
+    """Load and validate a rule set (the built-in one when `path` is None).
+
+    A rule set this tunewise has validated before comes from the cache; `keep_doc` (positions
+    for located findings, as `rules lint` reports) always parses and validates afresh."""
     source = path or default_rules_path()
     text = read_text(source, "rule set")
-    doc = parse_yaml(text, str(source))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    model = None if keep_doc else rulecache.load(digest)
+    doc = None
+    if model is None:
+        model, doc = validate_rules(text, str(source))
+        rulecache.store(digest, model)
+    params = resolve_params(model, overrides)
+    info = RulesInfo(model.name, model.version, digest, "built-in" if path is None else str(path))
+    return LoadedRules(model, params, info, doc)
+
+
+def validate_rules(text: str, file: str) -> tuple[RuleSet, Document]:
+    """Parse and validate with the pydantic models; every problem is a located line (exit 3)."""
+    from pydantic import ValidationError
+
+    from tunewise import models
+    from tunewise.validation import format_errors, locate
+    from tunewise.yamlio import parse_yaml
+
+    doc = parse_yaml(text, file)
     try:
-        model = RuleSet.model_validate(doc.data)
+        valid = models.RuleSet.model_validate(doc.data)
     except ValidationError as exc:
         lines = format_errors(exc, doc)
         raise RuleSetError(lines[0], lines=lines) from None
+    model = compile_rules(valid)
     problems = [locate(doc, loc, msg) for loc, msg in reference_problems(model)]
     if problems:
         raise RuleSetError(problems[0], lines=problems)
-    params = resolve_params(model, overrides)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    info = RulesInfo(model.name, model.version, digest, "built-in" if path is None else str(path))
-    return LoadedRules(model, params, info, doc)
+    return model, doc
+
+
+def compile_rules(valid: models.RuleSet) -> RuleSet:
+    """The validated pydantic rule set as the engine's plain records (same names, same fields)."""
+    from pydantic import BaseModel
+
+    def convert(obj: Any) -> Any:
+        if isinstance(obj, BaseModel):
+            record = RECORDS[type(obj).__name__]
+            return record(**{name: convert(getattr(obj, name)) for name in record.FIELDS})
+        if isinstance(obj, list):
+            return [convert(item) for item in obj]
+        if isinstance(obj, dict):
+            return {key: convert(item) for key, item in obj.items()}
+        return obj
+
+    compiled: RuleSet = convert(valid)
+    return compiled
 
 
 def resolve_params(model: RuleSet, overrides: Sequence[str]) -> dict[str, float | int]:
@@ -102,18 +145,18 @@ def resolve_params(model: RuleSet, overrides: Sequence[str]) -> dict[str, float 
     return params
 
 
-def walk_models(obj: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
-    """Every pydantic model inside `obj`, with its location in the YAML (aliases as keys)."""
-    if isinstance(obj, BaseModel):
+def walk_records(obj: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    """Every record inside `obj`, with its location in the YAML (YAML spellings as keys)."""
+    if isinstance(obj, Record):
         yield loc, obj
-        for name, info in type(obj).model_fields.items():
-            yield from walk_models(getattr(obj, name), (*loc, info.alias or name))
+        for name in obj.FIELDS:
+            yield from walk_records(getattr(obj, name), (*loc, obj.ALIASES.get(name, name)))
     elif isinstance(obj, (list, tuple)):
         for index, item in enumerate(obj):
-            yield from walk_models(item, (*loc, index))
+            yield from walk_records(item, (*loc, index))
     elif isinstance(obj, dict):
         for key, item in obj.items():
-            yield from walk_models(item, (*loc, key))
+            yield from walk_records(item, (*loc, key))
 
 
 def reference_problems(model: RuleSet) -> list[tuple[Path_, str]]:
@@ -145,7 +188,7 @@ def reference_problems(model: RuleSet) -> list[tuple[Path_, str]]:
 
     if not model.has("node", model.tree.start):
         need("node", model.tree.start, ("tree", "start"))
-    for loc, obj in walk_models(model):
+    for loc, obj in walk_records(model):
         for key in ("sources",):
             for index, sid in enumerate(getattr(obj, key, None) or []):
                 if isinstance(sid, str):
@@ -201,7 +244,7 @@ def _allowed(model: RuleSet, qid: str, value: Any) -> str | None:
         return None if value in question.values else f"{value!r} is not a choice of {qid!r}"
     if question.type == "bool":
         return None if isinstance(value, bool) else f"{qid!r} is yes/no; compare with true/false"
-    if isinstance(value, bool) or not isinstance(value, (int, float, BaseModel)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Record)):
         return f"{qid!r} is a number; {value!r} is not"
     return None
 
@@ -215,7 +258,7 @@ def _operand_problems(model: RuleSet, cond: Compare, loc: Path_) -> list[tuple[P
         out.append(((*loc, op), f"{op} needs a numeric question; {cond.answer!r} is {qtype}"))
         return out
     for value in values:
-        if isinstance(value, BaseModel):
+        if isinstance(value, Record):
             continue
         reason = _allowed(model, cond.answer, value)
         if reason:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tunewise.models import Question, RuleSet
+from tunewise.compiled import Question, RuleSet
 from tunewise.profile import NEED_ID_PATTERN, PROPOSALS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -120,7 +120,7 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
     from tunewise.lint import lint
     from tunewise.validation import locate
 
-    rules = load_rules(path, params)
+    rules = load_rules(path, params, keep_doc=True)
     report = lint(rules)
     lines = []
     for defect in report.defects:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunewise.compiled import AskNode, Branch, ChecksNode, Leaf, ParamRef, RuleSet
 from tunewise.conditions import format_value
-from tunewise.models import AskNode, Branch, ChecksNode, Leaf, ParamRef, RuleSet
 
 FORMATS = ("tree", "mermaid", "dot")
 _OPS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}

@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tunewise.compiled import Question
 from tunewise.conditions import format_value
 from tunewise.engine import Rules
 from tunewise.errors import EndOfInput
-from tunewise.models import Question
 from tunewise.profile import NEED_ID_PATTERN
 from tunewise.questionnaire import GoBack, State, Step, suggest_id
 

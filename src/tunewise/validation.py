@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic_core import ValidationError
 
 from tunewise.errors import Problem
 from tunewise.yamlio import Document, Path_, dotted

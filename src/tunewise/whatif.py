@@ -12,12 +12,12 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tunewise.compiled import AskNode, Check, ChecksNode, Compare, Question
 from tunewise.conditions import Context, Unknown
 from tunewise.decision import Change, Decision, NeedResult, WhatIf
 from tunewise.engine import Rules, run_check, walk_need
-from tunewise.models import AskNode, Check, ChecksNode, Compare, Question
 from tunewise.profile import Profile
-from tunewise.rules import walk_models
+from tunewise.rules import walk_records
 
 MAX_OPTIONS = 6
 
@@ -27,7 +27,7 @@ def _numeric_bounds(rules: Rules) -> dict[str, list[tuple[str, Any]]]:
     cache = rules.model.__dict__  # cached on the rule set itself (see models.RuleSet)
     if "_numeric_bounds" not in cache:
         found: dict[str, list[tuple[str, Any]]] = {}
-        for _, obj in walk_models(rules.model.tree):
+        for _, obj in walk_records(rules.model.tree):
             if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
                 found.setdefault(obj.answer, []).append((obj.operator, obj.operand))
             elif isinstance(obj, AskNode):
@@ -281,7 +281,7 @@ def _check_reads(rules: Rules) -> dict[str, set[str]]:
         for check_id, check in _checks_by_id(rules).items():
             found: set[str] = set()
             for part in (check.applies, check.require):
-                for _, obj in walk_models(part):
+                for _, obj in walk_records(part):
                     if isinstance(obj, Compare):
                         found.add(obj.answer)
                     for name in ("scaled", "answer"):

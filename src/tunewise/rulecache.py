@@ -1,0 +1,91 @@
+"""A per-user cache of validated rule sets: pydantic validates a rule set once per content and
+tunewise build, later runs load the compiled records (like Python's own .pyc files)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tunewise import __version__
+from tunewise.compiled import RECORDS, RuleSet
+
+# The code that decides what a valid, compiled rule set is; a change to any of it is a new key.
+_CODE = ("compiled.py", "models.py", "rules.py", "rulecache.py")
+
+
+def cache_dir() -> Path | None:
+    """TUNEWISE_CACHE_DIR, else $XDG_CACHE_HOME/tunewise or ~/.cache/tunewise; None: disabled."""
+    if os.environ.get("TUNEWISE_NO_CACHE"):
+        return None
+    explicit = os.environ.get("TUNEWISE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME")
+    try:
+        return Path(base) / "tunewise" if base else Path.home() / ".cache" / "tunewise"
+    except RuntimeError:  # no home directory to be found
+        return None
+
+
+def _code_fingerprint() -> bytes:
+    here = Path(__file__).parent
+    digest = hashlib.sha256(f"{__version__}\0{sys.version}\0".encode())
+    for name in _CODE:
+        digest.update((here / name).read_bytes())
+    return digest.digest()
+
+
+def _entry(text_digest: str) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    key = hashlib.sha256(_code_fingerprint() + text_digest.encode()).hexdigest()
+    return folder / f"rules-{key[:40]}.pickle"
+
+
+class _RecordsOnly(pickle.Unpickler):
+    """Unpickles rule-set records and plain data only: a planted file cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "tunewise.compiled" and name in RECORDS:
+            return RECORDS[name]
+        raise pickle.UnpicklingError(f"{module}.{name} is not a rule-set record")
+
+
+def load(text_digest: str) -> RuleSet | None:
+    """The compiled rule set validated earlier for this content, or None."""
+    try:
+        entry = _entry(text_digest)
+        if entry is None:
+            return None
+        with entry.open("rb") as handle:
+            found = _RecordsOnly(handle).load()
+    except FileNotFoundError:
+        return None
+    except Exception:
+        return None
+    return found if isinstance(found, RuleSet) else None
+
+
+def store(text_digest: str, rules: RuleSet) -> None:
+    """Keep a validated rule set for later runs; a cache that cannot be written is skipped."""
+    try:
+        entry = _entry(text_digest)
+        if entry is None:
+            return
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=entry.parent, prefix=".rules-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(rules, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, entry)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError:
+        return
