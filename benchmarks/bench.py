@@ -11,6 +11,7 @@ size. check-jsonschema is used when installed (`pip install check-jsonschema`), 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import shutil
@@ -41,8 +42,14 @@ FLOOR = [PY, "-c", "import typer, pydantic, yaml, rich.console"]
 
 def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
     """Wall seconds and peak resident memory (MiB) of one run of `cmd`."""
+    env = None
+    if cmd and cmd[0] == "env":  # ["env", "NAME=VALUE", command...]: this run only
+        env = dict(os.environ, **dict([cmd[1].split("=", 1)]))
+        cmd = cmd[2:]
     started = time.perf_counter()
-    child = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
@@ -71,6 +78,7 @@ def startup(rounds: int) -> list[str]:
         {
             "floor": FLOOR,
             "advise": [*TUNEWISE, "advise", example, "--format", "json"],
+            "first": ["env", "TUNEWISE_NO_CACHE=1", *TUNEWISE, "advise", example, "--format", "json"],
             "version": [*TUNEWISE, "--version"],
             "help": [*TUNEWISE, "--help"],
         },
@@ -81,9 +89,11 @@ def startup(rounds: int) -> list[str]:
         "| dependency import floor (`import typer, pydantic, yaml, rich.console`) "
         f"| {floor:.3f} s | 1.00× | |"
     ]
-    for name, goal in (("advise", "≤ 1.25×"), ("version", "< 1.0×"), ("help", "< 1.0×")):
+    goals = (("advise", "≤ 1.25×"), ("first", ""), ("version", "< 1.0×"), ("help", "< 1.0×"))
+    for name, goal in goals:
         label = {
             "advise": "cold `advise <law firm> --format json`",
+            "first": "the same, the rule set not yet validated on this machine (no cache)",
             "version": "`--version`",
             "help": "`--help`",
         }[name]
@@ -174,6 +184,13 @@ def main() -> None:
     print("| measurement | time | ratio | goal |\n|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="tunewise-bench-") as temp:
         work = Path(temp)
+        # As after `pip install`: tunewise loads from bytecode like its dependencies do (an
+        # editable install run with PYTHONDONTWRITEBYTECODE would compile it on every start),
+        # and validated rule sets are cached in a folder of this run's own.
+        import tunewise
+
+        compileall.compile_dir(str(Path(tunewise.__file__).parent), quiet=1)
+        os.environ["TUNEWISE_CACHE_DIR"] = str(work / "cache")
         for row in startup(args.rounds):
             print(row, flush=True)
         for count in (3_000, 30_000) if args.large else (3_000,):

@@ -218,3 +218,139 @@ def test_fuzz_regressions(tmp_path: Path, content: bytes, expected: str) -> None
     lines = result.err.strip().split("\n")
     assert lines and all(line.startswith(f"tunewise: {path}") for line in lines), result.err
     assert expected in result.err
+
+
+# --- the pydantic-core schema validates exactly as the equivalent pydantic model would ----------
+
+
+def _reference_model(rules: LoadedRules) -> Any:
+    """The profile as a pydantic model built with `create_model` (how tunewise once did it)."""
+    from typing import Annotated, Literal, Optional
+
+    from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
+
+    from tunewise.profile import NEED_ID_PATTERN, PROPOSALS
+
+    config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    def answer(q: Any) -> Any:
+        if q.type == "choice":
+            return Literal[tuple(q.values)]
+        if q.type == "bool":
+            return StrictBool
+        bounds: dict[str, Any] = {}
+        if q.min is not None:
+            bounds["gt" if q.min_exclusive else "ge"] = q.min
+        if q.max is not None:
+            bounds["le"] = q.max
+        if q.type == "integer":
+            return Annotated[StrictInt, Field(**bounds)]
+        return Annotated[float, Field(strict=True, allow_inf_nan=False, **bounds)]
+
+    def answers(scope: str) -> dict[str, Any]:
+        return {
+            q.id: (Optional[answer(q)], None)  # noqa: UP045
+            for q in rules.model.questions
+            if q.scope == scope
+        }
+
+    need_id = Annotated[StrictStr, Field(pattern=NEED_ID_PATTERN, max_length=64)]
+    need = create_model(
+        "Need", __config__=config, id=(need_id, ...), description=(StrictStr, ""), **answers("need")
+    )
+    project = create_model("Project", __config__=config, **answers("project"))
+    evidence = create_model("Evidence", __config__=config, dataset=(StrictStr, ...))
+    waiver = create_model(
+        "Waiver",
+        __config__=config,
+        reason=(StrictStr, ""),
+        approved_by=(StrictStr, ""),
+        expires=(StrictStr, ""),
+    )
+    return create_model(
+        "Profile",
+        __config__=config,
+        tunewise=(Literal[1], ...),
+        name=(Optional[StrictStr], None),  # noqa: UP045
+        proposal=(Optional[Literal[PROPOSALS]], None),  # noqa: UP045
+        needs=(list[need], Field(min_length=1)),  # type: ignore[valid-type]
+        project=(Optional[project], None),  # noqa: UP045
+        evidence=(Optional[evidence], None),  # noqa: UP045
+        waiver=(Optional[waiver], None),  # noqa: UP045
+    )
+
+
+def _outcome(validate: Any, data: Any) -> Any:
+    """Errors as (location, kind), or the answers with unset ones dropped."""
+    from pydantic_core import ValidationError
+
+    try:
+        valid = validate(data)
+    except ValidationError as exc:
+        # The model names itself where the schema says only "a dictionary": same error.
+        kinds = {"model_type": "dict_type"}
+        return sorted((e["loc"], kinds.get(e["type"], e["type"])) for e in exc.errors())
+    if not isinstance(valid, dict):
+        valid = valid.model_dump()
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v not in (None, "")}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return (type(value), value)
+
+    return clean(valid)
+
+
+def _profile_values() -> Any:
+    from hypothesis import strategies as st
+
+    from tunewise.rules import load_rules
+
+    model = load_rules().model
+    anything = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-5, 200_000),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from(["", "x", "facts", "high", "a", "Bad Id", "1"]),
+    )
+
+    def answer(q: Any) -> Any:
+        valid = st.sampled_from(q.values) if q.type == "choice" else st.nothing()
+        return st.one_of(anything, valid)
+
+    def mapping(scope: str, extra: dict[str, Any]) -> Any:
+        keys = {q.id: answer(q) for q in model.questions if q.scope == scope}
+        keys.update(extra)
+        return st.fixed_dictionaries({}, optional={**keys, "stray": anything})
+
+    need = mapping("need", {"id": st.one_of(anything, st.sampled_from(["a", "n-1"]))})
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "tunewise": st.one_of(st.just(1), anything),
+            "needs": st.one_of(st.lists(need, max_size=3), anything),
+            "project": st.one_of(mapping("project", {}), anything),
+            "proposal": st.one_of(st.sampled_from(["rag", "hybrid"]), anything),
+            "name": anything,
+            "evidence": st.one_of(st.fixed_dictionaries({"dataset": anything}), anything),
+            "waiver": st.one_of(st.fixed_dictionaries({}, optional={"reason": anything}), anything),
+        },
+    )
+
+
+def test_the_schema_validates_as_the_pydantic_model_would(rules: LoadedRules) -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    reference = _reference_model(rules)
+    _, validator = profile_validator(rules.model)
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_profile_values())
+    def agree(data: dict[str, Any]) -> None:
+        ours = _outcome(validator.validate_python, data)
+        assert ours == _outcome(reference.model_validate, data)
+
+    agree()

@@ -3,16 +3,37 @@ tunewise build, later runs load the compiled records (like Python's own .pyc fil
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from tunewise import __version__
 from tunewise.compiled import RECORDS, RuleSet
+
+
+def _sha256_class() -> Any:
+    """CPython's own SHA-256: `hashlib` loads OpenSSL first (milliseconds on every start)."""
+    import importlib
+
+    for name in ("_sha256", "_sha2"):  # the module's name up to Python 3.11, and from 3.12
+        try:
+            return importlib.import_module(name).sha256
+        except ImportError:
+            continue
+    import hashlib  # pragma: no cover - a Python built without them
+
+    return hashlib.sha256  # pragma: no cover
+
+
+_SHA256 = _sha256_class()
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of `data` in hexadecimal."""
+    return str(_SHA256(data).hexdigest())
+
 
 # The code that decides what a valid, compiled rule set is; a change to any of it is a new key.
 _CODE = ("compiled.py", "models.py", "rules.py", "rulecache.py")
@@ -34,17 +55,17 @@ def cache_dir() -> Path | None:
 
 def _code_fingerprint() -> bytes:
     here = Path(__file__).parent
-    digest = hashlib.sha256(f"{__version__}\0{sys.version}\0".encode())
+    digest = _SHA256(f"{__version__}\0{sys.version}\0".encode())
     for name in _CODE:
         digest.update((here / name).read_bytes())
-    return digest.digest()
+    return bytes(digest.digest())
 
 
 def _entry(text_digest: str) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    key = hashlib.sha256(_code_fingerprint() + text_digest.encode()).hexdigest()
+    key = sha256_hex(_code_fingerprint() + text_digest.encode())
     return folder / f"rules-{key[:40]}.pickle"
 
 
@@ -78,6 +99,8 @@ def store(text_digest: str, rules: RuleSet) -> None:
         entry = _entry(text_digest)
         if entry is None:
             return
+        import tempfile
+
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=entry.parent, prefix=".rules-", suffix=".tmp")
         try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +26,7 @@ from tunewise.compiled import (
 from tunewise.conditions import placeholders
 from tunewise.decision import RulesInfo
 from tunewise.errors import RuleSetError, UsageProblem
+from tunewise.rulecache import sha256_hex
 from tunewise.yamlio import Document, Path_, read_text
 
 if TYPE_CHECKING:
@@ -48,10 +47,11 @@ class LoadedRules:
 
 def default_rules_path() -> Path:
     """The built-in rule set: inside the installed package, else the source tree's rules/."""
-    packaged = resources.files("tunewise").joinpath("data").joinpath(DEFAULT_NAME)
-    if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "rules" / DEFAULT_NAME
+    # A plain path, not importlib.resources: the wheel installs files, and the resources
+    # machinery (zipfile among it) costs milliseconds on every start.
+    here = Path(__file__).resolve().parent
+    packaged = here / "data" / DEFAULT_NAME
+    return packaged if packaged.is_file() else here.parents[1] / "rules" / DEFAULT_NAME
 
 
 def load_rules(
@@ -63,7 +63,7 @@ def load_rules(
     for located findings, as `rules lint` reports) always parses and validates afresh."""
     source = path or default_rules_path()
     text = read_text(source, "rule set")
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = sha256_hex(text.encode("utf-8"))
     model = None if keep_doc else rulecache.load(digest)
     doc = None
     if model is None:
