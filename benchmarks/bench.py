@@ -74,11 +74,12 @@ def compare(
 
 def startup(rounds: int) -> list[str]:
     example = str(ROOT / "examples" / "law-firm.tunewise.yaml")
+    advise = [*TUNEWISE, "advise", example, "--format", "json"]
     got = compare(
         {
             "floor": FLOOR,
-            "advise": [*TUNEWISE, "advise", example, "--format", "json"],
-            "first": ["env", "TUNEWISE_NO_CACHE=1", *TUNEWISE, "advise", example, "--format", "json"],
+            "advise": advise,
+            "first": ["env", "TUNEWISE_NO_CACHE=1", *advise],
             "version": [*TUNEWISE, "--version"],
             "help": [*TUNEWISE, "--help"],
         },
