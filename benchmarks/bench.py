@@ -174,7 +174,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also check 30,000 profiles")
     parser.add_argument(
-        "--rounds", type=int, default=7, help="runs per command for start-up figures"
+        "--rounds", type=int, default=15, help="runs per command for start-up figures"
     )
     args = parser.parse_args()
     cpu = platform.processor() or platform.machine()
