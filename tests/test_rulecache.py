@@ -140,3 +140,34 @@ def test_advise_with_a_cached_rule_set_skips_pydantic_models(cache: Path) -> Non
 
     assert run().startswith("0 ")  # first run: validates with pydantic and fills the cache
     assert run() == "0"
+
+
+def _variant(tmp_path: Path, number: int) -> Path:
+    path = tmp_path / f"r{number}.yaml"
+    text = default_rules_path().read_text(encoding="utf-8")
+    path.write_text(text.replace("version: ", f"version: 9.{number}", 1), encoding="utf-8")
+    return path
+
+
+def test_the_least_recently_used_entries_are_pruned(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rulecache, "KEEP", 2)
+    load_rules()
+    (oldest,) = _entries(cache)
+    os.utime(oldest, (1000, 1000))
+    load_rules(_variant(tmp_path, 0))
+    assert len(_entries(cache)) == 2
+    (middle,) = set(_entries(cache)) - {oldest}
+    os.utime(middle, (2000, 2000))
+    load_rules(_variant(tmp_path, 1))
+    remaining = _entries(cache)
+    assert len(remaining) == 2 and middle in remaining and oldest not in remaining
+
+
+def test_a_cache_hit_counts_as_use(cache: Path) -> None:
+    load_rules()
+    (entry,) = _entries(cache)
+    os.utime(entry, (1000, 1000))
+    load_rules()
+    assert entry.stat().st_mtime > 1000

@@ -3,6 +3,7 @@ tunewise build, later runs load the compiled records (like Python's own .pyc fil
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import sys
@@ -35,6 +36,7 @@ def sha256_hex(data: bytes) -> str:
     return str(_SHA256(data).hexdigest())
 
 
+KEEP = 32  # entries (about 25 KB each); the least recently used beyond that are removed
 # The code that decides what a valid, compiled rule set is; a change to any of it is a new key.
 _CODE = ("compiled.py", "models.py", "rules.py", "rulecache.py")
 
@@ -88,9 +90,13 @@ def load(text_digest: str) -> RuleSet | None:
             found = _RecordsOnly(handle).load()
     except FileNotFoundError:
         return None
-    except Exception:
+    except Exception:  # a damaged entry, whatever the damage, only means: validate again
         return None
-    return found if isinstance(found, RuleSet) else None
+    if not isinstance(found, RuleSet):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(entry)  # recently used: kept when older entries are pruned
+    return found
 
 
 def store(text_digest: str, rules: RuleSet) -> None:
@@ -110,5 +116,15 @@ def store(text_digest: str, rules: RuleSet) -> None:
         except BaseException:
             os.unlink(temp)
             raise
+        _prune(entry.parent)
     except OSError:
         return
+
+
+def _prune(folder: Path) -> None:
+    """Keep the KEEP most recently used entries: old tunewise versions and edited rule sets
+    would otherwise pile up."""
+    entries = sorted(folder.glob("rules-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[KEEP:]:
+        with contextlib.suppress(OSError):
+            stale.unlink()
