@@ -170,6 +170,13 @@ def lint_rows(rounds: int, work: Path) -> list[str]:
     return rows
 
 
+def versions() -> str:
+    """The versions that decide the start-up figures."""
+    from importlib.metadata import version
+
+    return ", ".join(f"{name} {version(name)}" for name in ("typer", "pydantic", "pyyaml", "rich"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also check 30,000 profiles")
@@ -180,7 +187,7 @@ def main() -> None:
     cpu = platform.processor() or platform.machine()
     print(
         f"Measured on {platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n"
+        f"Python {platform.python_version()}, {versions()}, {time.strftime('%Y-%m-%d')}\n"
     )
     print("| measurement | time | ratio | goal |\n|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="tunewise-bench-") as temp:
