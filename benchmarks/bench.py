@@ -42,14 +42,8 @@ FLOOR = [PY, "-c", "import typer, pydantic, yaml, rich.console"]
 
 def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
     """Wall seconds and peak resident memory (MiB) of one run of `cmd`."""
-    env = None
-    if cmd and cmd[0] == "env":  # ["env", "NAME=VALUE", command...]: this run only
-        env = dict(os.environ, **dict([cmd[1].split("=", 1)]))
-        cmd = cmd[2:]
     started = time.perf_counter()
-    child = subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    child = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
@@ -79,7 +73,7 @@ def startup(rounds: int) -> list[str]:
         {
             "floor": FLOOR,
             "advise": advise,
-            "first": ["env", "TUNEWISE_NO_CACHE=1", *advise],
+            "first": ["env", "TUNEWISE_NO_CACHE=1", *advise],  # env(1): no cache, this run only
             "version": [*TUNEWISE, "--version"],
             "help": [*TUNEWISE, "--help"],
         },

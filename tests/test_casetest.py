@@ -16,13 +16,19 @@ def test_repository_cases_cover_every_leaf_and_check() -> None:
     assert result.out.strip().endswith("14 passed, 0 failed")
 
 
+def _cases(folder: Path, text: str) -> Path:
+    """A case file in `folder` with `text`."""
+    path = folder / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_wrong_expectation_fails(tmp_path: Path) -> None:
-    case = tmp_path / "c.yaml"
-    case.write_text(
+    case = _cases(
+        tmp_path,
         "tunewise_cases: 1\ncases:\n  - name: wrong\n"
         "    profile: {tunewise: 1, needs: [{id: a, kind: general}]}\n"
         "    expect: {verdict: rag, needs: {a: rag}}\n",
-        encoding="utf-8",
     )
     result = run_cli("rules", "test", str(case))
     assert result.code == 1
@@ -31,12 +37,11 @@ def test_wrong_expectation_fails(tmp_path: Path) -> None:
 
 
 def test_low_coverage_fails_only_with_a_minimum(tmp_path: Path) -> None:
-    case = tmp_path / "c.yaml"
-    case.write_text(
+    case = _cases(
+        tmp_path,
         "tunewise_cases: 1\ncases:\n  - name: one\n"
         "    profile: {tunewise: 1, needs: [{id: a, kind: general}]}\n"
         "    expect: {verdict: prompt}\n",
-        encoding="utf-8",
     )
     assert run_cli("rules", "test", str(case)).code == 0
     result = run_cli("rules", "test", str(case), "--min-coverage", "50")
@@ -45,19 +50,17 @@ def test_low_coverage_fails_only_with_a_minimum(tmp_path: Path) -> None:
 
 
 def test_invalid_case_file(tmp_path: Path) -> None:
-    case = tmp_path / "c.yaml"
-    case.write_text("tunewise_cases: 1\ncases:\n  - nme: x\n", encoding="utf-8")
+    case = _cases(tmp_path, "tunewise_cases: 1\ncases:\n  - nme: x\n")
     result = run_cli("rules", "test", str(case))
     assert result.code == 3 and f"{case}:3:" in result.err
 
 
 def test_invalid_inline_profile_is_a_failed_case(tmp_path: Path) -> None:
-    case = tmp_path / "c.yaml"
-    case.write_text(
+    case = _cases(
+        tmp_path,
         "tunewise_cases: 1\ncases:\n  - name: bad\n"
         "    profile: {tunewise: 1, needs: [{id: a, kind: nope}]}\n"
         "    expect: {verdict: prompt}\n",
-        encoding="utf-8",
     )
     result = run_cli("rules", "test", str(case))
     assert result.code == 1 and "needs[0].kind" in result.out and ":4:" in result.out

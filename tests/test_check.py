@@ -120,15 +120,17 @@ def test_prompt_or_rag_proposals_pass_and_disagreement_warns(write_profile: Any)
     assert check_json(absent, strict=True)[0] == 0
 
 
-def test_valid_waiver_reports_waived(write_profile: Any) -> None:
-    path = write_profile(
-        profile_dict(
-            [{**STYLE, "prompting": "untried"}],
-            PASSING_PROJECT,
-            proposal="fine-tune",
-            waiver=GOOD_WAIVER,
-        )
+def _waived(write_profile: Any, waiver: dict[str, str]) -> Path:
+    """A fine-tune proposal the rules do not justify (prompting untried), with `waiver`."""
+    need = {**STYLE, "prompting": "untried"}
+    path: Path = write_profile(
+        profile_dict([need], PASSING_PROJECT, proposal="fine-tune", waiver=waiver)
     )
+    return path
+
+
+def test_valid_waiver_reports_waived(write_profile: Any) -> None:
+    path = _waived(write_profile, GOOD_WAIVER)
     code, data = check_json(path)
     file = only_file(data)
     assert code == 0 and data["passed"] is True and file["status"] == "waived"
@@ -148,14 +150,7 @@ def test_valid_waiver_reports_waived(write_profile: Any) -> None:
     ],
 )
 def test_bad_waiver_fails(write_profile: Any, waiver: dict[str, str], expected: str) -> None:
-    path = write_profile(
-        profile_dict(
-            [{**STYLE, "prompting": "untried"}],
-            PASSING_PROJECT,
-            proposal="fine-tune",
-            waiver=waiver,
-        )
-    )
+    path = _waived(write_profile, waiver)
     code, data = check_json(path)
     file = only_file(data)
     assert code == 1 and file["status"] == "fail" and expected in messages(file)

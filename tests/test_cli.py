@@ -20,22 +20,15 @@ def test_static_help_matches_typer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_entry_point_fast_paths() -> None:
     env = {**os.environ, "COLUMNS": "80"}
-    version = subprocess.run(
-        [sys.executable, "-m", "tunewise", "--version"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    assert (version.returncode, version.stdout) == (0, f"tunewise {__version__}\n")
-    shown = subprocess.run(
-        [sys.executable, "-m", "tunewise", "--help"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    assert shown.returncode == 0 and shown.stdout == HELP
+
+    def tunewise(option: str) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "tunewise", option], capture_output=True, text=True, env=env
+        )
+        return done.returncode, done.stdout
+
+    assert tunewise("--version") == (0, f"tunewise {__version__}\n")
+    assert tunewise("--help") == (0, HELP)
     # The fast path must not have imported the CLI framework.
     probe = (
         "import sys, runpy; sys.argv=['tunewise', '--version']\n"

@@ -171,3 +171,15 @@ def test_a_cache_hit_counts_as_use(cache: Path) -> None:
     os.utime(entry, (1000, 1000))
     load_rules()
     assert entry.stat().st_mtime > 1000
+
+
+def test_a_build_without_its_sources_runs_uncached(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rulecache, "_CODE", ("no-such-module.py",))
+    rulecache._code_fingerprint.cache_clear()
+    try:
+        assert load_rules().model.name
+        assert _entries(cache) == []
+    finally:
+        rulecache._code_fingerprint.cache_clear()

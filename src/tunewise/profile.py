@@ -19,6 +19,7 @@ from tunewise.yamlio import Document, Path_, parse_yaml, read_text
 
 PROPOSALS = ("prompt", "rag", "fine-tune", "hybrid")
 NEED_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+WAIVER_KEYS = ("reason", "approved_by", "expires")
 
 
 @dataclass
@@ -98,17 +99,14 @@ def profile_schema(rules: RuleSet) -> cs.CoreSchema:
     )
 
 
-WAIVER_KEYS = ("reason", "approved_by", "expires")
-_VALIDATORS: dict[int, tuple[RuleSet, cs.CoreSchema, SchemaValidator]] = {}
-
-
 def profile_validator(rules: RuleSet) -> tuple[cs.CoreSchema, SchemaValidator]:
-    """The schema and its validator for `rules`, built once per rule set."""
-    cached = _VALIDATORS.get(id(rules))
-    if cached is None or cached[0] is not rules:
+    """The schema and its validator for `rules`, built once and kept on the rule set."""
+    cache = rules.__dict__  # beside the fields, like the engine's lookups (never pickled)
+    if "_profile_validator" not in cache:
         schema = profile_schema(rules)
-        cached = _VALIDATORS[id(rules)] = (rules, schema, SchemaValidator(schema))
-    return cached[1], cached[2]
+        cache["_profile_validator"] = (schema, SchemaValidator(schema))
+    found: tuple[cs.CoreSchema, SchemaValidator] = cache["_profile_validator"]
+    return found
 
 
 def keys_at(schema: cs.CoreSchema, loc: Path_) -> list[str]:

@@ -4,6 +4,7 @@ tunewise build, later runs load the compiled records (like Python's own .pyc fil
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import sys
@@ -55,7 +56,9 @@ def cache_dir() -> Path | None:
         return None
 
 
+@functools.cache
 def _code_fingerprint() -> bytes:
+    """This build of tunewise: read once per process (a miss looks the entry up twice)."""
     here = Path(__file__).parent
     digest = _SHA256(f"{__version__}\0{sys.version}\0".encode())
     for name in _CODE:
@@ -64,11 +67,16 @@ def _code_fingerprint() -> bytes:
 
 
 def _entry(text_digest: str) -> Path | None:
+    """Where the rule set with this content digest is kept; None: no cache (disabled, or a
+    build installed without its sources, which cannot be fingerprinted)."""
     folder = cache_dir()
     if folder is None:
         return None
-    key = sha256_hex(_code_fingerprint() + text_digest.encode())
-    return folder / f"rules-{key[:40]}.pickle"
+    try:
+        code = _code_fingerprint()
+    except OSError:
+        return None
+    return folder / f"rules-{sha256_hex(code + text_digest.encode())[:40]}.pickle"
 
 
 class _RecordsOnly(pickle.Unpickler):
@@ -82,15 +90,13 @@ class _RecordsOnly(pickle.Unpickler):
 
 def load(text_digest: str) -> RuleSet | None:
     """The compiled rule set validated earlier for this content, or None."""
+    entry = _entry(text_digest)
+    if entry is None:
+        return None
     try:
-        entry = _entry(text_digest)
-        if entry is None:
-            return None
         with entry.open("rb") as handle:
             found = _RecordsOnly(handle).load()
-    except FileNotFoundError:
-        return None
-    except Exception:  # a damaged entry, whatever the damage, only means: validate again
+    except Exception:  # missing, or damaged whatever the damage: validate again
         return None
     if not isinstance(found, RuleSet):
         return None
@@ -101,10 +107,10 @@ def load(text_digest: str) -> RuleSet | None:
 
 def store(text_digest: str, rules: RuleSet) -> None:
     """Keep a validated rule set for later runs; a cache that cannot be written is skipped."""
+    entry = _entry(text_digest)
+    if entry is None:
+        return
     try:
-        entry = _entry(text_digest)
-        if entry is None:
-            return
         import tempfile
 
         entry.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,6 @@ from tunewise.compiled import (
 from tunewise.conditions import placeholders
 from tunewise.decision import RulesInfo
 from tunewise.errors import RuleSetError, UsageProblem
-from tunewise.rulecache import sha256_hex
 from tunewise.yamlio import Document, Path_, read_text
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ def load_rules(
     for located findings, as `rules lint` reports) always parses and validates afresh."""
     source = path or default_rules_path()
     text = read_text(source, "rule set")
-    digest = sha256_hex(text.encode("utf-8"))
+    digest = rulecache.sha256_hex(text.encode("utf-8"))
     model = None if keep_doc else rulecache.load(digest)
     doc = None
     if model is None:
