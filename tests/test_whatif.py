@@ -102,6 +102,7 @@ def test_pruning_never_changes_the_answer(
     rules: LoadedRules, tmp_path: Any, monkeypatch: Any
 ) -> None:
     """The pruner only skips change sets that cannot matter: the exhaustive search agrees."""
+    import itertools
     import sys
     from pathlib import Path
 
@@ -114,8 +115,8 @@ def test_pruning_never_changes_the_answer(
     class Exhaustive:
         def __init__(self, *_: Any) -> None: ...
 
-        def hopeless(self, *_: Any) -> bool:
-            return False
+        def pairs(self, pool: list[Any]) -> Any:
+            return (p for p in itertools.combinations(pool, 2) if p[0].question != p[1].question)
 
         def may_change(self, *_: Any) -> bool:
             return True

@@ -9,32 +9,33 @@ approach needs more, one fix per failing check is combined and verified by re-ru
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from tunewise.compiled import AskNode, Check, ChecksNode, Compare, Question
-from tunewise.conditions import Context, Unknown
 from tunewise.decision import Change, Decision, NeedResult, WhatIf
-from tunewise.engine import Rules, run_check, walk_need
+from tunewise.engine import Rules, walk_need
+from tunewise.outcomes import MISSING, Outcomes, outcomes_for
 from tunewise.profile import Profile
 from tunewise.rules import walk_records
 
 MAX_OPTIONS = 6
 
 
-def _numeric_bounds(rules: Rules) -> dict[str, list[tuple[str, Any]]]:
-    """Per question, every (operator, value expression) it is compared with; once per rule set."""
-    cache = rules.model.__dict__  # cached on the rule set itself (see models.RuleSet)
+def _numeric_bounds(fast: Outcomes) -> dict[str, list[tuple[str, Any]]]:
+    """Per question, every (operator, value) it is compared with, the values as functions of
+    the answers; once per rule set and parameters."""
+    cache = fast.__dict__
     if "_numeric_bounds" not in cache:
         found: dict[str, list[tuple[str, Any]]] = {}
-        for _, obj in walk_records(rules.model.tree):
+        for _, obj in walk_records(fast.model.tree):
             if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
-                found.setdefault(obj.answer, []).append((obj.operator, obj.operand))
+                found.setdefault(obj.answer, []).append((obj.operator, fast.value_of(obj.operand)))
             elif isinstance(obj, AskNode):
                 for branch in obj.branches:
                     if branch.range is not None:
                         found.setdefault(obj.ask, []).extend(
-                            (op, getattr(branch.range, op))
+                            (op, fast.value_of(getattr(branch.range, op)))
                             for op in ("ge", "gt", "le", "lt")
                             if getattr(branch.range, op) is not None
                         )
@@ -43,15 +44,14 @@ def _numeric_bounds(rules: Rules) -> dict[str, list[tuple[str, Any]]]:
     return bounds
 
 
-def _thresholds(rules: Rules, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
+def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
     """(value, relation) pairs at which a comparison on `qid` changes outcome."""
-    ctx = Context(rules.model, rules.params, answers, explain=False)
     found: list[tuple[float, str]] = []
-    for op, expr in _numeric_bounds(rules).get(qid, []):
-        limit = ctx.value(expr)
-        if not isinstance(limit, (Unknown, bool)):
+    for op, value_of in _numeric_bounds(fast).get(qid, []):
+        limit = value_of(answers)
+        if limit is not MISSING and not isinstance(limit, bool):
             found += _around(float(limit), op)
-    for table in rules.model.tables:
+    for table in fast.model.tables:
         if table.key == qid:
             for row in table.rows[1:]:
                 found += [(float(row["from"]), "≥"), (float(row["from"]), "<")]
@@ -78,18 +78,22 @@ def _value_for(question: Question, limit: float, relation: str) -> Any:
 
 def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
     """Every single answer change worth trying for this profile."""
+    fast = outcomes_for(rules.model, rules.params)
+    # Changes to a choice or yes/no depend only on the current answer: made once, then shared.
+    made: dict[tuple[str, type, Any], list[Change]] = fast.__dict__.setdefault("_changes", {})
     out: list[Change] = []
     for question in rules.model.questions:
         if not question.what_if:
             continue
         current = answers.get(question.id)
-        if question.type == "choice":
-            out += [Change(question.id, current, v) for v in question.values if v != current]
-        elif question.type == "bool":
-            out += [Change(question.id, current, v) for v in (True, False) if v is not current]
+        if question.type in ("choice", "bool"):
+            key = (question.id, type(current), current)
+            if key not in made:
+                made[key] = _other_values(question, current)
+            out += made[key]
         else:
             seen: set[Any] = set()
-            for limit, relation in _thresholds(rules, answers, question.id):
+            for limit, relation in _thresholds(fast, answers, question.id):
                 value = _value_for(question, limit, relation)
                 if value is None or value == current or value in seen:
                     continue
@@ -98,6 +102,12 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
                 seen.add(value)
                 out.append(Change(question.id, current, value, relation, limit))
     return out
+
+
+def _other_values(question: Question, current: Any) -> list[Change]:
+    if question.type == "choice":
+        return [Change(question.id, current, v) for v in question.values if v != current]
+    return [Change(question.id, current, v) for v in (True, False) if v is not current]
 
 
 def _same_side(current: Any, limit: float, relation: str) -> bool:
@@ -120,11 +130,12 @@ def search(
     """Smallest change sets leading to `target` (or to any other approach when None)."""
     if not current.decided:
         return []
+    fast = outcomes_for(rules.model, rules.params)
     singles = candidates(rules, answers)
-    pruner = _Pruner(rules, answers, current) if target is not None else None
+    pruner = _Pruner(rules, fast, answers, current) if target is not None else None
 
     def outcome(changes: tuple[Change, ...]) -> str | None:
-        return walk_need(rules, _apply(answers, changes), explain=False).approach
+        return fast.approach(_apply(answers, changes))
 
     def wanted(approach: str | None) -> bool:
         if approach is None or approach == current.approach:
@@ -143,30 +154,24 @@ def search(
     if target is None or target not in reached:
         flipping = {c for w in found for c in w.changes}
         pool = [c for c in singles if c not in flipping]
-        questions = sorted({c.question for c in pool})
-        # Per pair of questions, once: can these two questions matter together at all?
-        skip = {
-            (a, b): a == b or bool(pruner and pruner.hopeless(a, b))
-            for a in questions
-            for b in questions
-        }
-        for first, second in itertools.combinations(pool, 2):
-            if skip[first.question, second.question]:
-                continue
-            if pruner and not pruner.may_change((first, second)):
-                continue
+        if pruner is not None:
+            pairs = pruner.pairs(pool)
+        else:
+            pairs = (p for p in itertools.combinations(pool, 2) if p[0].question != p[1].question)
+        for first, second in pairs:
             approach = outcome((first, second))
             if wanted(approach) and approach not in reached:
                 found.append(WhatIf((first, second), approach))  # type: ignore[arg-type]
             if len(found) >= 3 * MAX_OPTIONS:
                 break
     if target is not None and target not in {w.approach for w in found}:
-        combined = _fix_each_check(rules, answers, current, singles)
+        combined = _fix_each_check(rules, fast, answers, current, singles)
         if combined and outcome(combined) == target:
             found.append(WhatIf(combined, target))
     if target is not None and not found:
         on_path = _path_questions(rules, current)
-        found += _opens_the_checks(rules, answers, [c for c in singles if c.question in on_path])
+        on_path_singles = [c for c in singles if c.question in on_path]
+        found += _opens_the_checks(rules, fast, answers, on_path_singles)
     found.sort(key=lambda w: (len(w.changes), w.approach))
     return _one_per_question_set(_closest_per_question(found))[:MAX_OPTIONS]
 
@@ -176,10 +181,16 @@ class _View:
     questions it reads (as bits, so that "do these questions touch every failing check?" is
     an integer test)."""
 
-    def __init__(self, pruner: _Pruner, result: NeedResult, answers: Mapping[str, Any]) -> None:
-        self.result, self.answers = result, answers
-        self.path = _path_questions(pruner.rules, result)
-        self.failing = [pruner.checks[c.id] for c in result.failed_checks]
+    def __init__(
+        self,
+        pruner: _Pruner,
+        path: Iterable[str],
+        failing: Iterable[Check],
+        answers: Mapping[str, Any],
+    ) -> None:
+        self.answers = answers
+        self.path = frozenset(path)
+        self.failing = list(failing)
         self.full = (1 << len(self.failing)) - 1
         self.masks: dict[str, int] = {}
         for bit, check in enumerate(self.failing):
@@ -202,31 +213,70 @@ class _Pruner:
     what survives, so pruning never invents an answer. A change that alters the path is walked
     once and its partner judged on the new path."""
 
-    def __init__(self, rules: Rules, answers: Mapping[str, Any], current: NeedResult) -> None:
-        self.rules = rules
+    def __init__(
+        self, rules: Rules, fast: Outcomes, answers: Mapping[str, Any], current: NeedResult
+    ) -> None:
+        self.rules, self.fast = rules, fast
         self.checks = _checks_by_id(rules)
         self.reads = _check_reads(rules)
-        self.base = _View(self, current, answers)
+        failing = [self.checks[c.id] for c in current.failed_checks]
+        self.base = _View(self, _path_questions(rules, current), failing, answers)
         self.after: dict[Change, _View] = {}
 
-    def hopeless(self, first: str, second: str) -> bool:
-        """For the pair loop: changes to these two questions cannot matter together — neither
-        is on the path, and together they do not touch every failing check."""
+    def pairs(self, pool: list[Change]) -> Iterator[tuple[Change, Change]]:
+        """The pairs of `pool` (in `itertools.combinations` order) that may change the outcome:
+        `may_change` for every pair of different questions, with its tests inlined (the pair
+        loop runs hundreds of times per need)."""
         base = self.base
-        if first in base.path or second in base.path:
-            return False
-        return not base.touches_all((first, second))
+        path, masks, full = base.path, base.masks, base.full
+        for index, first in enumerate(pool):
+            asked = first.question
+            if asked in path:  # the first change moves the path: judge the partner on the new one
+                view = self._moved(first)
+                for second in pool[index + 1 :]:
+                    if second.question != asked and self._moves_or_fixes(view, second):
+                        yield first, second
+                continue
+            mask = masks.get(asked, 0)
+            for second in pool[index + 1 :]:
+                other = second.question
+                if other == asked:
+                    continue
+                if other in path:
+                    if self._moves_or_fixes(self._moved(second), first):
+                        yield first, second
+                elif (
+                    full
+                    and mask | masks.get(other, 0) == full
+                    and self._fixes_all(base, (first, second))
+                ):
+                    yield first, second
+
+    def _moved(self, change: Change) -> _View:
+        """The view after a change that alters the path, walked once."""
+        if change not in self.after:
+            moved_answers = _apply(self.base.answers, (change,))
+            moved = self.fast.trace(moved_answers)
+            self.after[change] = _View(self, moved.asked, moved.failing, moved_answers)
+        return self.after[change]
+
+    def _moves_or_fixes(self, view: _View, change: Change) -> bool:
+        if change.question in view.path:
+            return True
+        full = view.full
+        return (
+            bool(full)
+            and view.masks.get(change.question, 0) == full
+            and (self._fixed_alone(view, change) == full)
+        )
 
     def _fixed_alone(self, view: _View, change: Change) -> int:
         if change not in view.single:
-            ctx = Context(
-                self.rules.model, self.rules.params, _apply(view.answers, (change,)), explain=False
-            )
+            changed = _apply(view.answers, (change,))
             view.single[change] = sum(
                 1 << bit
                 for bit, check in enumerate(view.failing)
-                if change.question in self.reads[check.id]
-                and run_check(ctx, check).status in ("pass", "n/a")
+                if change.question in self.reads[check.id] and self.fast.check_ok(check, changed)
             )
         return view.single[change]
 
@@ -242,13 +292,8 @@ class _Pruner:
             read = self.reads[check.id] & questions
             if len(read) > 1:  # this check reads both changed answers: evaluate them together
                 if joint is None:
-                    joint = Context(
-                        self.rules.model,
-                        self.rules.params,
-                        _apply(view.answers, changes),
-                        explain=False,
-                    )
-                if run_check(joint, check).status in ("pass", "n/a"):
+                    joint = _apply(view.answers, changes)
+                if self.fast.check_ok(check, joint):
                     fixed |= 1 << bit
             else:
                 change = next(c for c in changes if c.question in read)
@@ -262,11 +307,7 @@ class _Pruner:
         if len(changes) == 1:
             return True
         first = moving[0]
-        if first not in self.after:
-            moved_answers = _apply(self.base.answers, (first,))
-            moved = walk_need(self.rules, moved_answers, explain=False)
-            self.after[first] = _View(self, moved, moved_answers)
-        view = self.after[first]
+        view = self._moved(first)
         rest = tuple(c for c in changes if c is not first)
         if any(c.question in view.path for c in rest):
             return True
@@ -343,37 +384,33 @@ def _checks_by_id(rules: Rules) -> dict[str, Check]:
 
 
 def _opens_the_checks(
-    rules: Rules, answers: Mapping[str, Any], singles: list[Change]
+    rules: Rules, fast: Outcomes, answers: Mapping[str, Any], singles: list[Change]
 ) -> list[WhatIf]:
-    """Single changes after which the walk reaches the checks but needs more answers (e.g.
-    prompting = failed on a profile without project answers)."""
-    out = []
+    """The first single change after which the walk reaches the checks but needs more answers
+    (e.g. prompting = failed on a profile without project answers)."""
     for change in singles:
-        result = walk_need(rules, _apply(answers, (change,)), explain=False)
-        if result.approach is None and result.checks:
-            out.append(WhatIf((change,), "undecided", tuple(result.missing)))
-    return out[:1]
+        changed = _apply(answers, (change,))
+        trace = fast.trace(changed)
+        if trace.approach is None and trace.checked:  # only then: which answers it needs
+            result = walk_need(rules, changed, explain=False)
+            if result.approach is None and result.checks:
+                return [WhatIf((change,), "undecided", tuple(result.missing))]
+    return []
 
 
 def _fix_each_check(
-    rules: Rules, answers: Mapping[str, Any], current: NeedResult, singles: list[Change]
+    rules: Rules,
+    fast: Outcomes,
+    answers: Mapping[str, Any],
+    current: NeedResult,
+    singles: list[Change],
 ) -> tuple[Change, ...]:
     """One change per failing check that makes that check pass; empty if some cannot be fixed."""
     checks = _checks_by_id(rules)
     fixes: list[Change] = []
     for outcome in current.failed_checks:
         check = checks[outcome.id]
-        fix = next(
-            (
-                c
-                for c in singles
-                if run_check(
-                    Context(rules.model, rules.params, _apply(answers, (c,)), explain=False), check
-                ).status
-                in ("pass", "n/a")
-            ),
-            None,
-        )
+        fix = next((c for c in singles if fast.check_ok(check, _apply(answers, (c,)))), None)
         if fix is None:
             return ()
         if fix not in fixes:
