@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tunewise.compiled import AskNode, ChecksNode, Compare
-from tunewise.decision import Decision, NeedResult, RulesInfo
+from tunewise.decision import NeedResult, RulesInfo
+from tunewise.engine import decide, verdict_of
 from tunewise.errors import Problem, TunewiseError
+from tunewise.outcomes import outcomes_for
 from tunewise.profile import Profile, load_profile
 from tunewise.rules import LoadedRules, walk_records
 from tunewise.yamlio import Path_
@@ -77,6 +79,7 @@ class Gate:
         self.rules = rules
         self.today = today or dt.date.today()
         self.check_questions = _check_questions(rules)
+        self.outcomes = outcomes_for(rules.model, rules.params)
 
     def judge(self, path: Path) -> FileResult:
         try:
@@ -89,11 +92,25 @@ class Gate:
             return FileResult(str(path), "error", findings=findings)
         result = FileResult(str(path), "pass", proposal=profile.proposal, waiver=profile.waiver)
         self._evidence(profile, result)
-        from tunewise.service import decide_profile
-
-        decision = decide_profile(self.rules, profile, what_if=False)
-        result.verdict = decision.verdict
-        self._proposal(profile, decision, result)
+        # Outcome-only walks give the verdict; the explaining walk (texts, failing checks, what
+        # would change) runs only for a proposal it has to argue with.
+        approaches = [
+            self.outcomes.approach({**profile.project, **need.answers}) for need in profile.needs
+        ]
+        result.verdict = verdict_of(approaches)
+        if profile.proposal in ("fine-tune", "hybrid") and "fine-tune" not in approaches:
+            self._not_justified(profile, result)
+        elif profile.proposal is not None and profile.proposal != result.verdict:
+            line = self._where(profile, ("proposal",))
+            result.findings.append(
+                Finding(
+                    "warning",
+                    f"proposal is {profile.proposal} but the rule set's verdict is "
+                    f"{result.verdict}",
+                    "proposal-mismatch",
+                    *line,
+                )
+            )
         if any(f.level == "error" for f in result.findings):
             result.status = "fail"
         self._waiver(profile, result)
@@ -144,29 +161,15 @@ class Gate:
                 f"the {claimed} examples claimed"
             )
 
-    def _proposal(self, profile: Profile, decision: Decision, result: FileResult) -> None:
-        proposal = profile.proposal
-        wants_fine_tune = proposal in ("fine-tune", "hybrid")
-        if wants_fine_tune and not any(n.approach == "fine-tune" for n in decision.needs):
-            from tunewise.whatif import search
+    def _not_justified(self, profile: Profile, result: FileResult) -> None:
+        """Fine-tuning is proposed and no need reaches it: say why, need by need."""
+        from tunewise.whatif import search
 
-            for index, (need_in, need) in enumerate(
-                zip(profile.needs, decision.needs, strict=True)
-            ):
-                answers = {**profile.project, **need_in.answers}
-                need.what_if = search(self.rules, answers, need, "fine-tune")
-                result.findings.extend(self._why_not(profile, index, need))
-            return
-        if proposal is not None and proposal != decision.verdict:
-            line = self._where(profile, ("proposal",))
-            result.findings.append(
-                Finding(
-                    "warning",
-                    f"proposal is {proposal} but the rule set's verdict is {decision.verdict}",
-                    "proposal-mismatch",
-                    *line,
-                )
-            )
+        decision = decide(self.rules, profile.needs, profile.project, profile.name)
+        for index, (need_in, need) in enumerate(zip(profile.needs, decision.needs, strict=True)):
+            answers = {**profile.project, **need_in.answers}
+            need.what_if = search(self.rules, answers, need, "fine-tune")
+            result.findings.extend(self._why_not(profile, index, need))
 
     def _why_not(self, profile: Profile, index: int, need: NeedResult) -> list[Finding]:
         """A summary of why the need is not fine-tune and what would change it, then one

@@ -8,11 +8,12 @@ approach needs more, one fix per failing check is combined and verified by re-ru
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from tunewise.compiled import AskNode, Check, ChecksNode, Compare, Question
+from tunewise.compiled import AskNode, Check, ChecksNode, Compare, ParamRef, Question, Record
 from tunewise.decision import Change, Decision, NeedResult, WhatIf
 from tunewise.engine import Rules, walk_need
 from tunewise.outcomes import MISSING, Outcomes, outcomes_for
@@ -20,6 +21,7 @@ from tunewise.profile import Profile
 from tunewise.rules import walk_records
 
 MAX_OPTIONS = 6
+MAX_SHARED = 20_000  # change lists kept per rule set for reuse (see `candidates`)
 
 
 def _numeric_bounds(fast: Outcomes) -> dict[str, list[tuple[str, Any]]]:
@@ -28,18 +30,22 @@ def _numeric_bounds(fast: Outcomes) -> dict[str, list[tuple[str, Any]]]:
     cache = fast.__dict__
     if "_numeric_bounds" not in cache:
         found: dict[str, list[tuple[str, Any]]] = {}
+        by_answers: set[str] = set()  # questions compared with a bound other answers decide
+
+        def add(qid: str, op: str, expr: Any) -> None:
+            found.setdefault(qid, []).append((op, fast.value_of(expr)))
+            if isinstance(expr, Record) and not isinstance(expr, ParamRef):
+                by_answers.add(qid)
+
         for _, obj in walk_records(fast.model.tree):
             if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
-                found.setdefault(obj.answer, []).append((obj.operator, fast.value_of(obj.operand)))
+                add(obj.answer, obj.operator, obj.operand)
             elif isinstance(obj, AskNode):
                 for branch in obj.branches:
-                    if branch.range is not None:
-                        found.setdefault(obj.ask, []).extend(
-                            (op, fast.value_of(getattr(branch.range, op)))
-                            for op in ("ge", "gt", "le", "lt")
-                            if getattr(branch.range, op) is not None
-                        )
-        cache["_numeric_bounds"] = found
+                    for op in ("ge", "gt", "le", "lt"):
+                        if branch.range is not None and getattr(branch.range, op) is not None:
+                            add(obj.ask, op, getattr(branch.range, op))
+        cache["_numeric_bounds"], cache["_answer_bounded"] = found, by_answers
     bounds: dict[str, list[tuple[str, Any]]] = cache["_numeric_bounds"]
     return bounds
 
@@ -79,35 +85,57 @@ def _value_for(question: Question, limit: float, relation: str) -> Any:
 def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
     """Every single answer change worth trying for this profile."""
     fast = outcomes_for(rules.model, rules.params)
-    # Changes to a choice or yes/no depend only on the current answer: made once, then shared.
+    # A question's changes depend only on its current answer, unless it is compared with a
+    # bound other answers decide (a scaled one): the others are made once, then shared.
     made: dict[tuple[str, type, Any], list[Change]] = fast.__dict__.setdefault("_changes", {})
+    shared = _shared_changes(fast)
     out: list[Change] = []
     for question in rules.model.questions:
         if not question.what_if:
             continue
         current = answers.get(question.id)
-        if question.type in ("choice", "bool"):
-            key = (question.id, type(current), current)
-            if key not in made:
-                made[key] = _other_values(question, current)
-            out += made[key]
-        else:
-            seen: set[Any] = set()
-            for limit, relation in _thresholds(fast, answers, question.id):
-                value = _value_for(question, limit, relation)
-                if value is None or value == current or value in seen:
-                    continue
-                if current is not None and _same_side(current, limit, relation):
-                    continue
-                seen.add(value)
-                out.append(Change(question.id, current, value, relation, limit))
+        if question.id not in shared:
+            out += _changes(fast, question, current, answers)
+            continue
+        key = (question.id, type(current), current)
+        changes = made.get(key)
+        if changes is None:
+            changes = _changes(fast, question, current, answers)
+            if len(made) < MAX_SHARED:  # numbers need not repeat: keep the memory bounded
+                made[key] = changes
+        out += changes
     return out
 
 
-def _other_values(question: Question, current: Any) -> list[Change]:
+def _shared_changes(fast: Outcomes) -> set[str]:
+    """Questions whose changes depend on their own answer alone."""
+    cache = fast.__dict__
+    if "_shared" not in cache:
+        _numeric_bounds(fast)
+        bounded = cache["_answer_bounded"]
+        cache["_shared"] = {q.id for q in fast.model.questions if q.id not in bounded}
+    shared: set[str] = cache["_shared"]
+    return shared
+
+
+def _changes(
+    fast: Outcomes, question: Question, current: Any, answers: Mapping[str, Any]
+) -> list[Change]:
     if question.type == "choice":
         return [Change(question.id, current, v) for v in question.values if v != current]
-    return [Change(question.id, current, v) for v in (True, False) if v is not current]
+    if question.type == "bool":
+        return [Change(question.id, current, v) for v in (True, False) if v is not current]
+    out: list[Change] = []
+    seen: set[Any] = set()
+    for limit, relation in _thresholds(fast, answers, question.id):
+        value = _value_for(question, limit, relation)
+        if value is None or value == current or value in seen:
+            continue
+        if current is not None and _same_side(current, limit, relation):
+            continue
+        seen.add(value)
+        out.append(Change(question.id, current, value, relation, limit))
+    return out
 
 
 def _same_side(current: Any, limit: float, relation: str) -> bool:
@@ -145,7 +173,7 @@ def search(
     found: list[WhatIf] = []
     reached: set[str] = set()
     for change in singles:
-        if pruner and not pruner.may_change((change,)):
+        if pruner and not pruner.may_change(change):
             continue
         approach = outcome((change,))
         if wanted(approach):
@@ -198,12 +226,6 @@ class _View:
                 self.masks[question] = self.masks.get(question, 0) | (1 << bit)
         self.single: dict[Change, int] = {}  # failing checks each single change fixes alone
 
-    def touches_all(self, questions: Iterable[str]) -> bool:
-        mask = 0
-        for question in questions:
-            mask |= self.masks.get(question, 0)
-        return bool(self.full) and mask == self.full
-
 
 class _Pruner:
     """A necessary condition for a change set to alter a need's outcome: it must change an
@@ -225,10 +247,13 @@ class _Pruner:
 
     def pairs(self, pool: list[Change]) -> Iterator[tuple[Change, Change]]:
         """The pairs of `pool` (in `itertools.combinations` order) that may change the outcome:
-        `may_change` for every pair of different questions, with its tests inlined (the pair
-        loop runs hundreds of times per need)."""
-        base = self.base
-        path, masks, full = base.path, base.masks, base.full
+        `may_change` for every pair of different questions, its integer tests done once per
+        question rather than per pair (the pair loop runs hundreds of times per need)."""
+        path = self.base.path
+        where: dict[str, list[int]] = {}  # each question's positions in the pool
+        for at, change in enumerate(pool):
+            where.setdefault(change.question, []).append(at)
+        partners: dict[str, list[int]] = {}  # per question off the path: positions worth a look
         for index, first in enumerate(pool):
             asked = first.question
             if asked in path:  # the first change moves the path: judge the partner on the new one
@@ -237,20 +262,31 @@ class _Pruner:
                     if second.question != asked and self._moves_or_fixes(view, second):
                         yield first, second
                 continue
-            mask = masks.get(asked, 0)
-            for second in pool[index + 1 :]:
-                other = second.question
-                if other == asked:
-                    continue
-                if other in path:
+            if asked not in partners:
+                partners[asked] = self._partners(where, asked)
+            positions = partners[asked]
+            for at in positions[bisect.bisect_right(positions, index) :]:
+                second = pool[at]
+                if second.question in path:
                     if self._moves_or_fixes(self._moved(second), first):
                         yield first, second
-                elif (
-                    full
-                    and mask | masks.get(other, 0) == full
-                    and self._fixes_all(base, (first, second))
-                ):
+                elif self._fixes_all(self.base, (first, second)):
                     yield first, second
+
+    def _partners(self, where: dict[str, list[int]], asked: str) -> list[int]:
+        """Pool positions of the changes that may matter together with a change to `asked`
+        (a question off the path): those on the path, and those whose question reads, with
+        `asked`, every failing check."""
+        base = self.base
+        mask, full, masks = base.masks.get(asked, 0), base.full, base.masks
+        found: list[int] = []
+        for question, positions in where.items():
+            if question in base.path or (
+                full and question != asked and mask | masks.get(question, 0) == full
+            ):
+                found += positions
+        found.sort()
+        return found
 
     def _moved(self, change: Change) -> _View:
         """The view after a change that alters the path, walked once."""
@@ -280,11 +316,8 @@ class _Pruner:
             )
         return view.single[change]
 
-    def _fixes_all(self, view: _View, changes: tuple[Change, ...]) -> bool:
-        if not view.touches_all(c.question for c in changes):
-            return False
-        if len(changes) == 1:
-            return self._fixed_alone(view, changes[0]) == view.full
+    def _fixes_all(self, view: _View, changes: tuple[Change, Change]) -> bool:
+        """Two changes off the path that together read every failing check: do they fix all?"""
         questions = {c.question for c in changes}
         fixed = 0
         joint = None
@@ -300,18 +333,10 @@ class _Pruner:
                 fixed |= self._fixed_alone(view, change) & (1 << bit)
         return fixed == view.full
 
-    def may_change(self, changes: tuple[Change, ...]) -> bool:
-        moving = [c for c in changes if c.question in self.base.path]
-        if not moving:
-            return self._fixes_all(self.base, changes)
-        if len(changes) == 1:
-            return True
-        first = moving[0]
-        view = self._moved(first)
-        rest = tuple(c for c in changes if c is not first)
-        if any(c.question in view.path for c in rest):
-            return True
-        return self._fixes_all(view, rest)
+    def may_change(self, change: Change) -> bool:
+        """For one change alone: it changes an answer on the path, or fixes every failing
+        check."""
+        return self._moves_or_fixes(self.base, change)
 
 
 def _check_reads(rules: Rules) -> dict[str, set[str]]:
@@ -376,11 +401,15 @@ def _path_questions(rules: Rules, current: NeedResult) -> set[str]:
 
 
 def _checks_by_id(rules: Rules) -> dict[str, Check]:
-    checks: dict[str, Check] = {}
-    for node in rules.model.tree.nodes:
-        if isinstance(node, ChecksNode):
-            checks.update({c.id: c for c in node.checks})
-    return checks
+    cache = rules.model.__dict__
+    if "_checks_by_id" not in cache:
+        checks: dict[str, Check] = {}
+        for node in rules.model.tree.nodes:
+            if isinstance(node, ChecksNode):
+                checks.update({c.id: c for c in node.checks})
+        cache["_checks_by_id"] = checks
+    found: dict[str, Check] = cache["_checks_by_id"]
+    return found
 
 
 def _opens_the_checks(

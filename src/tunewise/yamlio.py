@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-import typing
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
 
 from tunewise.errors import InputError, Problem
 
@@ -23,6 +34,8 @@ _ALLOWED_TAGS = {
 }
 
 Path_ = tuple[str | int, ...]
+_ENDS = (MappingEndEvent, SequenceEndEvent)
+_FRAMING = (StreamStartEvent, StreamEndEvent, DocumentEndEvent)
 
 
 @dataclass
@@ -89,6 +102,36 @@ def read_text(path: Path, what: str = "file") -> str:
     return text.removeprefix("\ufeff")
 
 
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _scalar_value(tag: str, text: str) -> Any:
+    """The value of a scalar with an allowed tag."""
+    if tag.endswith(":bool"):
+        # YAML 1.1 reads yes/no/on/off as booleans; tunewise keeps them as text.
+        low = text.lower()
+        return low == "true" if low in ("true", "false") else text
+    if tag.endswith(":int") or tag.endswith(":float"):
+        node = yaml.ScalarNode(tag, text)
+        if tag.endswith(":int"):
+            return _CONSTRUCTOR.construct_yaml_int(node)
+        return _CONSTRUCTOR.construct_yaml_float(node)
+    if tag.endswith(":null"):
+        return None
+    return text  # str and timestamp stay text; models parse dates
+
+
+@functools.lru_cache(maxsize=4096)
+def _implicit_value(text: str, implicit: tuple[bool, bool]) -> Any:
+    """The value of an untagged scalar: its type from YAML's resolver. A pure function of the
+    text, and profiles repeat the same few answers: cached."""
+    tag = _RESOLVER.resolve(yaml.ScalarNode, text, implicit)  # type: ignore[no-untyped-call]
+    if tag not in _ALLOWED_TAGS:  # YAML 1.1's "=" (value) or "<<" (merge): plain text
+        tag = _STD + "str"
+    return _scalar_value(tag, text)
+
+
 class _Builder:
     """Turns the parser's event stream into plain Python values without recursion."""
 
@@ -96,8 +139,6 @@ class _Builder:
         self.doc = Document(data=None, file=file)
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.nodes = 0
-        self.resolver = yaml.resolver.Resolver()
-        self.constructor = yaml.constructor.SafeConstructor()
 
     def bad_tag(self, mark: Any, tag: str | None) -> InputError:
         tag = tag or "?"
@@ -109,55 +150,55 @@ class _Builder:
 
     def scalar(self, event: Any) -> Any:
         tag = event.tag
-        if tag in (None, "!"):
-            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
-            if tag not in _ALLOWED_TAGS:  # YAML 1.1's "=" (value) or "<<" (merge): plain text
-                tag = _STD + "str"
-        if tag not in _ALLOWED_TAGS:
+        if tag not in (None, "!") and tag not in _ALLOWED_TAGS:
             raise self.bad_tag(event.start_mark, event.tag)
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
-        return self.scalar_value(tag, event.value, node)
-
-    def scalar_value(self, tag: str, text: str, node: Any) -> Any:
-        if tag.endswith(":bool"):
-            # YAML 1.1 reads yes/no/on/off as booleans; tunewise keeps them as text.
-            low = text.lower()
-            return low == "true" if low in ("true", "false") else text
-        if tag.endswith(":int"):
-            return self.constructor.construct_yaml_int(node)
-        if tag.endswith(":float"):
-            return self.constructor.construct_yaml_float(node)
-        if tag.endswith(":null"):
-            return None
-        return text  # str and timestamp stay text; models parse dates
+        try:
+            if tag in (None, "!"):
+                return _implicit_value(event.value, event.implicit)
+            return _scalar_value(tag, event.value)
+        except ValueError:  # e.g. `0b_` looks like a number to YAML 1.1 and has no digits
+            raise self.fail(
+                event.start_mark, f"{event.value[:40]!r} is not a valid number"
+            ) from None
 
     def build(self, text: str) -> Document:
         # Each open container: [value, path, pending_key, weight, start_mark]
         stack: list[list[Any]] = []
         documents = 0
         root_set = False
+        loader = None
         try:
-            for event in yaml.parse(text, Loader=_Loader):
-                event = typing.cast(Any, event)  # the event classes are not typed in the stubs
-                name = type(event).__name__
-                if name == "DocumentStartEvent":
-                    documents += 1
-                    if documents > 1:
-                        raise self.fail(event.start_mark, "more than one YAML document")
-                    continue
-                if name in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
-                    continue
-                if name in ("MappingEndEvent", "SequenceEndEvent"):
+            loader = _Loader(text)
+            next_event = loader.get_event  # the event stream, without a generator around it
+            while (event := next_event()) is not None:
+                kind = event.__class__
+                if kind is ScalarEvent:
+                    if stack and stack[-1][2] is None and isinstance(stack[-1][0], dict):
+                        self.nodes += 1
+                        if self.nodes > MAX_NODES:
+                            raise self.fail(
+                                event.start_mark, "document is too large (too many nodes)"
+                            )
+                        self._key(stack[-1], event)
+                        continue
+                elif kind in _ENDS:
                     value, path, _, weight, _mark = stack.pop()
                     anchor = getattr(event, "anchor", None) or _mark[1]
                     if anchor:
                         self.anchors[anchor] = (value, weight)
                     root_set = self._attach(stack, value, weight, path, _mark[0]) or root_set
                     continue
+                elif kind is DocumentStartEvent:
+                    documents += 1
+                    if documents > 1:
+                        raise self.fail(event.start_mark, "more than one YAML document")
+                    continue
+                elif kind in _FRAMING:
+                    continue
                 self.nodes += 1
                 if self.nodes > MAX_NODES:
                     raise self.fail(event.start_mark, "document is too large (too many nodes)")
-                if name == "AliasEvent":
+                if kind is AliasEvent:
                     if event.anchor not in self.anchors:
                         raise self.fail(event.start_mark, f"unknown alias *{event.anchor}")
                     value, weight = self.anchors[event.anchor]
@@ -168,18 +209,14 @@ class _Builder:
                         self._attach(stack, value, weight, None, event.start_mark) or root_set
                     )
                     continue
-                if name in ("MappingStartEvent", "SequenceStartEvent"):
+                if kind is not ScalarEvent:  # a mapping or a sequence starts
                     if event.tag not in (None, "!") and event.tag not in _ALLOWED_TAGS:
                         raise self.bad_tag(event.start_mark, event.tag)
                     if len(stack) >= MAX_DEPTH:
                         raise self.fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
                     path = self._child_path(stack, event.start_mark)
-                    container: Any = {} if name == "MappingStartEvent" else []
+                    container: Any = {} if kind is MappingStartEvent else []
                     stack.append([container, path, None, 1, (event.start_mark, event.anchor)])
-                    continue
-                # ScalarEvent
-                if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
-                    self._key(stack[-1], event)
                     continue
                 value = self.scalar(event)
                 if event.anchor:
@@ -201,6 +238,9 @@ class _Builder:
         except yaml.YAMLError as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(Problem(self.doc.file, f"YAML error: {first[:200]}")) from None
+        finally:
+            if loader is not None:
+                loader.dispose()
         if not root_set:
             raise InputError(Problem(self.doc.file, "file is empty; expected a YAML mapping"))
         return self.doc
