@@ -28,3 +28,31 @@ def test_order_and_explicit_files(tmp_path: Path) -> None:
     explicit = tmp_path / "anything.yaml"
     explicit.write_text("", encoding="utf-8")
     assert list(discover([explicit])) == [explicit]  # a file named on the command line is checked
+
+
+def test_what_is_skipped(tmp_path: Path) -> None:
+    """Virtual environments (by their pyvenv.cfg), VCS folders and links to folders are not
+    searched; a folder named like a profile is not a profile; files come before subfolders."""
+    for rel in (
+        "tunewise.yaml",
+        "env/pyvenv.cfg",
+        "env/lib/tunewise.yaml",
+        ".git/tunewise.yaml",
+        "real/tunewise.yaml",
+        "odd/x.tunewise.yaml/tunewise.yaml",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("", encoding="utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "dangling").mkdir()
+    (tmp_path / "dangling" / "pyvenv.cfg").symlink_to(tmp_path / "missing")
+    (tmp_path / "dangling" / "tunewise.yaml").write_text("", encoding="utf-8")
+    found = [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])]
+    assert found == [
+        "tunewise.yaml",
+        "dangling/tunewise.yaml",  # a broken pyvenv.cfg link does not make a venv
+        "odd/x.tunewise.yaml/tunewise.yaml",
+        "real/tunewise.yaml",
+    ]
+    # a folder named on the command line is searched even when it is a venv itself
+    assert [p.name for p in discover([tmp_path / "env"])] == ["tunewise.yaml"]

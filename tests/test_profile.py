@@ -208,6 +208,12 @@ def test_custom_rule_set_defines_the_profile(tmp_path: Path) -> None:
             b'tunewise: 1\n"\\r": 1\n' + GOOD_NEED.encode(),
             "unknown key '\\r'",
         ),  # key broke the line
+        (
+            b"tunewise: 1\n" + GOOD_NEED.encode() + b"project:\n  examples: 0b_\n",
+            ":6:13: '0b_' is not a valid number",
+        ),  # YAML 1.1 takes it for an integer with no digits: was an internal error
+        (b"tunewise: 1\nname: !!int 0x_\n", ":2:7: '0x_' is not a valid number"),
+        (b"tunewise: !!float x\n", "'x' is not a valid number"),
     ],
 )
 def test_fuzz_regressions(tmp_path: Path, content: bytes, expected: str) -> None:

@@ -33,13 +33,45 @@ def is_profile_name(name: str) -> bool:
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
     """Files as given; folders searched (sorted) for profiles, skipping VCS, venvs, node_modules."""
     for path in paths:
-        if not path.is_dir():
+        if path.is_dir():
+            yield from _profiles_under(str(path))
+        else:
             yield path
+
+
+def _profiles_under(top: str) -> Iterator[Path]:
+    """What `os.walk` (top-down, not following links) would find, sorted, with one directory
+    listing per folder: a virtual environment is recognised by its own listing (its
+    pyvenv.cfg) rather than by a look inside every subfolder."""
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue  # unreadable: skipped, as os.walk does
+        names = {entry.name for entry in entries}
+        if folder is not top and "pyvenv.cfg" in names and _exists(folder, "pyvenv.cfg"):
             continue
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(
-                d for d in dirs if d not in SKIP_DIRS and not (Path(root, d, "pyvenv.cfg")).exists()
-            )
-            for name in sorted(files):
-                if is_profile_name(name):
-                    yield Path(root, name)
+        files, folders = [], []
+        for entry in entries:
+            if _is_dir(entry):
+                if entry.name not in SKIP_DIRS and not entry.is_symlink():
+                    folders.append(entry.name)
+            elif is_profile_name(entry.name):
+                files.append(entry.name)
+        for name in sorted(files):
+            yield Path(folder, name)
+        pending.extend(os.path.join(folder, name) for name in sorted(folders, reverse=True))
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _exists(folder: str, name: str) -> bool:
+    return os.path.exists(os.path.join(folder, name))
