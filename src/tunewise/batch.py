@@ -55,5 +55,10 @@ def _judge(gate: Gate, files: list[Path], jobs: int | None) -> Iterator[FileResu
     import multiprocessing
 
     _WORKER_GATE = gate  # forked workers inherit the loaded rule set: nothing is parsed twice
+    import gc
+
+    # Out of the collector's sight, what is loaded so far stays shared with the workers:
+    # collections would otherwise write to every object and copy its page (measured: ~8%).
+    gc.freeze()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         yield from pool.imap(_judge_in_worker, files, chunksize=32)

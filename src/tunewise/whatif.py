@@ -248,42 +248,45 @@ class _Pruner:
     def pairs(self, pool: list[Change]) -> Iterator[tuple[Change, Change]]:
         """The pairs of `pool` (in `itertools.combinations` order) that may change the outcome:
         `may_change` for every pair of different questions, its integer tests done once per
-        question rather than per pair (the pair loop runs hundreds of times per need)."""
-        path = self.base.path
+        kind of partner rather than per pair (the pair loop runs hundreds of times per need)."""
+        base = self.base
         where: dict[str, list[int]] = {}  # each question's positions in the pool
         for at, change in enumerate(pool):
             where.setdefault(change.question, []).append(at)
-        partners: dict[str, list[int]] = {}  # per question off the path: positions worth a look
+        partners: dict[int, list[int]] = {}  # by the failing checks a question reads
         for index, first in enumerate(pool):
             asked = first.question
-            if asked in path:  # the first change moves the path: judge the partner on the new one
+            if asked in base.path:  # it moves the path: judge the partner on the new one
                 view = self._moved(first)
-                for second in pool[index + 1 :]:
+                positions = self._candidates(view, where, 0)
+                for at in positions[bisect.bisect_right(positions, index) :]:
+                    second = pool[at]
                     if second.question != asked and self._moves_or_fixes(view, second):
                         yield first, second
                 continue
-            if asked not in partners:
-                partners[asked] = self._partners(where, asked)
-            positions = partners[asked]
+            mask = base.masks.get(asked, 0)
+            if mask not in partners:
+                partners[mask] = self._candidates(base, where, mask)
+            positions = partners[mask]
             for at in positions[bisect.bisect_right(positions, index) :]:
                 second = pool[at]
-                if second.question in path:
+                if second.question == asked:
+                    continue
+                if second.question in base.path:
                     if self._moves_or_fixes(self._moved(second), first):
                         yield first, second
-                elif self._fixes_all(self.base, (first, second)):
+                elif self._fixes_all(base, (first, second)):
                     yield first, second
 
-    def _partners(self, where: dict[str, list[int]], asked: str) -> list[int]:
-        """Pool positions of the changes that may matter together with a change to `asked`
-        (a question off the path): those on the path, and those whose question reads, with
-        `asked`, every failing check."""
-        base = self.base
-        mask, full, masks = base.masks.get(asked, 0), base.full, base.masks
+    @staticmethod
+    def _candidates(view: _View, where: dict[str, list[int]], mask: int) -> list[int]:
+        """Pool positions of the changes that may matter together with a change reading the
+        failing checks in `mask`: those on the path, and those that, with it, read every
+        failing check."""
+        full, masks = view.full, view.masks
         found: list[int] = []
         for question, positions in where.items():
-            if question in base.path or (
-                full and question != asked and mask | masks.get(question, 0) == full
-            ):
+            if question in view.path or (full and mask | masks.get(question, 0) == full):
                 found += positions
         found.sort()
         return found

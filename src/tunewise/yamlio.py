@@ -172,16 +172,30 @@ class _Builder:
             next_event = loader.get_event  # the event stream, without a generator around it
             while (event := next_event()) is not None:
                 kind = event.__class__
-                if kind is ScalarEvent:
-                    if stack and stack[-1][2] is None and isinstance(stack[-1][0], dict):
-                        self.nodes += 1
-                        if self.nodes > MAX_NODES:
-                            raise self.fail(
-                                event.start_mark, "document is too large (too many nodes)"
-                            )
-                        self._key(stack[-1], event)
+                if kind is ScalarEvent and stack:  # a key or a value: most events, inlined
+                    self.nodes += 1
+                    if self.nodes > MAX_NODES:
+                        raise self.fail(event.start_mark, "document is too large (too many nodes)")
+                    frame = stack[-1]
+                    container, pending = frame[0], frame[2]
+                    if pending is None and container.__class__ is dict:
+                        self._key(frame, event)
                         continue
-                elif kind in _ENDS:
+                    value = self.scalar(event)
+                    if event.anchor:
+                        self.anchors[event.anchor] = (value, 1)
+                    if pending is None:
+                        path = (*frame[1], len(container))
+                        container.append(value)
+                    else:
+                        path = (*frame[1], pending)
+                        container[pending] = value
+                        frame[2] = None
+                    frame[3] += 1
+                    mark = event.start_mark
+                    self.doc.positions[path] = (mark.line + 1, mark.column + 1)
+                    continue
+                if kind in _ENDS:
                     value, path, _, weight, _mark = stack.pop()
                     anchor = getattr(event, "anchor", None) or _mark[1]
                     if anchor:
@@ -215,14 +229,13 @@ class _Builder:
                     if len(stack) >= MAX_DEPTH:
                         raise self.fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
                     path = self._child_path(stack, event.start_mark)
-                    container: Any = {} if kind is MappingStartEvent else []
-                    stack.append([container, path, None, 1, (event.start_mark, event.anchor)])
+                    opened: Any = {} if kind is MappingStartEvent else []
+                    stack.append([opened, path, None, 1, (event.start_mark, event.anchor)])
                     continue
-                value = self.scalar(event)
+                value = self.scalar(event)  # a document that is a single scalar
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
-                path = self._child_path(stack, event.start_mark)
-                root_set = self._attach(stack, value, 1, path, event.start_mark) or root_set
+                root_set = self._attach(stack, value, 1, (), event.start_mark) or root_set
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -250,13 +263,14 @@ class _Builder:
             raise self.bad_tag(event.start_mark, event.tag)
         key = event.value
         mapping, path = frame[0], frame[1]
-        if key in mapping or ((*path, key)) in self.doc.key_positions:
-            first = self.doc.key_positions.get((*path, key))
+        where = (*path, key)
+        if key in mapping or where in self.doc.key_positions:
+            first = self.doc.key_positions.get(where)
             at = f" (first at line {first[0]})" if first else ""
-            raise self.fail(event.start_mark, f"{dotted((*path, key))}: duplicate key {key!r}{at}")
+            raise self.fail(event.start_mark, f"{dotted(where)}: duplicate key {key!r}{at}")
         frame[2] = key
         mark = event.start_mark
-        self.doc.key_positions[tuple((*path, key))] = (mark.line + 1, mark.column + 1)
+        self.doc.key_positions[where] = (mark.line + 1, mark.column + 1)
 
     def _child_path(self, stack: list[list[Any]], mark: Any) -> Path_:
         if not stack:
