@@ -6,8 +6,9 @@ from typing import Any
 
 from tests.conftest import PASSING_PROJECT
 
+from tunewise.conditions import Context
 from tunewise.decision import WhatIf
-from tunewise.engine import walk_need
+from tunewise.engine import run_check, walk_need
 from tunewise.rules import LoadedRules, load_rules
 from tunewise.whatif import candidates, search
 
@@ -113,13 +114,36 @@ def test_pruning_never_changes_the_answer(
     from generate import generate  # type: ignore[import-not-found]
 
     class Exhaustive:
-        def __init__(self, *_: Any) -> None: ...
+        """Tries everything, judging checks with the engine's own walk."""
+
+        def __init__(self, rules: Any, fast: Any, answers: Any, current: Any) -> None:
+            self.rules, self.answers, self.current = rules, answers, current
 
         def pairs(self, pool: list[Any]) -> Any:
             return (p for p in itertools.combinations(pool, 2) if p[0].question != p[1].question)
 
         def may_change(self, *_: Any) -> bool:
             return True
+
+        def fix_each_check(self, singles: list[Any]) -> tuple[Any, ...]:
+            checks = {
+                c.id: c
+                for n in self.rules.model.tree.nodes
+                if hasattr(n, "checks")
+                for c in n.checks
+            }
+            fixes: list[Any] = []
+            for failed in self.current.failed_checks:
+                fix = next((c for c in singles if self.fixes(checks[failed.id], c)), None)
+                if fix is None:
+                    return ()
+                fixes += [fix] if fix not in fixes else []
+            return tuple(fixes)
+
+        def fixes(self, check: Any, change: Any) -> bool:
+            answers = {**self.answers, change.question: change.new}
+            ctx = Context(self.rules.model, self.rules.params, answers, explain=False)
+            return run_check(ctx, check).status in ("pass", "n/a")
 
     cases = []
     for path in generate(tmp_path, 150, seed=11):

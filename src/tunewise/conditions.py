@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -163,8 +164,15 @@ def placeholders(text: str) -> list[tuple[str, str | None]]:
     return [(m.group(1), m.group(2)) for m in _PLACEHOLDER.finditer(text)]
 
 
+@functools.lru_cache(maxsize=1024)
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
+
+
 def render(text: str, ctx: Context) -> str:
     """Fill {answer}, {param} and {table.column} placeholders; unknown ones show as '?'."""
+    if "{" not in text:  # most texts: nothing to fill, and the same every time
+        return _spaced(text)
 
     def fill(match: re.Match[str]) -> str:
         name, column = match.group(1), match.group(2)

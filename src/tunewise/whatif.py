@@ -192,8 +192,8 @@ def search(
                 found.append(WhatIf((first, second), approach))  # type: ignore[arg-type]
             if len(found) >= 3 * MAX_OPTIONS:
                 break
-    if target is not None and target not in {w.approach for w in found}:
-        combined = _fix_each_check(rules, fast, answers, current, singles)
+    if target is not None and pruner is not None and target not in {w.approach for w in found}:
+        combined = pruner.fix_each_check(singles)
         if combined and outcome(combined) == target:
             found.append(WhatIf(combined, target))
     if target is not None and not found:
@@ -336,6 +336,27 @@ class _Pruner:
                 fixed |= self._fixed_alone(view, change) & (1 << bit)
         return fixed == view.full
 
+    def fix_each_check(self, singles: list[Change]) -> tuple[Change, ...]:
+        """One change per failing check that makes that check pass (the first in `singles`
+        that does); empty if some check cannot be fixed."""
+        base = self.base
+        fixes: list[Change] = []
+        for bit, check in enumerate(base.failing):
+            reads = self.reads[check.id]  # only a change to what a check reads can fix it
+            fix = next(
+                (
+                    c
+                    for c in singles
+                    if c.question in reads and self._fixed_alone(base, c) >> bit & 1
+                ),
+                None,
+            )
+            if fix is None:
+                return ()
+            if fix not in fixes:
+                fixes.append(fix)
+        return tuple(fixes)
+
     def may_change(self, change: Change) -> bool:
         """For one change alone: it changes an answer on the path, or fixes every failing
         check."""
@@ -428,26 +449,6 @@ def _opens_the_checks(
             if result.approach is None and result.checks:
                 return [WhatIf((change,), "undecided", tuple(result.missing))]
     return []
-
-
-def _fix_each_check(
-    rules: Rules,
-    fast: Outcomes,
-    answers: Mapping[str, Any],
-    current: NeedResult,
-    singles: list[Change],
-) -> tuple[Change, ...]:
-    """One change per failing check that makes that check pass; empty if some cannot be fixed."""
-    checks = _checks_by_id(rules)
-    fixes: list[Change] = []
-    for outcome in current.failed_checks:
-        check = checks[outcome.id]
-        fix = next((c for c in singles if fast.check_ok(check, _apply(answers, (c,)))), None)
-        if fix is None:
-            return ()
-        if fix not in fixes:
-            fixes.append(fix)
-    return tuple(fixes)
 
 
 def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | None = None) -> None:
