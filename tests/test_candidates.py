@@ -1,0 +1,51 @@
+"""Candidate changes: from the rule set's own thresholds, shared where they can be."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import PASSING_PROJECT
+
+import tunewise.candidates as module
+from tunewise.candidates import candidates
+from tunewise.outcomes import outcomes_for
+from tunewise.rules import LoadedRules, load_rules
+
+STYLE = {"kind": "style", "prompting": "failed"}
+
+
+def test_kind_is_never_suggested(rules: LoadedRules) -> None:
+    assert all(c.question != "kind" for c in candidates(rules, {**PASSING_PROJECT, **STYLE}))
+
+
+def test_numeric_changes_sit_at_the_thresholds(rules: LoadedRules) -> None:
+    found = {
+        (c.new, c.relation)
+        for c in candidates(rules, {**PASSING_PROJECT, **STYLE, "examples": 120})
+        if c.question == "examples"
+    }
+    # min_examples 500, overfit_examples 100, and the cost bands' 1,000 and 5,000
+    assert found == {(500, "≥"), (99, "<"), (1000, "≥"), (5000, "≥")}
+
+
+def test_lists_are_shared_by_answer_but_not_across_a_scaled_bound(rules: LoadedRules) -> None:
+    """A question compared with a bound other answers decide (gpu memory against the model
+    size) gets fresh changes; the others are made once per answer and shared."""
+    small = {**PASSING_PROJECT, **STYLE, "model_params_b": 7, "gpu_vram_gb": 8}
+    large = {**small, "model_params_b": 70}
+
+    def of(answers: dict[str, Any], qid: str) -> list[Any]:
+        return [c for c in candidates(rules, answers) if c.question == qid]
+
+    assert {c.new for c in of(small, "gpu_vram_gb")} != {c.new for c in of(large, "gpu_vram_gb")}
+    first, again = of(small, "examples"), of(large, "examples")
+    assert first == again and all(a is b for a, b in zip(first, again, strict=True))
+
+
+def test_sharing_is_bounded(monkeypatch: Any) -> None:
+    rules = load_rules(None, ["min_examples=501"])  # its own compiled form and lists
+    monkeypatch.setattr(module, "MAX_SHARED", 5)
+    fresh = [candidates(rules, {**STYLE, "examples": n}) for n in range(40)]
+    made = outcomes_for(rules.model, rules.params).__dict__["_changes"]
+    assert len(made) <= 5
+    assert [candidates(rules, {**STYLE, "examples": n}) for n in range(40)] == fresh
