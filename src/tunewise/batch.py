@@ -15,9 +15,9 @@ PARALLEL_FROM = 400  # files; below this, starting a second process costs more t
 _WORKER_GATE: Gate | None = None
 
 
-def _judge_in_worker(path: Path) -> FileResult:
+def _judge_in_worker(path: str) -> FileResult:
     assert _WORKER_GATE is not None
-    return _WORKER_GATE.judge(path)
+    return _WORKER_GATE.judge(Path(path))
 
 
 def workers_for(count: int) -> int:
@@ -38,19 +38,19 @@ def run_check(
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[FileResult]:
     """Judge every profile found under `paths`, yielding results in order as they come."""
-    files = list(discover(paths))
+    files = [str(found) for found in discover(paths)]  # a list of text: half the memory of Paths
     for done, result in enumerate(_judge(Gate(rules, today), files, jobs), 1):
         if progress is not None:
             progress(done, len(files))
         yield result
 
 
-def _judge(gate: Gate, files: list[Path], jobs: int | None) -> Iterator[FileResult]:
+def _judge(gate: Gate, files: list[str], jobs: int | None) -> Iterator[FileResult]:
     global _WORKER_GATE
     workers = jobs if jobs is not None else workers_for(len(files))
     if workers <= 1:
         for path in files:
-            yield gate.judge(path)
+            yield gate.judge(Path(path))
         return
     import multiprocessing
 
