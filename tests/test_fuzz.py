@@ -121,6 +121,26 @@ def test_random_yaml_as_profile(value: Any) -> None:
     assert judge_file(yaml.safe_dump(value, allow_unicode=True).encode("utf-8")) == (code, output)
 
 
+# Plain tokens that YAML 1.1 may read as numbers, times or nulls (`0b_` once crashed the reader).
+number_like = st.builds(
+    "{}{}".format,
+    st.sampled_from(["", "0", "0b", "0x", "0o", "+", "-", "1:", ".", "~"]),
+    st.text(alphabet="_019afAF.:eE+-", max_size=5),
+).filter(bool)
+
+
+@fuzz(400)
+@given(number_like, st.sampled_from(["examples", "budget_usd", "expected_gain_pct", "id"]))
+def test_number_like_tokens_as_answers(token: str, key: str) -> None:
+    place = "  - " if key == "id" else "  "
+    section = "needs:\n" if key == "id" else "needs:\n  - id: a\n    kind: style\nproject:\n"
+    text = f"tunewise: 1\n{section}{place}{key}: {token}\n"
+    if key == "id":
+        text += "    kind: general\n"
+    code, output = judge_file(text.encode("utf-8"))
+    assert code in DOCUMENTED and output
+
+
 @fuzz(30)
 @given(yaml_values)
 def test_random_yaml_through_the_cli(tmp_path_factory: Any, value: Any) -> None:
