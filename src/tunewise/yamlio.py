@@ -172,6 +172,8 @@ class _Builder:
             raise self.bad_tag(event.start_mark, event.tag)
         try:
             if tag in (None, "!"):
+                if " " in event.value:  # free text: no YAML 1.1 number, boolean or null has a
+                    return event.value  # space (a timestamp may, and stays text anyway)
                 return _implicit_value(event.value, event.implicit)
             return _scalar_value(tag, event.value)
         except ValueError:  # e.g. `0b_` looks like a number to YAML 1.1 and has no digits
