@@ -14,16 +14,25 @@ def test_names() -> None:
         assert not is_profile_name(name), name
 
 
+def make(root: Path, *files: str) -> None:
+    for rel in files:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("", encoding="utf-8")
+
+
+def found_in(root: Path) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in discover([root])]
+
+
 def test_order_and_explicit_files(tmp_path: Path) -> None:
-    for rel in (
+    make(
+        tmp_path,
         "b/tunewise.yaml",
         "a/z.tunewise.yml",
         "a/tunewise.yaml",
         "node_modules/x/tunewise.yaml",
-    ):
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text("", encoding="utf-8")
-    found = [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])]
+    )
+    found = found_in(tmp_path)
     assert found == ["a/tunewise.yaml", "a/z.tunewise.yml", "b/tunewise.yaml"]
     explicit = tmp_path / "anything.yaml"
     explicit.write_text("", encoding="utf-8")
@@ -33,22 +42,20 @@ def test_order_and_explicit_files(tmp_path: Path) -> None:
 def test_what_is_skipped(tmp_path: Path) -> None:
     """Virtual environments (by their pyvenv.cfg), VCS folders and links to folders are not
     searched; a folder named like a profile is not a profile; files come before subfolders."""
-    for rel in (
+    make(
+        tmp_path,
         "tunewise.yaml",
         "env/pyvenv.cfg",
         "env/lib/tunewise.yaml",
         ".git/tunewise.yaml",
         "real/tunewise.yaml",
         "odd/x.tunewise.yaml/tunewise.yaml",
-    ):
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text("", encoding="utf-8")
+    )
     (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
     (tmp_path / "dangling").mkdir()
     (tmp_path / "dangling" / "pyvenv.cfg").symlink_to(tmp_path / "missing")
     (tmp_path / "dangling" / "tunewise.yaml").write_text("", encoding="utf-8")
-    found = [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])]
-    assert found == [
+    assert found_in(tmp_path) == [
         "tunewise.yaml",
         "dangling/tunewise.yaml",  # a broken pyvenv.cfg link does not make a venv
         "odd/x.tunewise.yaml/tunewise.yaml",

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.condition_forms import answer_sets, extended_rules
+from tests.conftest import PASSING_PROJECT
 
 from tunewise.compiled import AskNode, ChecksNode
 from tunewise.conditions import Context
@@ -78,18 +79,6 @@ def test_parameters_are_compiled_in() -> None:
     """Each parameter set gets its own compiled form."""
     low, high = load_rules(None, ["min_examples=10"]), load_rules(None, ["min_examples=9000"])
     assert outcomes_for(low.model, low.params) is not outcomes_for(high.model, high.params)
-    answers = {
-        "kind": "style",
-        "prompting": "failed",
-        "stage": "production",
-        "examples": 2400,
-        "data_quality": "high",
-        "expected_gain_pct": 30,
-        "budget_usd": 15000,
-        "ml_expertise": "some",
-        "can_maintain": True,
-        "eval_plan": True,
-        "data_may_leave": True,
-    }
+    answers = {"kind": "style", "prompting": "failed", **PASSING_PROJECT}
     assert outcomes_for(low.model, low.params).approach(answers) == "fine-tune"
     assert outcomes_for(high.model, high.params).approach(answers) == "prompt"

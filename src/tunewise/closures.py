@@ -84,7 +84,7 @@ class Compiler:
             return self._compare(cond)
         if isinstance(cond, (AllOf, AnyOf)):
             parts = [self.test_of(c) for c in (cond.all if isinstance(cond, AllOf) else cond.any)]
-            return _all_of(parts) if isinstance(cond, AllOf) else _any_of(parts)
+            return _junction(parts, decisive=isinstance(cond, AnyOf))
         if isinstance(cond, NotOf):
             inner = self.test_of(cond.not_)
 
@@ -189,27 +189,16 @@ def _fixed_compare(qid: str, op: str, right: Any) -> Test:
     return ordered
 
 
-def _all_of(parts: list[Test]) -> Test:
-    def all_of(answers: Answers) -> bool | None:
+def _junction(parts: list[Test], decisive: bool) -> Test:
+    """all (decisive False: one False settles it) or any (decisive True), as `Context.test`."""
+
+    def junction(answers: Answers) -> bool | None:
         unsure = False
         for part in parts:
             value = part(answers)
-            if value is False:
-                return False
+            if value is decisive:
+                return decisive
             unsure = unsure or value is None
-        return None if unsure else True
+        return None if unsure else not decisive
 
-    return all_of
-
-
-def _any_of(parts: list[Test]) -> Test:
-    def any_of(answers: Answers) -> bool | None:
-        unsure = False
-        for part in parts:
-            value = part(answers)
-            if value is True:
-                return True
-            unsure = unsure or value is None
-        return None if unsure else False
-
-    return any_of
+    return junction
