@@ -7,9 +7,10 @@ answer with (evaluated for this profile), so no rule needs a hand-written hint.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from tunewise.compiled import AskNode, Compare, ParamRef, Question, Record
+from tunewise.closures import ValueOf, is_fixed
+from tunewise.compiled import AskNode, Compare, Question
 from tunewise.decision import Change
 from tunewise.engine import Rules
 from tunewise.outcomes import MISSING, Outcomes, outcomes_for
@@ -18,17 +19,22 @@ from tunewise.rules import walk_records
 MAX_SHARED = 20_000  # change lists kept per rule set for reuse (see `candidates`)
 
 
-def _numeric_bounds(fast: Outcomes) -> dict[str, list[tuple[str, Any]]]:
+class _Bounds(NamedTuple):
+    by_question: dict[str, list[tuple[str, ValueOf]]]  # (operator, value as a function)
+    shared: set[str]  # questions whose changes depend on their own answer alone
+
+
+def _numeric_bounds(fast: Outcomes) -> _Bounds:
     """Per question, every (operator, value) it is compared with, the values as functions of
     the answers; once per rule set and parameters."""
     cache = fast.__dict__
     if "_numeric_bounds" not in cache:
-        found: dict[str, list[tuple[str, Any]]] = {}
+        found: dict[str, list[tuple[str, ValueOf]]] = {}
         by_answers: set[str] = set()  # questions compared with a bound other answers decide
 
         def add(qid: str, op: str, expr: Any) -> None:
             found.setdefault(qid, []).append((op, fast.value_of(expr)))
-            if isinstance(expr, Record) and not isinstance(expr, ParamRef):
+            if not is_fixed(expr):
                 by_answers.add(qid)
 
         for _, obj in walk_records(fast.model.tree):
@@ -39,15 +45,16 @@ def _numeric_bounds(fast: Outcomes) -> dict[str, list[tuple[str, Any]]]:
                     for op in ("ge", "gt", "le", "lt"):
                         if branch.range is not None and getattr(branch.range, op) is not None:
                             add(obj.ask, op, getattr(branch.range, op))
-        cache["_numeric_bounds"], cache["_answer_bounded"] = found, by_answers
-    bounds: dict[str, list[tuple[str, Any]]] = cache["_numeric_bounds"]
+        shared = {q.id for q in fast.model.questions if q.id not in by_answers}
+        cache["_numeric_bounds"] = _Bounds(found, shared)
+    bounds: _Bounds = cache["_numeric_bounds"]
     return bounds
 
 
 def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
     """(value, relation) pairs at which a comparison on `qid` changes outcome."""
     found: list[tuple[float, str]] = []
-    for op, value_of in _numeric_bounds(fast).get(qid, []):
+    for op, value_of in _numeric_bounds(fast).by_question.get(qid, []):
         limit = value_of(answers)
         if limit is not MISSING and not isinstance(limit, bool):
             found += _around(float(limit), op)
@@ -82,7 +89,7 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
     # A question's changes depend only on its current answer, unless it is compared with a
     # bound other answers decide (a scaled one): the others are made once, then shared.
     made: dict[tuple[str, type, Any], list[Change]] = fast.__dict__.setdefault("_changes", {})
-    shared = _shared_changes(fast)
+    shared = _numeric_bounds(fast).shared
     out: list[Change] = []
     for question in rules.model.questions:
         if not question.what_if:
@@ -99,17 +106,6 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
                 made[key] = changes
         out += changes
     return out
-
-
-def _shared_changes(fast: Outcomes) -> set[str]:
-    """Questions whose changes depend on their own answer alone."""
-    cache = fast.__dict__
-    if "_shared" not in cache:
-        _numeric_bounds(fast)
-        bounded = cache["_answer_bounded"]
-        cache["_shared"] = {q.id for q in fast.model.questions if q.id not in bounded}
-    shared: set[str] = cache["_shared"]
-    return shared
 
 
 def _changes(

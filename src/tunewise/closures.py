@@ -99,12 +99,9 @@ class Compiler:
         qid, op = cond.answer, cond.operator
         if op in ("in", "not_in"):
             return _membership(qid, cond.operand, negate=op == "not_in")
-        if isinstance(cond.operand, ParamRef) or not isinstance(cond.operand, Record):
-            # a fixed right-hand side: most conditions, and worth a closure of their own
-            operand = cond.operand
-            fixed = self.params[operand.param] if isinstance(operand, ParamRef) else operand
-            return _fixed_compare(qid, op, fixed)
         right = self.value_of(cond.operand)
+        if is_fixed(cond.operand):  # most conditions, and worth a closure of their own
+            return _fixed_compare(qid, op, right({}))
 
         def test(answers: Answers) -> bool | None:
             left = answers.get(qid)
@@ -138,6 +135,11 @@ class Compiler:
             return True
 
         return in_range
+
+
+def is_fixed(expr: Any) -> bool:
+    """A value known before any answer: a literal or a parameter."""
+    return isinstance(expr, ParamRef) or not isinstance(expr, Record)
 
 
 def _constant(value: Any) -> ValueOf:

@@ -51,9 +51,9 @@ def _profiles_under(top: str) -> Iterator[Path]:
                 entries = list(listing)
         except OSError:
             continue  # unreadable: skipped, as os.walk does
-        names = {entry.name for entry in entries}
-        if folder is not top and "pyvenv.cfg" in names and _exists(folder, "pyvenv.cfg"):
-            continue
+        venv = any(e.name == "pyvenv.cfg" for e in entries)
+        if venv and folder is not top and os.path.exists(os.path.join(folder, "pyvenv.cfg")):
+            continue  # a virtual environment (a dangling pyvenv.cfg link does not make one)
         files, folders = [], []
         for entry in entries:
             if _is_dir(entry):
@@ -71,7 +71,3 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir()
     except OSError:
         return False
-
-
-def _exists(folder: str, name: str) -> bool:
-    return os.path.exists(os.path.join(folder, name))

@@ -52,10 +52,10 @@ class Pruner:
     def __init__(
         self, rules: Rules, fast: Outcomes, answers: Mapping[str, Any], current: NeedResult
     ) -> None:
-        self.rules, self.fast = rules, fast
-        self.checks = _checks_by_id(rules)
+        self.fast = fast
         self.reads = _check_reads(rules)
-        failing = [self.checks[c.id] for c in current.failed_checks]
+        checks = _checks_by_id(rules)
+        failing = [checks[c.id] for c in current.failed_checks]
         self.base = _View(self, path_questions(rules, current), failing, answers)
         self.after: dict[Change, _View] = {}
 

@@ -18,13 +18,12 @@ if TYPE_CHECKING:  # `check` and its reporters load only when a check runs
     from tunewise.reporters import CheckReporter
 
 
-def decide_profile(rules: LoadedRules, profile: Profile, *, what_if: bool = True) -> Decision:
+def decide_profile(rules: LoadedRules, profile: Profile) -> Decision:
     """The decision for a loaded profile, with what-would-change answers for every need."""
-    decision = decide(rules, profile.needs, profile.project, profile.name)
-    if what_if:
-        from tunewise.whatif import annotate
+    from tunewise.whatif import annotate
 
-        annotate(rules, profile, decision)
+    decision = decide(rules, profile.needs, profile.project, profile.name)
+    annotate(rules, profile, decision)
     return decision
 
 
