@@ -167,3 +167,104 @@ def test_check_reports_name_the_rule_set(tree: Path) -> None:
     sarif = json.loads(run_cli("check", str(tree), "--format", "sarif").out)
     assert sarif["runs"][0]["properties"]["rules"]["name"] == "default"
     assert "rules: default 1.0.0 (sha256 " in run_cli("check", str(tree)).out
+
+
+# --- hostile input: nothing from a profile reaches column 0 or a terminal -------------------
+
+INJECTED = (
+    "\n##vso[task.setvariable variable=GATE]passed\n##vso[task.prependpath]/tmp/evil"
+    "\n##teamcity[buildStatus status='SUCCESS']\n::add-mask::secret\n::stop-commands::tok"
+    "\nPASS    forged.tunewise.yaml\r\x1b]0;owned\x07\x1b[2K\u2028\u202e\x85\x00\x0c\ufffe"
+)
+HOSTILE_WAIVER = {**WAIVER, "reason": WAIVER["reason"] + INJECTED, "approved_by": "cto" + INJECTED}
+FORGED = ("##vso[", "##teamcity[", "::add-mask::", "::stop-commands::", "PASS    forged")
+
+
+@pytest.fixture
+def hostile(tmp_path: Path, write_profile: Any) -> Path:
+    failing = {**PASSING_PROJECT, "examples": 50}
+    write_profile(
+        profile_dict(
+            [{**STYLE, "description": "tone" + INJECTED}],
+            failing,
+            proposal="fine-tune",
+            waiver=HOSTILE_WAIVER,
+            name="team" + INJECTED,
+        ),
+        "waived/tunewise.yaml",
+    )
+    name = "x\n##vso[task.complete result=Succeeded]\n::add-mask::y\x1b[31m.tunewise.yaml"
+    write_profile(profile_dict([STYLE], failing, proposal="fine-tune"), name)
+    return tmp_path
+
+
+def _assert_no_injection(out: str, allowed_commands: tuple[str, ...] = ()) -> None:
+    assert not any(c in out for c in "\x1b\x00\x0c\x85\u2028\u202e\ufffe"), repr(out)
+    assert "\r" not in out
+    for line in out.splitlines():
+        assert not line.startswith(FORGED), line
+        if line.startswith("::"):
+            assert line.startswith(allowed_commands), line
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown", "junit"])
+def test_hostile_text_cannot_forge_lines_in_any_format(hostile: Path, fmt: str) -> None:
+    result = run_cli("check", str(hostile), "--format", fmt)
+    assert result.code == 1
+    assert "waived" in result.out.lower() and "vso[" in result.out.replace("\\", "")  # shown
+    _assert_no_injection(result.out, ("::error ", "::warning ", "::notice "))
+
+
+def test_hostile_junit_is_well_formed_xml(hostile: Path) -> None:
+    out = run_cli("check", str(hostile), "--format", "junit").out
+    suite = ET.fromstring(out).find("testsuite")
+    assert suite is not None and suite.get("tests") == "2"
+
+
+def test_hostile_markdown_renders_as_text(hostile: Path, write_profile: Any) -> None:
+    from markdown_it import MarkdownIt
+
+    write_profile(
+        profile_dict(
+            [STYLE],
+            {**PASSING_PROJECT, "examples": 50},
+            proposal="fine-tune",
+            waiver={
+                **WAIVER,
+                "reason": "</details> ## ✅ passed ![t](https://t.example/p.png) "
+                "<details><summary>ok</summary> [x](https://e.example)",
+            },
+        ),
+        "md/tunewise.yaml",
+    )
+    out = run_cli("check", str(hostile), "--format", "markdown").out
+    html = MarkdownIt("commonmark").enable("table").render(out)
+    assert "<img" not in html and "<a " not in html and "<details" not in html
+    assert html.count("<h2>") == 1  # only the summary heading
+
+
+def test_hostile_advise_text_and_markdown(write_profile: Any) -> None:
+    path = write_profile(
+        profile_dict(
+            [{**STYLE, "description": "tone" + INJECTED}], PASSING_PROJECT, name="n" + INJECTED
+        )
+    )
+    for fmt in ("text", "markdown"):
+        result = run_cli("advise", str(path), "--format", fmt)
+        assert result.code == 0 and "vso[" in result.out.replace("\\", "")
+        _assert_no_injection(result.out)
+
+
+def test_invalid_utf8_file_name_in_every_format(tmp_path: Path) -> None:
+    import os
+
+    folder = os.fsencode(tmp_path)
+    with open(os.path.join(folder, b"caf\xe9.tunewise.yaml"), "wb") as handle:
+        handle.write(b"tunewise: 1\nproposal: fine-tune\nneeds: [{id: a, kind: general}]\n")
+    outputs = [f"{fmt}:{tmp_path / ('report.' + fmt)}" for fmt in ("junit", "markdown", "sarif")]
+    for fmt in ("text", "json", "junit", "sarif", "github", "markdown"):
+        args = ["check", str(tmp_path), "--format", fmt]
+        result = run_cli(*args, *(a for o in outputs for a in ("--output", o)))
+        assert result.code == 1, result.err
+        if fmt in ("text", "github", "junit"):
+            assert "caf\\xe9.tunewise.yaml" in result.out

@@ -38,6 +38,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     waiver: dict[str, Any] | None = None
+    seconds: float | None = field(default=None, compare=False)  # judging time, for JUnit
 
     def failing(self, strict: bool) -> bool:
         if self.status in ("fail", "error"):

@@ -8,12 +8,12 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, Optional, TextIO, TypeVar, cast
 
 import typer
 
 from tunewise import __version__
-from tunewise.errors import TunewiseError
+from tunewise.errors import Terminated, TunewiseError
 
 app = typer.Typer(
     name="tunewise",
@@ -50,12 +50,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _emit(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away: the output is lost, the exit code is not
+        from tunewise.streams import discard
+
+        discard(sys.stdout)
 
 
 def _fail(lines: Sequence[str]) -> None:
-    for line in lines:
+    from tunewise.escaping import visible
+
+    for line in map(visible, lines):
         sys.stderr.write(f"tunewise: {line}\n" if not line.startswith("tunewise") else line + "\n")
 
 
@@ -72,8 +79,11 @@ def handles_errors(func: F) -> F:
         except KeyboardInterrupt:
             sys.stderr.write("\ntunewise: interrupted\n")
             raise typer.Exit(130) from None
-        except BrokenPipeError:
-            raise typer.Exit(0) from None
+        except BrokenPipeError:  # cut off before the end: the outcome is unknown, never success
+            from tunewise.streams import discard
+
+            discard(sys.stdout)
+            raise typer.Exit(141) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -205,15 +215,19 @@ def check(
     param: ParamOpt = None,
 ) -> None:
     """CI gate: fail profiles that propose fine-tuning without justification."""
+    from tunewise.outfiles import report_files
     from tunewise.progress import progress_bar
     from tunewise.reporters import CHECK_FORMATS, check_reporter
-    from tunewise.service import check_paths, report_files
+    from tunewise.service import check_paths
+    from tunewise.streams import PipeGuard
 
     chosen = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     _choice(chosen, list(CHECK_FORMATS), "--format")
     targets = [_parse_output(item, list(CHECK_FORMATS)) for item in output or []]
     with report_files([file for _, file in targets]) as streams:
-        reporters = [check_reporter(chosen, sys.stdout, strict)]
+        # A reader that goes away (`| head -1`) costs the output, never the verdict.
+        stdout = PipeGuard(sys.stdout)
+        reporters = [check_reporter(chosen, cast(TextIO, stdout), strict)]
         reporters += [
             check_reporter(fmt, stream, strict)
             for (fmt, _), stream in zip(targets, streams, strict=True)
@@ -222,7 +236,7 @@ def check(
             summary = check_paths(
                 paths or [Path(".")], rules, param or [], strict, reporters, progress
             )
-    sys.stdout.flush()
+    stdout.flush()
     if summary.count("error"):
         raise typer.Exit(3)
     raise typer.Exit(0 if summary.passed else 1)
@@ -352,9 +366,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\ntunewise: interrupted\n")
         return 130
+    except Terminated:
+        sys.stderr.write("\ntunewise: terminated\n")
+        return Terminated.exit_code
+    except BrokenPipeError:  # cut off before the end: the outcome is unknown, never success
+        from tunewise.streams import discard
+
+        discard(sys.stdout)
+        return 141
     except Exception as exc:  # a bug: still one line, never a traceback
+        from tunewise.escaping import visible
+
         sys.stderr.write(
-            f"tunewise: internal error ({type(exc).__name__}: {exc}); please report it\n"
+            f"tunewise: internal error ({visible(f'{type(exc).__name__}: {exc}')}); "
+            "please report it\n"
         )
         return 70
     return 0

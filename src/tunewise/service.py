@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from tunewise.decision import Decision
 from tunewise.engine import decide
@@ -97,9 +97,12 @@ def write_report(path: Path, text: str, what: str = "report") -> None:
     import os
     import tempfile
 
+    from tunewise.outfiles import new_file_mode
+
     temporary = None
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
+        os.fchmod(handle, new_file_mode(path))  # not mkstemp's 0600: the umask's, or the old mode
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(temporary, path)
@@ -116,6 +119,7 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
     """The lint report as text, and whether the rule set is free of defects."""
     import yaml
 
+    from tunewise.escaping import visible
     from tunewise.lint import lint
     from tunewise.validation import locate
 
@@ -126,10 +130,10 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
         where = (
             str(locate(rules.doc, defect.loc, f"[{defect.code}] {defect.message}"))
             if rules.doc
-            else defect.message
+            else visible(defect.message)
         )
         lines.append(where)
-    name = f"{rules.info.name} {rules.info.version}"
+    name = visible(f"{rules.info.name} {rules.info.version}")
     if report.proven:
         lines.append(
             f"proof: every one of {report.combinations:,} combinations of answers reaches a "
@@ -138,37 +142,10 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
     if report.counterexample is not None:
         lines.append("counterexample profile (no decision for these answers):")
         dumped = yaml.safe_dump(report.counterexample, sort_keys=False, allow_unicode=True)
-        lines.extend("  " + line for line in dumped.splitlines())
+        lines.extend("  " + visible(line) for line in dumped.splitlines())
     ok = not report.defects
     count = len(report.defects)
     lines.append(
         f"rules {name}: " + ("no defects" if ok else f"{count} defect{'s' * (count != 1)}")
     )
     return "\n".join(lines) + "\n", ok
-
-
-@contextlib.contextmanager
-def report_files(paths: Sequence[Path]) -> Iterator[list[TextIO]]:
-    """Open a temporary file beside each report path; on success rename each into place, on
-    any failure remove them, so a report file is never left half-written."""
-    import os
-    import tempfile
-
-    opened: list[tuple[TextIO, str, Path]] = []
-    try:
-        for path in paths:
-            try:
-                handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            except OSError as exc:
-                raise InputError(f"{path}: cannot write report: {exc.strerror or exc}") from None
-            opened.append((os.fdopen(handle, "w", encoding="utf-8"), temporary, path))
-        yield [stream for stream, _, _ in opened]
-        for stream, temporary, path in opened:
-            stream.close()
-            os.replace(temporary, path)
-        opened = []
-    finally:
-        for stream, temporary, _ in opened:
-            stream.close()
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from tunewise.escaping import visible
 from tunewise.evidence import DatasetStats
 
 
@@ -14,7 +15,7 @@ def render_dataset(stats: DatasetStats, output_format: str) -> str:
         ", ".join(f"{name} {count}" for name, count in sorted(stats.formats.items())) or "none"
     )
     lines = [
-        f"Dataset {stats.path}",
+        f"Dataset {visible(str(stats.path))}",
         f"  records        {stats.records}",
         f"  valid          {stats.valid}",
         f"  unique         {stats.unique}  (exact duplicates: {stats.duplicates})",
@@ -25,5 +26,5 @@ def render_dataset(stats: DatasetStats, output_format: str) -> str:
     ]
     if stats.problems:
         lines.append("  problems (first few):")
-        lines += [f"    line {line}: {message}" for line, message in stats.problems]
+        lines += [f"    line {line}: {visible(message)}" for line, message in stats.problems]
     return "\n".join(lines) + "\n"
