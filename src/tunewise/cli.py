@@ -197,7 +197,7 @@ def check(
         typer.Option(
             "--format",
             "-f",
-            help="text, json, junit, sarif, github or markdown "
+            help="text, json, junit, sarif, github, markdown or gitlab "
             "(default: github when GITHUB_ACTIONS=true, else text).",
         ),
     ] = None,
@@ -211,6 +211,9 @@ def check(
         ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only failures and the summary.")
+    ] = False,
     rules: RulesOpt = None,
     param: ParamOpt = None,
 ) -> None:
@@ -227,12 +230,12 @@ def check(
     with report_files([file for _, file in targets]) as streams:
         # A reader that goes away (`| head -1`) costs the output, never the verdict.
         stdout = PipeGuard(sys.stdout)
-        reporters = [check_reporter(chosen, cast(TextIO, stdout), strict)]
+        reporters = [check_reporter(chosen, cast(TextIO, stdout), strict, quiet)]
         reporters += [
             check_reporter(fmt, stream, strict)
             for (fmt, _), stream in zip(targets, streams, strict=True)
         ]
-        with progress_bar("Checking profiles") as progress:
+        with progress_bar("Checking profiles", stdout) as progress:
             summary = check_paths(
                 paths or [Path(".")], rules, param or [], strict, reporters, progress
             )

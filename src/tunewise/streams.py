@@ -8,6 +8,7 @@ import contextlib
 import io
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 _STREAMS = ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w"))
@@ -57,9 +58,12 @@ class PipeGuard(io.TextIOBase):
         super().__init__()
         self.stream = stream
         self.broken = False
+        self.before_write: Callable[[], None] | None = None  # a progress bar clearing its line
 
     def write(self, text: str) -> int:
         if not self.broken:
+            if self.before_write is not None:
+                self.before_write()
             try:
                 self.stream.write(text)
             except BrokenPipeError:
