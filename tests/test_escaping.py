@@ -65,9 +65,20 @@ def test_markdown_stays_text(attack: str) -> None:
 
 
 @given(st.text())
-def test_markdown_of_any_text_renders_as_one_paragraph_of_text(text: str) -> None:
+def test_markdown_of_any_text_renders_as_text_in_every_place(text: str) -> None:
     html = _html("x " + markdown(text) + "\n")
     assert html.startswith("<p>x") and html.count("<") == 2, html  # <p> and </p> only
+    html = _html("- " + markdown(text) + "\n")  # at the start of a list item's content
+    assert html.count("<") - html.count("<p>") - html.count("</p>") == 4, html
+    html = _html(f"| a |\n|---|\n| {markdown(text)} |\n")  # one cell, whatever the text
+    assert html.count("<td") <= 1 and "<a" not in html and "<img" not in html, html
+
+
+def test_markdown_breaks_bare_links() -> None:
+    """GitHub links bare `https://…` and `www.…`: both lose the shape it looks for."""
+    assert markdown("see https://evil.example or www.evil.example") == (
+        "see https\\://evil.example or www\\.evil.example"
+    )
 
 
 def test_markdown_code_only_for_plain_identifiers() -> None:

@@ -48,17 +48,28 @@ def visible(text: str) -> str:
 
 
 # Markdown: user text stays text. `<`, `>`, `&` become entities (no HTML, no autolinks); the
-# punctuation that opens emphasis, code, links, images, headings, lists, tables, strikethrough
-# and math is backslash-escaped, and `:` too, so `https://` and `www.` are not linked.
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+\-.!|~$:<>&]")
+# punctuation that opens inline markup anywhere in a line (emphasis, code, links and images,
+# table cells, strikethrough, math) is backslash-escaped; `://` and `www.` lose their link; and
+# what would open a block at the start of the text (heading, list, quote, fence, indented code)
+# is escaped there. Other punctuation stays as it is, so the source stays readable.
+_MARKDOWN_INLINE = re.compile(r"[\\`*_\[\]|~$<>&]|(?<=[A-Za-z]):(?=//)|(?<=\bwww)\.", re.IGNORECASE)
+_MARKDOWN_BLOCK = re.compile(r"[#>+=-]|\d+(?=[.)])")
 _ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
 def markdown(text: str) -> str:
     """`text` as literal markdown inline text (safe in a table cell, a list item, a heading)."""
-    return _MARKDOWN_SPECIAL.sub(
-        lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), visible(text)
-    )
+    shown = visible(text)
+    escaped = _MARKDOWN_INLINE.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), shown)
+    stripped = escaped.lstrip(" ")
+    if len(stripped) != len(escaped):  # leading spaces would indent a code block
+        escaped = "&#32;" + escaped[1:]
+    elif (block := _MARKDOWN_BLOCK.match(escaped)) is not None:
+        end = block.end()
+        escaped = (
+            escaped[:end] + "\\" + escaped[end:] if block.group()[0].isdigit() else ("\\" + escaped)
+        )
+    return escaped
 
 
 _CODE_SAFE = re.compile(r"[A-Za-z0-9_./@+=-]+")
