@@ -123,3 +123,15 @@ def test_sigterm_removes_temporary_files_and_prints_no_traceback(tmp_path: Path)
     assert child.returncode == 143
     assert err.decode().strip() == "tunewise: terminated"
     assert list(report.parent.iterdir()) == []
+
+
+def test_invalid_utf8_file_name_through_a_real_stdout(tmp_path: Path) -> None:
+    """Invalid UTF-8 in a file name was an internal error (exit 70) in json, junit, markdown."""
+    folder = os.fsencode(tmp_path)
+    with open(os.path.join(folder, b"caf\xe9\x1b.tunewise.yaml"), "wb") as handle:
+        handle.write(b"tunewise: 1\nproposal: fine-tune\nneeds: [{id: a, kind: general}]\n")
+    for fmt in ("text", "json", "sarif", "gitlab", "junit", "markdown", "github"):
+        done = subprocess.run([*TUNEWISE, "check", str(tmp_path), "-f", fmt], capture_output=True)
+        assert done.returncode == 1, (fmt, done.stderr)
+        assert b"\x1b" not in done.stdout and done.stderr == b""
+        done.stdout.decode("utf-8")  # always valid UTF-8
