@@ -103,7 +103,13 @@ def test_any_locale_prints_utf8(write_profile: Any) -> None:
         assert "café ✅" in done.stdout.decode("utf-8")
 
 
-def test_sigterm_removes_temporary_files_and_prints_no_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code", "message"),
+    [(signal.SIGTERM, 143, "tunewise: terminated"), (signal.SIGINT, 130, "tunewise: interrupted")],
+)
+def test_a_signal_removes_temporary_files_and_prints_no_traceback(
+    tmp_path: Path, signum: int, code: int, message: str
+) -> None:
     """SIGTERM left temporary report files behind and printed every worker's traceback."""
     generate(tmp_path / "many", 1200)  # enough for the parallel workers
     report = tmp_path / "out" / "report.xml"
@@ -112,16 +118,17 @@ def test_sigterm_removes_temporary_files_and_prints_no_traceback(tmp_path: Path)
         [*TUNEWISE, "check", str(tmp_path / "many"), "-o", f"junit:{report}"],
         stdout=subprocess.PIPE,  # not read: the run blocks once the pipe is full, mid-way
         stderr=subprocess.PIPE,
+        start_new_session=True,  # Ctrl-C reaches the whole process group, workers included
     )
     deadline = time.monotonic() + 60
     while not list(report.parent.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)
     assert child.poll() is None, "the run ended before it could be stopped"
-    child.send_signal(signal.SIGTERM)
+    os.killpg(child.pid, signum) if signum == signal.SIGINT else child.send_signal(signum)
     _, err = child.communicate(timeout=60)
-    assert child.returncode == 143
-    assert err.decode().strip() == "tunewise: terminated"
+    assert child.returncode == code
+    assert err.decode().strip() == message  # one line, from the parent only
     assert list(report.parent.iterdir()) == []
 
 
