@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from tunewise.check import FileResult, Gate
+from tunewise.check import WAIVER_HORIZON_DAYS, FileResult, Gate
 from tunewise.discovery import discover
 from tunewise.rules import LoadedRules
 
@@ -36,10 +36,12 @@ def run_check(
     today: dt.date | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    waiver_horizon_days: int = WAIVER_HORIZON_DAYS,
 ) -> Iterator[FileResult]:
     """Judge every profile found under `paths`, yielding results in order as they come."""
     files = [str(found) for found in discover(paths)]  # a list of text: half the memory of Paths
-    for done, result in enumerate(_judge(Gate(rules, today), files, jobs), 1):
+    gate = Gate(rules, today, waiver_horizon_days)
+    for done, result in enumerate(_judge(gate, files, jobs), 1):
         if progress is not None:
             progress(done, len(files))
         yield result
