@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -390,7 +391,9 @@ def test_discovery_rules(tmp_path: Path) -> None:
     assert is_profile_name("tunewise.yml") and is_profile_name("x.tunewise.yaml")
     assert not is_profile_name("tunewise.json") and not is_profile_name("mytunewise.yaml")
     venv = tmp_path / "env"
-    venv.mkdir()
+    (venv / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
+    (venv / "bin").mkdir()
+    (venv / "bin" / "python").symlink_to(sys.executable)
     (venv / "pyvenv.cfg").write_text("", encoding="utf-8")
     (venv / "tunewise.yaml").write_text("", encoding="utf-8")
     (tmp_path / ".git").mkdir()

@@ -62,6 +62,9 @@ class Summary:
     )
     failing: int = 0
     rules: RulesInfo | None = None  # which rule set judged: named in every report
+    # Folders the search did not enter, with why (VCS, virtual environment, link...): listed
+    # in reports, since a pull request could otherwise hide profiles where no one looks.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, item: FileResult) -> None:
         self.counts[item.status] += 1

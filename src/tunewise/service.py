@@ -79,7 +79,13 @@ def check_paths(
     if missing:
         raise InputError(f"{missing[0]}: no such file or folder")
     summary = Summary(strict, rules=rules.info)
-    found = run_check(rules, paths, progress=progress, waiver_horizon_days=waiver_horizon_days)
+    found = run_check(
+        rules,
+        paths,
+        progress=progress,
+        waiver_horizon_days=waiver_horizon_days,
+        skipped=summary.skipped,
+    )
     for result in found:
         summary.add(result)
         for reporter in reporters:
