@@ -62,6 +62,24 @@ FIXED = {
             "an ISO expiry date, so the failure it would cover stands.",
         ),
         ReportRule(
+            "waiver-expiring",
+            "Waiver about to expire",
+            "The waiver expires within 14 days. Renew it (with a new approval) or fix the "
+            "profile before it lapses and the gate fails.",
+        ),
+        ReportRule(
+            "waiver-out-of-scope",
+            "Failure outside the waiver's needs",
+            "The waiver names the needs it covers (`waiver.needs`), and this failure is about "
+            "another need (or the whole profile), so it stands.",
+        ),
+        ReportRule(
+            "folder-unreadable",
+            "Folder could not be searched",
+            "A folder under the paths given could not be listed, so profiles in it may have "
+            "gone unchecked. The gate fails closed: make it readable or exclude it.",
+        ),
+        ReportRule(
             "waiver-expired",
             "Waiver expired",
             "The waiver's expiry date has passed, so the failure it covered stands again. "

@@ -9,6 +9,7 @@ from tunewise.check import FileResult, Finding, Summary
 from tunewise.escaping import visible
 
 MARK = {"pass": "PASS", "fail": "FAIL", "waived": "WAIVED", "error": "ERROR"}
+SKIPPED_SHOWN = 10  # folders named in the summary; the JSON report lists them all
 
 
 def counts(summary: Summary) -> dict[str, int]:
@@ -67,6 +68,13 @@ class Reporter:
         self.stream.write("\n".join(lines) + "\n")
 
     def finish(self, summary: Summary) -> None:
+        if summary.skipped:  # shown even with --quiet: a place no one looked is a finding too
+            count = len(summary.skipped)
+            shown = ", ".join(
+                f"{visible(path)} ({why})" for path, why in summary.skipped[:SKIPPED_SHOWN]
+            )
+            more = f", and {count - SKIPPED_SHOWN} more" if count > SKIPPED_SHOWN else ""
+            self.stream.write(f"not searched: {count} folder{'s' * (count != 1)}: {shown}{more}\n")
         if summary.rules is not None and not self.quiet:
             info = summary.rules
             self.stream.write(
