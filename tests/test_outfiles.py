@@ -92,3 +92,14 @@ def test_device_paths_are_written_in_place(device: str) -> None:
     assert '"format_version": 2' in shown
     if device == "/dev/stdout":  # the text report first, then the JSON one, never interleaved
         assert done.stdout.index("tunewise check passed") < done.stdout.index("{\n")
+
+
+def test_saved_profiles_honour_the_umask_too(tmp_path: Path, umask_022: None) -> None:
+    from tunewise.service import write_report
+
+    target = tmp_path / "saved.tunewise.yaml"
+    write_report(target, "tunewise: 1\n", "profile")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    target.chmod(0o600)
+    write_report(target, "tunewise: 1\n", "profile")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

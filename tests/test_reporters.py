@@ -398,3 +398,19 @@ def test_gitlab_code_quality(tree: Path) -> None:
     assert {i["severity"] for i in issues if i["description"].startswith("Waived")} == {"info"}
     one = tree / "ok" / "tunewise.yaml"
     assert json.loads(run_cli("check", str(one), "--format", "gitlab").out) == []
+
+
+def test_rich_markup_in_input_is_shown_as_typed(write_profile: Any) -> None:
+    """Text reaches rich as Text, never as markup: no style, no terminal hyperlink."""
+    name = "[link=https://evil.example]click[/link] [bold red]x[/]"
+    path = write_profile(profile_dict([{**STYLE, "description": name}], PASSING_PROJECT, name=name))
+    out = run_cli("advise", str(path)).out
+    assert out.count("[link=https://evil.example]click[/link]") == 2
+
+
+def test_dataset_report_escapes_its_file_name(tmp_path: Path) -> None:
+    data = tmp_path / "x\n##vso[task.complete result=Succeeded]\x1b[2J.jsonl"
+    data.write_text('{"prompt": "q", "completion": "a"}\nnot json\x1b]0;t\x07\n', encoding="utf-8")
+    result = run_cli("data", str(data))
+    _assert_no_injection(result.out)
+    assert "##vso[task.complete" in result.out
