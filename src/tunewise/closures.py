@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tunewise.arithmetic import combine
 from tunewise.compiled import (
+    ARITHMETIC,
     AllOf,
     AnswerRef,
     AnyOf,
     Branch,
+    Choose,
     Compare,
+    First,
+    FormulaRef,
     Lookup,
     NotOf,
     ParamRef,
@@ -54,16 +59,63 @@ class Compiler:
             return lambda answers: _given(answers.get(qid))
         if isinstance(expr, Lookup):
             table = self.model.table(expr.lookup)
-            key, rows, column = table.key, table.rows, expr.field
+            rows, column = table.rows, expr.field
+            key_of = self.value_of(expr.at if expr.at is not None else AnswerRef(answer=table.key))
 
             def lookup(answers: Answers) -> Any:
-                found = answers.get(key)
-                return MISSING if found is None else table_row(rows, found)[column]
+                found = key_of(answers)
+                return MISSING if found is MISSING else table_row(rows, found)[column]
 
             return lookup
         if isinstance(expr, Scaled):
             return self._scaled(expr)
+        if isinstance(expr, Record):
+            return self._computed(expr)
         return _constant(expr)
+
+    def _computed(self, expr: Any) -> ValueOf:
+        """Formulas, arithmetic, first-known and if/then/else, as `Context._computed`."""
+        if isinstance(expr, FormulaRef):
+            cache: dict[str, ValueOf] = self.__dict__.setdefault("_formulas", {})
+            if expr.formula not in cache:  # compiled once; references are acyclic (validated)
+                cache[expr.formula] = self.value_of(self.model.formula(expr.formula).value)
+            return cache[expr.formula]
+        if isinstance(expr, First):
+            options = [self.value_of(part) for part in expr.first]
+
+            def first(answers: Answers) -> Any:
+                for option in options:
+                    found = option(answers)
+                    if found is not MISSING:
+                        return found
+                return MISSING
+
+            return first
+        if isinstance(expr, Choose):
+            holds, then, otherwise = (
+                self.test_of(expr.if_),
+                self.value_of(expr.then),
+                self.value_of(expr.else_),
+            )
+
+            def choose(answers: Answers) -> Any:
+                truth = holds(answers)
+                if truth is None:
+                    return MISSING
+                return then(answers) if truth else otherwise(answers)
+
+            return choose
+        kind = ARITHMETIC[type(expr)]
+        parts = [self.value_of(part) for part in getattr(expr, kind)]
+
+        def arithmetic(answers: Answers) -> Any:
+            operands = [part(answers) for part in parts]
+            if any(v is MISSING for v in operands):
+                return MISSING
+            result = combine(kind, operands)
+            return MISSING if result is None else result
+
+        return arithmetic
 
     def _scaled(self, expr: Scaled) -> ValueOf:
         base_id = expr.scaled

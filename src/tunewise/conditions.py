@@ -9,15 +9,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunewise.arithmetic import combine
 from tunewise.compiled import (
+    ARITHMETIC,
     AllOf,
     AnswerRef,
     AnyOf,
+    Choose,
     Compare,
+    First,
+    FormulaRef,
     Lookup,
     NotOf,
     ParamRef,
     Range,
+    Record,
     RuleSet,
     Scaled,
 )
@@ -61,10 +67,12 @@ class Context:
             return self.answer(expr.answer)
         if isinstance(expr, Lookup):
             table = self.rules.table(expr.lookup)
-            key = self.answer(table.key)
+            key = self.answer(table.key) if expr.at is None else self.value(expr.at)
             if isinstance(key, Unknown):
                 return key
             return table_row(table.rows, key)[expr.field]
+        if isinstance(expr, Record) and not isinstance(expr, Scaled):
+            return self._computed(expr)
         if isinstance(expr, Scaled):
             base = self.answer(expr.scaled)
             if isinstance(base, Unknown):
@@ -75,6 +83,32 @@ class Context:
             # Round so that 8 × 0.6 + 1.5 is 6.3, not 6.300000000000001: boundaries stay exact.
             return round(base * factor + plus, 6)
         return expr
+
+    def _computed(self, expr: Any) -> Any:
+        """Formulas, arithmetic, first-known and if/then/else: any unknown operand makes the
+        result unknown (`first` skips unknowns; `if` reads only the branch it takes)."""
+        if isinstance(expr, FormulaRef):
+            return self.value(self.rules.formula(expr.formula).value)
+        if isinstance(expr, First):
+            missing: list[tuple[str, ...]] = []
+            for part in expr.first:
+                found = self.value(part)
+                if not isinstance(found, Unknown):
+                    return found
+                missing.append(found.missing)
+            return Unknown(tuple(_merge(missing)))
+        if isinstance(expr, Choose):
+            truth = self.test(expr.if_)
+            if truth.value is None:
+                return Unknown(tuple(truth.missing))
+            return self.value(expr.then if truth.value else expr.else_)
+        kind = ARITHMETIC[type(expr)]
+        operands = [self.value(part) for part in getattr(expr, kind)]
+        unknown = [v.missing for v in operands if isinstance(v, Unknown)]
+        if unknown:
+            return Unknown(tuple(_merge(unknown)))
+        result = combine(kind, operands)
+        return Unknown(()) if result is None else result
 
     def test(self, cond: Any) -> Truth:
         if isinstance(cond, Compare):
@@ -176,8 +210,12 @@ def render(text: str, ctx: Context) -> str:
 
     def fill(match: re.Match[str]) -> str:
         name, column = match.group(1), match.group(2)
-        if column is not None and ctx.rules.has("table", name):
-            value = ctx.value(Lookup(lookup=name, field=column))
+        if column == "as_of" and ctx.rules.has("table", name):
+            value = ctx.rules.table(name).as_of
+        elif column is not None and ctx.rules.has("table", name):
+            value = ctx.value(Lookup(lookup=name, field=column, at=None))
+        elif ctx.rules.has("formula", name):
+            value = ctx.value(FormulaRef(formula=name))
         elif name in ctx.params:
             value = ctx.params[name]
         elif ctx.rules.has("question", name):

@@ -165,8 +165,12 @@ def _at_leaf(
 ) -> NeedResult:
     warnings = [w for c in checks for w in c.warnings] + _matching(ctx, leaf.warnings)
     warnings += [_cite(ctx, w) for w in leaf.warnings if w.when is None]
+    steps = [s for s in leaf.next_steps if s.when is None or ctx.test(s.when).value is True]
     advice: list[AdviceOutcome] = []
     optional: list[str] = []
+    for message in (*leaf.warnings, *leaf.next_steps) if ctx.explain else ():
+        if message.when is not None:  # an optional answer would refine what is shown
+            optional.extend(q for q in ctx.test(message.when).missing if q not in optional)
     for aid in leaf.advice if ctx.explain else ():
         listing = ctx.rules.advice_list(aid)
         for option in listing.options:
@@ -185,11 +189,20 @@ def _at_leaf(
         [_cite(ctx, r) for r in leaf.reasons] + reasons,
         checks,
         warnings,
-        [_cite(ctx, s) for s in leaf.next_steps],
+        [_cite(ctx, s) for s in steps],
         advice,
         used=ctx.used,
         optional_unanswered=[q for q in optional if ctx.rules.question(q).optional],
+        estimate=_estimate(ctx, leaf),
     )
+
+
+def _estimate(ctx: Context, leaf: Leaf) -> dict[str, Any] | None:
+    if leaf.approach != "fine-tune" or not ctx.explain:
+        return None
+    from tunewise.estimate import estimate_for
+
+    return estimate_for(ctx.rules, ctx.params, ctx.answers)
 
 
 def verdict_of(approaches: Sequence[str | None]) -> str:

@@ -12,11 +12,13 @@ from tunewise.compiled import (
     AskNode,
     ChecksNode,
     Compare,
+    FormulaRef,
     Leaf,
     Lookup,
     ParamRef,
     Scaled,
 )
+from tunewise.closures import is_fixed
 from tunewise.conditions import placeholders
 from tunewise.domains import Cell, cells, contains, in_range, range_points
 from tunewise.rules import LoadedRules, walk_records
@@ -52,12 +54,40 @@ def edges_of(node: Any) -> list[str]:
     return []
 
 
+def unprovable_defects(rules: LoadedRules) -> list[Defect]:
+    """Range bounds the proof cannot reason about (computed from other answers): reported,
+    never silently dropped."""
+    out: list[Defect] = []
+    for index, node in enumerate(rules.model.tree.nodes):
+        if not isinstance(node, AskNode):
+            continue
+        for number, branch in enumerate(node.branches):
+            for op in ("ge", "gt", "le", "lt"):
+                bound = getattr(branch.range, op, None) if branch.range is not None else None
+                if bound is not None and not is_fixed(bound):
+                    out.append(
+                        Defect(
+                            "cannot-prove",
+                            ("tree", "nodes", index, "branches", number, "range", op),
+                            f"node {node.id!r}: cannot prove coverage of {node.ask!r}: its "
+                            f"{op} bound is computed from other answers (use a literal or a "
+                            "parameter, or move the comparison into a check)",
+                        )
+                    )
+    return out
+
+
+def _unprovable_nodes(rules: LoadedRules) -> set[int]:
+    return {d.loc[2] for d in unprovable_defects(rules)}  # type: ignore[misc]
+
+
 def coverage_defects(rules: LoadedRules) -> list[Defect]:
     """Each ask node's branches cover its question's domain exactly once."""
     out: list[Defect] = []
     model, params = rules.model, rules.params
+    skip = _unprovable_nodes(rules)
     for index, node in enumerate(model.tree.nodes):
-        if not isinstance(node, AskNode):
+        if not isinstance(node, AskNode) or index in skip:
             continue
         question = model.question(node.ask)
         ranges = [b.range for b in node.branches if b.range is not None]
@@ -181,6 +211,7 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
         "source": set(),
         "advice": set(),
         "table": set(),
+        "formula": set(),
     }
     for _, obj in walk_records(model):
         if isinstance(obj, AskNode):
@@ -193,6 +224,8 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
             used["parameter"].add(obj.param)
         elif isinstance(obj, Lookup):
             used["table"].add(obj.lookup)
+        elif isinstance(obj, FormulaRef):
+            used["formula"].add(obj.formula)
         elif isinstance(obj, Leaf):
             used["advice"].update(obj.advice)
         for sid in getattr(obj, "sources", None) or []:
@@ -201,6 +234,7 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
         if isinstance(text, str):
             for name, column in placeholders(text):
                 used["table" if column else "parameter"].add(name)
+                used["formula"].add(name)
     for table in model.tables:
         if table.id in used["table"]:
             used["question"].add(table.key)
@@ -210,6 +244,7 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
         ("source", model.sources, "sources"),
         ("advice", model.advice, "advice"),
         ("table", model.tables, "tables"),
+        ("formula", model.formulas, "formulas"),
     ]
     for kind, items, where in registries:
         for index, item in enumerate(items):
@@ -224,9 +259,14 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
 
 def lint(rules: LoadedRules) -> LintReport:
     report = LintReport()
+    unprovable = unprovable_defects(rules)
+    report.defects += unprovable
     report.defects += coverage_defects(rules)
     report.defects += graph_defects(rules)
     report.defects += content_defects(rules)
+    if unprovable:  # a proof that skipped these bounds would claim what it cannot know
+        report.defects.sort(key=lambda d: _order(d.loc))
+        return report
     from tunewise.proof import Prover
 
     prover = Prover(rules)
