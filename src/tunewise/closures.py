@@ -92,11 +92,8 @@ class Compiler:
 
             return first
         if isinstance(expr, Choose):
-            holds, then, otherwise = (
-                self.test_of(expr.if_),
-                self.value_of(expr.then),
-                self.value_of(expr.else_),
-            )
+            holds, then = self.test_of(expr.if_), self.value_of(expr.then)
+            otherwise = _constant(MISSING) if expr.else_ is None else self.value_of(expr.else_)
 
             def choose(answers: Answers) -> Any:
                 truth = holds(answers)

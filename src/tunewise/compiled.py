@@ -101,7 +101,7 @@ class Choose(Record):
     ALIASES: ClassVar[dict[str, str]] = {"if_": "if", "else_": "else"}
     if_: Condition
     then: Value
-    else_: Value
+    else_: Value | None
 
 
 # The arithmetic value kinds, each with the field holding its operands.

@@ -101,7 +101,8 @@ class Context:
             truth = self.test(expr.if_)
             if truth.value is None:
                 return Unknown(tuple(truth.missing))
-            return self.value(expr.then if truth.value else expr.else_)
+            chosen = expr.then if truth.value else expr.else_
+            return Unknown(()) if chosen is None else self.value(chosen)
         kind = ARITHMETIC[type(expr)]
         operands = [self.value(part) for part in getattr(expr, kind)]
         unknown = [v.missing for v in operands if isinstance(v, Unknown)]

@@ -97,12 +97,13 @@ class First(Strict):
 
 
 class Choose(Strict):
-    """`then` when the condition holds, `else` when it does not; unknown while it cannot tell."""
+    """`then` when the condition holds, `else` when it does not (no `else`: no value, e.g. a
+    serving cost that exists only on a hosted route); unknown while it cannot tell."""
 
     model_config = ConfigDict(populate_by_name=True)
     if_: Condition = Field(alias="if")
     then: Value
-    else_: Value = Field(alias="else")
+    else_: Value | None = Field(default=None, alias="else")
 
 
 VALUE_KINDS: dict[str, type[Strict]] = {
