@@ -11,11 +11,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from tunewise.candidates import apply_changes
-from tunewise.compiled import AskNode, Check, ChecksNode, Compare
+from tunewise.compiled import AskNode, Check, ChecksNode
 from tunewise.decision import Change, NeedResult
 from tunewise.engine import Rules
 from tunewise.outcomes import Outcomes
-from tunewise.rules import walk_records
+from tunewise.rules import questions_read
 
 
 class _View:
@@ -185,15 +185,8 @@ def _check_reads(rules: Rules) -> dict[str, set[str]]:
         for check_id, check in _checks_by_id(rules).items():
             found: set[str] = set()
             for part in (check.applies, check.require):
-                for _, obj in walk_records(part):
-                    if isinstance(obj, Compare):
-                        found.add(obj.answer)
-                    for name in ("scaled", "answer"):
-                        value = getattr(obj, name, None)
-                        if isinstance(value, str) and rules.model.has("question", value):
-                            found.add(value)
-                    if hasattr(obj, "lookup"):
-                        found.add(rules.model.table(obj.lookup).key)
+                if part is not None:
+                    found |= questions_read(rules.model, part)
             reads[check_id] = found
         cache["_check_reads"] = reads
     result: dict[str, set[str]] = cache["_check_reads"]

@@ -262,6 +262,27 @@ def _arithmetic_problems(model: RuleSet, obj: Record, loc: Path_) -> list[tuple[
     return out
 
 
+def questions_read(model: RuleSet, obj: Any) -> set[str]:
+    """Every question a condition or value reads: compared answers, answers in values, table
+    keys of lookups without `at`, and through the formulas it refers to."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    pending = [obj]
+    while pending:
+        for _, part in walk_records(pending.pop()):
+            if isinstance(part, (Compare, AnswerRef)):
+                found.add(part.answer)
+            elif isinstance(part, Scaled):
+                found.add(part.scaled)
+            elif isinstance(part, Lookup) and part.at is None and model.has("table", part.lookup):
+                found.add(model.table(part.lookup).key)
+            elif isinstance(part, FormulaRef) and part.formula not in seen:
+                seen.add(part.formula)
+                if model.has("formula", part.formula):
+                    pending.append(model.formula(part.formula).value)
+    return found
+
+
 def formula_reads(model: RuleSet, fid: str) -> set[str]:
     """The formulas a formula refers to, directly."""
     return {
