@@ -211,6 +211,7 @@ def render(text: str, ctx: Context) -> str:
 
     def fill(match: re.Match[str]) -> str:
         name, column = match.group(1), match.group(2)
+        value: Any
         if column == "as_of" and ctx.rules.has("table", name):
             value = ctx.rules.table(name).as_of
         elif column is not None and ctx.rules.has("table", name):

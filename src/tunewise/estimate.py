@@ -37,9 +37,9 @@ def estimate_for(
     low, high = value(spec.effort_low_usd), value(spec.effort_high_usd)
     if None in (tokens, epochs, compute, low, high):
         return None
-    dates = [model.table(t).as_of for t in spec.prices if model.table(t).as_of]
+    dates = [d for d in (model.table(t).as_of for t in spec.prices) if d is not None]
     result: dict[str, Any] = {
-        "training_tokens": int(round(tokens)),
+        "training_tokens": round(tokens),
         "epochs": int(epochs),
         "compute_usd": round(float(compute), 2),
         "effort_usd": [low, high],

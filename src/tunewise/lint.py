@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunewise.closures import is_fixed
 from tunewise.compiled import (
     AnswerRef,
     AskNode,
@@ -18,7 +19,6 @@ from tunewise.compiled import (
     ParamRef,
     Scaled,
 )
-from tunewise.closures import is_fixed
 from tunewise.conditions import placeholders
 from tunewise.domains import Cell, cells, contains, in_range, range_points
 from tunewise.rules import LoadedRules, walk_records

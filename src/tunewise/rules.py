@@ -304,7 +304,9 @@ def _formula_cycles(model: RuleSet) -> list[tuple[Path_, str]]:
                 continue
             for target in formula_reads(model, current):
                 if target == formula.id:
-                    out.append((("formulas", index, "value"), f"formula {formula.id!r} refers to itself"))
+                    out.append(
+                        (("formulas", index, "value"), f"formula {formula.id!r} refers to itself")
+                    )
                     stack = []
                     break
                 if target not in seen:

@@ -77,9 +77,7 @@ def search(
     return _minimal(_one_per_question_set(_closest_per_question(found)))[:MAX_OPTIONS]
 
 
-def _minimise(
-    changes: tuple[Change, ...], outcome: Any, target: str
-) -> tuple[Change, ...]:
+def _minimise(changes: tuple[Change, ...], outcome: Any, target: str) -> tuple[Change, ...]:
     """Drop every change the others do not need (one change may fix two checks)."""
     kept = list(changes)
     for change in changes:

@@ -56,7 +56,9 @@ def _joined(option: WhatIf) -> str:
 def what_if_text(option: WhatIf) -> str:
     parts = _joined(option)
     if option.approach == "undecided":
-        return f"{parts}, the fine-tuning checks would decide; they need {', '.join(option.missing)}"
+        return (
+            f"{parts}, the fine-tuning checks would decide; they need {', '.join(option.missing)}"
+        )
     return f"{LABELS[option.approach]} {parts}"
 
 
