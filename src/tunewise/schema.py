@@ -45,7 +45,9 @@ def profile_schema(rules: RuleSet) -> dict[str, Any]:
         "id": {"type": "string", "pattern": NEED_ID_PATTERN, "maxLength": 64},
         "description": {"type": "string"},
     }
-    need_props.update({q.id: answer_schema(q) for q in rules.questions if q.scope == "need"})
+    need_props.update(
+        {q.id: answer_schema(q) for q in rules.questions if q.scope == "need" or q.need_override}
+    )
     project_props = {q.id: answer_schema(q) for q in rules.questions if q.scope == "project"}
     text: dict[str, Any] = {"type": "string"}
     optional_text: dict[str, Any] = {"type": ["string", "null"]}

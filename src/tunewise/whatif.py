@@ -74,7 +74,10 @@ def search(
         on_path_singles = [c for c in singles if c.question in on_path]
         found += _opens_the_checks(rules, fast, answers, on_path_singles)
     found.sort(key=lambda w: (len(w.changes), w.approach))
-    return _minimal(_one_per_question_set(_closest_per_question(found)))[:MAX_OPTIONS]
+    return [
+        WhatIf(tuple(phrase(rules, c) for c in option.changes), option.approach, option.missing)
+        for option in _minimal(_one_per_question_set(_closest_per_question(found)))[:MAX_OPTIONS]
+    ]
 
 
 def _minimise(changes: tuple[Change, ...], outcome: Any, target: str) -> tuple[Change, ...]:
@@ -176,8 +179,5 @@ def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | N
     for need_input, result in zip(profile.needs, decision.needs, strict=True):
         answers = {**profile.project, **need_input.answers}
         aim = target or ("fine-tune" if result.approach != "fine-tune" else None)
-        result.what_if = [
-            WhatIf(tuple(phrase(rules, c) for c in option.changes), option.approach, option.missing)
-            for option in search(rules, answers, result, aim)
-        ]
+        result.what_if = search(rules, answers, result, aim)
         result.what_if_target = aim
