@@ -90,8 +90,8 @@ def test_findings_say_what_would_change(write_profile: Any) -> None:
     summary = file["findings"][0]["message"]
     assert "2 fine-tuning checks fail" in summary
     assert (
-        "would become fine-tuning once at least 500 good examples have been collected and once a held-out comparison with the base model is planned"
-        in summary
+        "would become fine-tuning once at least 500 good examples have been collected and once a"
+        " held-out comparison with the base model is planned" in summary
     )
     assert len(file["findings"]) == 3  # the summary, then each failing check
 
