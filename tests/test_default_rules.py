@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import PASSING_PROJECT
 
-from tunewise.closures import MISSING
+from tunewise.closures import Unknown
 from tunewise.compiled import FormulaRef
 from tunewise.decision import NeedResult
 from tunewise.engine import walk_need
@@ -32,7 +32,7 @@ def walk(rules: LoadedRules, *layers: dict[str, Any], **answers: Any) -> NeedRes
 
 def formula(rules: LoadedRules, name: str, **answers: Any) -> Any:
     found = outcomes_for(rules.model, rules.params).value_of(FormulaRef(formula=name))(answers)
-    return None if found is MISSING else found
+    return None if found.__class__ is Unknown else found
 
 
 def texts(result: NeedResult) -> str:

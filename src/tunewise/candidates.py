@@ -7,82 +7,74 @@ answer with (evaluated for this profile), so no rule needs a hand-written hint.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from tunewise.closures import ValueOf, is_fixed
-from tunewise.compiled import AskNode, ChecksNode, Compare, Question
-from tunewise.conditions import compare
+from tunewise.closures import Unknown, ValueOf, compare, finite_number, is_fixed
+from tunewise.compiled import AskNode, ChecksNode, Question
 from tunewise.decision import Change
 from tunewise.engine import Rules
-from tunewise.outcomes import MISSING, Outcomes, outcomes_for
-from tunewise.rules import questions_read, walk_records
+from tunewise.outcomes import Outcomes, outcomes_for
 
 MAX_SHARED = 20_000  # change lists kept per rule set for reuse (see `candidates`)
 
 
-class _Bounds(NamedTuple):
+class Bounds(NamedTuple):
     by_question: dict[str, list[tuple[str, ValueOf]]]  # (operator, value as a function)
     inverse: dict[str, list[tuple[str, str, ValueOf]]]  # read by a bound: (compared, op, bound)
     shared: set[str]  # questions whose changes depend on their own answer alone
 
 
-def _numeric_bounds(fast: Outcomes) -> _Bounds:
-    """Per question, every (operator, value) it is compared with in a check or a range (what
-    can change an outcome; messages cannot), the values as functions of the answers; and per
-    question read by such a bound, the comparisons it moves. Once per rule set and parameters."""
-    cache = fast.__dict__
-    if "_numeric_bounds" not in cache:
-        model = fast.model
-        found: dict[str, list[tuple[str, ValueOf]]] = {}
-        inverse: dict[str, list[tuple[str, str, ValueOf]]] = {}
-        by_answers: set[str] = set()  # questions whose changes depend on other answers
-
-        def add(qid: str, op: str, expr: Any) -> None:
-            value_of = fast.value_of(expr)
-            found.setdefault(qid, []).append((op, value_of))
-            if is_fixed(expr):
-                return
-            by_answers.add(qid)
-            for read in questions_read(model, expr) - {qid}:
-                if model.has("question", read) and model.question(read).type in NUMERIC:
-                    inverse.setdefault(read, []).append((qid, op, value_of))
-                    by_answers.add(read)
-
-        outcome_parts: list[Any] = []
-        for node in model.tree.nodes:
-            if isinstance(node, ChecksNode):
-                outcome_parts += [p for c in node.checks for p in (c.applies, c.require) if p]
-            elif isinstance(node, AskNode):
-                for branch in node.branches:
-                    for op in ("ge", "gt", "le", "lt"):
-                        if branch.range is not None and getattr(branch.range, op) is not None:
-                            add(node.ask, op, getattr(branch.range, op))
-        for part in outcome_parts:
-            for _, obj in walk_records(part):
-                if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
-                    add(obj.answer, obj.operator, obj.operand)
-        shared = {q.id for q in model.questions if q.id not in by_answers}
-        cache["_numeric_bounds"] = _Bounds(found, inverse, shared)
-    bounds: _Bounds = cache["_numeric_bounds"]
-    return bounds
-
-
+_BOUNDS: weakref.WeakKeyDictionary[Outcomes, Bounds] = weakref.WeakKeyDictionary()
 NUMERIC = ("integer", "number")
 SEARCH_LIMIT = 1e7  # the largest value the search for a bound's inverse tries
-STEPS = 40  # bisection steps: far below a displayed decimal at any scale we search
+STEPS = 40  # bisection steps: far below a displayed decimal at any scale searched
+
+
+def numeric_bounds(fast: Outcomes) -> Bounds:
+    """Per question, every (operator, value) it is compared with where an outcome is decided
+    (checks and ask nodes; a message's condition decides nothing), the values as functions
+    of the answers; and per numeric question a computed bound reads, the comparisons it moves
+    (GPU memory against a bound computed from the model size). Once per rule set and
+    parameters."""
+    found = _BOUNDS.get(fast)
+    if found is None:
+        model = fast.model
+        by_question: dict[str, list[tuple[str, ValueOf]]] = {}
+        inverse: dict[str, list[tuple[str, str, ValueOf]]] = {}
+        by_answers: set[str] = set()  # questions whose changes depend on other answers
+        deciding: list[Any] = []
+        for node in model.tree.nodes:
+            if isinstance(node, ChecksNode):
+                deciding += [p for c in node.checks for p in (c.applies, c.require) if p]
+            elif isinstance(node, AskNode):
+                deciding.append(node)
+        for qid, op, expr in fast.thresholds(deciding):
+            value_of = fast.value_of(expr)
+            by_question.setdefault(qid, []).append((op, value_of))
+            if is_fixed(expr):
+                continue
+            by_answers.add(qid)
+            for read in fast.reads_of(expr):
+                if read != qid and model.question(read).type in NUMERIC:
+                    inverse.setdefault(read, []).append((qid, op, value_of))
+                    by_answers.add(read)
+        shared = {q.id for q in model.questions if q.id not in by_answers}
+        found = _BOUNDS[fast] = Bounds(by_question, inverse, shared)
+    return found
 
 
 def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
     """(value, relation) pairs at which a comparison on `qid` changes outcome: its own bounds,
-    and for a bound computed from `qid` (GPU memory from the model size), the value of `qid` at
-    which that comparison flips ("a model of at most 64B parameters fits")."""
-    bounds = _numeric_bounds(fast)
+    and where a bound is computed from `qid`, the value of `qid` at which that comparison
+    flips ("a model of at most 63.3B parameters fits QLoRA on 40 GB")."""
+    bounds = numeric_bounds(fast)
     found: list[tuple[float, str]] = []
     for op, value_of in bounds.by_question.get(qid, []):
-        limit = value_of(answers)
-        if limit is not MISSING and not isinstance(limit, bool):
-            found += _around(float(limit), op)
+        limit = finite_number(value_of(answers))
+        if limit is not None:
+            found += _around(limit, op)
     question = fast.model.question(qid)
     for compared, op, value_of in bounds.inverse.get(qid, []):
         left = answers.get(compared)
@@ -94,12 +86,12 @@ def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tu
 def _solve(
     question: Question, answers: Mapping[str, Any], left: Any, op: str, bound: ValueOf
 ) -> list[tuple[float, str]]:
-    """Where `left <op> bound(answers with question = v)` flips as v grows (bounds are
-    monotone in each answer: costs and memory grow with size), by bisection."""
+    """Where `left <op> bound(answers with question = v)` flips as v grows, by bisection
+    (the rule set's bounds grow with sizes: costs and memory)."""
 
     def holds(value: float) -> bool | None:
         limit = bound({**answers, question.id: value})
-        return None if limit is MISSING else compare(left, op, limit)
+        return None if limit.__class__ is Unknown else compare(left, op, limit)
 
     low = float(question.min) if question.min is not None else 0.0
     if question.min_exclusive:
@@ -151,8 +143,8 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
     fast = outcomes_for(rules.model, rules.params)
     # A question's changes depend only on its current answer, unless it is compared with a
     # bound other answers decide (a scaled one): the others are made once, then shared.
-    made: dict[tuple[str, type, Any], list[Change]] = fast.__dict__.setdefault("_changes", {})
-    shared = _numeric_bounds(fast).shared
+    made = fast.shared_changes
+    shared = numeric_bounds(fast).shared
     out: list[Change] = []
     for question in rules.model.questions:
         if not question.what_if:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tunewise.closures import MISSING
+from tunewise.closures import Unknown
 from tunewise.compiled import RuleSet
 
 
@@ -27,7 +27,7 @@ def estimate_for(
 
     def value(expr: Any) -> Any:
         found = compiled.value_of(expr)(answers)
-        return None if found is MISSING else found
+        return None if found.__class__ is Unknown else found
 
     tokens, epochs, compute = (
         value(spec.training_tokens),

@@ -60,16 +60,16 @@ def load_rules(
 ) -> LoadedRules:
     """Load and validate a rule set (the built-in one when `path` is None).
 
-    A rule set this tunewise has validated before comes from the cache; `keep_doc` (positions
-    for located findings, as `rules lint` reports) always parses and validates afresh."""
+    The built-in rule set comes compiled with the package (see `rulecache`); any other file is
+    validated on every run. `keep_doc` (positions for located findings, as `rules lint`
+    reports) always parses and validates afresh."""
     source = path or default_rules_path()
     text = read_text(source, "rule set")
     digest = rulecache.sha256_hex(text.encode("utf-8"))
-    model = None if keep_doc else rulecache.load(digest)
+    model = rulecache.load_prebuilt(digest) if path is None and not keep_doc else None
     doc = None
     if model is None:
         model, doc = validate_rules(text, str(source))
-        rulecache.store(digest, model)
     params = resolve_params(model, overrides)
     info = RulesInfo(model.name, model.version, digest, "built-in" if path is None else str(path))
     return LoadedRules(model, params, info, doc)
@@ -260,27 +260,6 @@ def _arithmetic_problems(model: RuleSet, obj: Record, loc: Path_) -> list[tuple[
         ):
             out.append((where, f"{kind} needs numbers; {part!r} is not one"))
     return out
-
-
-def questions_read(model: RuleSet, obj: Any) -> set[str]:
-    """Every question a condition or value reads: compared answers, answers in values, table
-    keys of lookups without `at`, and through the formulas it refers to."""
-    found: set[str] = set()
-    seen: set[str] = set()
-    pending = [obj]
-    while pending:
-        for _, part in walk_records(pending.pop()):
-            if isinstance(part, (Compare, AnswerRef)):
-                found.add(part.answer)
-            elif isinstance(part, Scaled):
-                found.add(part.scaled)
-            elif isinstance(part, Lookup) and part.at is None and model.has("table", part.lookup):
-                found.add(model.table(part.lookup).key)
-            elif isinstance(part, FormulaRef) and part.formula not in seen:
-                seen.add(part.formula)
-                if model.has("formula", part.formula):
-                    pending.append(model.formula(part.formula).value)
-    return found
 
 
 def formula_reads(model: RuleSet, fid: str) -> set[str]:
