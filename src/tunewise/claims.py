@@ -83,9 +83,8 @@ class _Reader:
             return
         self.failed.add(loc)
         text = exc.problems[0].text if exc.problems else exc.message
-        self.out.findings.append(
-            EvidenceFinding("error", f"{what}: {text}", "evidence-unreadable", loc)
-        )
+        message = text if text.startswith(what) else f"{what}: {text}"
+        self.out.findings.append(EvidenceFinding("error", message, "evidence-unreadable", loc))
 
     def dataset(
         self, scope: int | None, relative: str, eval_scope: int | None, eval_rel: str | None

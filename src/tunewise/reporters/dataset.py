@@ -43,9 +43,13 @@ def _text(stats: DatasetStats, epochs: int, title: str = "Dataset") -> list[str]
         f"p50 {stats.percentile(0.5)}, p90 {stats.percentile(0.9)}, "
         f"p99 {stats.percentile(0.99)}, max {stats.max_tokens}"
         + (f" (line {stats.longest_line})" if stats.longest_line else ""),
-        f"  training       ~{stats.training_tokens(epochs):,} tokens at {epochs} epochs",
-        f"  80/20 split    {stats.train} train / {stats.validation} validation (unique records)",
     ]
+    if title == "Dataset":  # a held-out set is not trained on
+        lines += [
+            f"  training       ~{stats.training_tokens(epochs):,} tokens at {epochs} epochs",
+            f"  80/20 split    {stats.train} train / {stats.validation} validation "
+            "(unique records)",
+        ]
     if stats.over_length:
         shown = ", ".join(map(str, stats.over_length_lines))
         lines.append(
