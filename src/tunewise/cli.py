@@ -212,6 +212,15 @@ def check(
     ] = None,
     rules: RulesOpt = None,
     param: ParamOpt = None,
+    waiver_horizon: Annotated[
+        int,
+        typer.Option(
+            "--waiver-horizon",
+            metavar="DAYS",
+            min=0,
+            help="Latest expiry a waiver may have, in days from today.",
+        ),
+    ] = 365,
 ) -> None:
     """CI gate: fail profiles that propose fine-tuning without justification."""
     from tunewise.progress import progress_bar
@@ -235,6 +244,7 @@ def check(
                 strict,
                 reporters,
                 progress,
+                waiver_horizon_days=waiver_horizon,
                 require_evidence=_evidence_kinds(require_evidence),
             )
     sys.stdout.flush()
