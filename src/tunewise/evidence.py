@@ -13,14 +13,11 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from tunewise.errors import InputError, Problem
 from tunewise.records import Invalid, Record, classify, estimate_tokens, normalise
 from tunewise.safeio import Deadline, iter_lines, open_regular
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DATASET_BYTES = 8 * 1024**3
@@ -180,56 +177,50 @@ class DatasetStats:
 
 
 class _Near:
-    """Near-duplicate search with datasketch's MinHash LSH (imported only when used)."""
+    """Near-duplicate search with datasketch's MinHash LSH (imported only when used).
+
+    One MinHash object is refilled for every record (building one per record costs more than
+    hashing it); what is kept per indexed record is its hash values, for confirming a candidate
+    the LSH returns."""
 
     def __init__(self) -> None:
         from datasketch import MinHash, MinHashLSH
 
-        self._minhash = MinHash
-        template = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=int)
-        # Shared permutations (made once, not per record); datasketch 2 also wants their scheme.
-        self._kwargs: dict[str, Any] = {"permutations": template.permutations}
-        if hasattr(template, "scheme"):
-            self._kwargs["scheme"] = template.scheme
+        self.minhash = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=int)
         self.lsh = MinHashLSH(threshold=NEAR_THRESHOLD, num_perm=NUM_PERM)
-        self.sketches: dict[int, MinHash] = {}
+        self.sketches: dict[int, Any] = {}
 
-    def sketch(self, text: str) -> MinHash | None:
-        """A MinHash of the record's word 3-grams. The 3-grams are hashed with numpy from
-        per-word hashes, and only the KEEP_SHINGLES smallest hashes are kept (a bottom-k sample:
-        the same 3-grams are kept from two similar records), so long records cost little more
-        than short ones."""
+    def sketch(self, text: str) -> Any:
+        """The MinHash values of the record's word 3-grams, or None for a short record. The
+        3-grams are hashed with numpy from per-word hashes and only the KEEP_SHINGLES smallest
+        are kept (a bottom-k sample: two similar records keep the same 3-grams), so a long
+        record costs little more than a short one."""
         import numpy as np
 
         words = text.lower().split()
         if len(words) < MIN_WORDS:
             return None  # too short to be "nearly" anything: exact duplicates cover it
         hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
-        if len(words) >= SHINGLE:
-            hashes = hashes[:-2] * np.uint64(_K1) + hashes[1:-1] * np.uint64(_K2) + hashes[2:]
+        hashes = hashes[:-2] * np.uint64(_K1) + hashes[1:-1] * np.uint64(_K2) + hashes[2:]
         folded = (hashes ^ (hashes >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
-        folded = np.unique(folded)
         if len(folded) > KEEP_SHINGLES:
             folded = np.partition(folded, KEEP_SHINGLES - 1)[:KEEP_SHINGLES]
-        values = folded.tolist()
-        sketch = self._minhash(num_perm=NUM_PERM, hashfunc=int, **self._kwargs)
-        sketch.update_batch(values)
-        return sketch
+        self.minhash.clear()
+        self.minhash.update_batch(folded.tolist())
+        return self.minhash.hashvalues
 
-    def find(self, sketch: MinHash) -> int | None:
+    def find(self, values: Any) -> int | None:
         """The line of an indexed record at least NEAR_THRESHOLD similar, if any."""
-        for line in self.lsh.query(sketch):
-            if sketch.jaccard(self.sketches[line]) >= NEAR_THRESHOLD:
+        self.minhash.hashvalues = values
+        for line in self.lsh.query(self.minhash):
+            if float((self.sketches[line] == values).mean()) >= NEAR_THRESHOLD:
                 return int(line)
         return None
 
-    def add(self, line: int, sketch: MinHash) -> None:
-        self.sketches[line] = sketch
-        self.lsh.insert(line, sketch, check_duplication=False)
-
-
-def _hash32(value: str) -> int:
-    return hash(value) & 0xFFFFFFFF
+    def add(self, line: int, values: Any) -> None:
+        self.sketches[line] = values
+        self.minhash.hashvalues = values
+        self.lsh.insert(line, self.minhash, check_duplication=False)
 
 
 _K1, _K2 = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F  # odd multipliers: word order matters
@@ -292,7 +283,8 @@ class Measure:
             stats.capped = True
         if self.near is not None and stats.near_checked < NEAR_LIMIT:
             stats.near_checked += 1
-            sketch = sketch or self.near.sketch(record.varying)
+            if sketch is None:
+                sketch = self.near.sketch(record.varying)
             if sketch is not None:
                 like = self.near.find(sketch)
                 if like is not None:
@@ -339,7 +331,7 @@ class Measure:
             return None
         return record
 
-    def _compare(self, held: _HeldOut, number: int, key: int, record: Record) -> MinHash | None:
+    def _compare(self, held: _HeldOut, number: int, key: int, record: Record) -> Any:
         found = held.keys.get(key)
         if found is not None:
             if held.matched.get(found, (0, ""))[1] != "exact":  # exact wins over near
