@@ -225,3 +225,13 @@ def test_dev_zero_inside_the_root_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="device"):
         measure(Path("/dev/zero"))
+
+
+def test_every_rule_id_emitted_is_documented() -> None:
+    import re
+
+    from tunewise.claims import EVIDENCE_RULES
+
+    source = (Path(__file__).parents[1] / "src" / "tunewise" / "claims.py").read_text()
+    emitted = set(re.findall(r'"(evidence-[a-z-]+)"', source))
+    assert emitted == set(EVIDENCE_RULES)

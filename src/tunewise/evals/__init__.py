@@ -105,7 +105,15 @@ def read_data(data: Any, name: str, fmt: str | None = None, metric: str | None =
             )
     try:
         reading: Reading = chosen[0].read(data, metric)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as exc:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        ZeroDivisionError,
+        StopIteration,
+    ) as exc:
         raise ReportError(
             Problem(name, f"{chosen[0].NAME} file lacks what tunewise reads: {_why(exc)}")
         ) from None

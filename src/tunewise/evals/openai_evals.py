@@ -27,8 +27,11 @@ def read(data: Any, metric: str | None) -> Reading:
     if isinstance(data, dict):
         return _run_object(data, metric)
     report = next(
-        row["final_report"] for row in data if isinstance(row, dict) and "final_report" in row
+        (row["final_report"] for row in data if isinstance(row, dict) and "final_report" in row),
+        None,
     )
+    if not isinstance(report, dict):
+        raise ValueError("no final_report line with a mapping of metrics")
     events = [row for row in data if isinstance(row, dict) and "type" in row]
     matches = [e for e in events if e["type"] == "match" and isinstance(e.get("data"), dict)]
     samples = {e.get("sample_id") for e in events if e.get("sample_id") is not None}
