@@ -226,7 +226,7 @@ def test_check_reports_name_the_rule_set(tree: Path) -> None:
     assert data["rules"]["name"] == "default" and len(data["rules"]["sha256"]) == 64
     sarif = json.loads(run_cli("check", str(tree), "--format", "sarif").out)
     assert sarif["runs"][0]["properties"]["rules"]["name"] == "default"
-    assert "rules: default 1.0.0 (sha256 " in run_cli("check", str(tree)).out
+    assert "rules: default 2.0.0 (sha256 " in run_cli("check", str(tree)).out
 
 
 # --- hostile input: nothing from a profile reaches column 0 or a terminal -------------------
@@ -414,3 +414,13 @@ def test_dataset_report_escapes_its_file_name(tmp_path: Path) -> None:
     result = run_cli("data", str(data))
     _assert_no_injection(result.out)
     assert "##vso[task.complete" in result.out
+
+
+def test_every_report_rule_id_has_a_description() -> None:
+    from tunewise.claims import EVIDENCE_RULES
+    from tunewise.report_rules import FIXED, describe
+
+    for rule_id in [*FIXED, *EVIDENCE_RULES, "check/enough-examples", "leaf/general-prompt"]:
+        rule = describe(rule_id)
+        assert rule.title and len(rule.description) > 20 and len(rule.description) <= 1024
+    assert describe("evidence-eval-overlap").description == EVIDENCE_RULES["evidence-eval-overlap"]

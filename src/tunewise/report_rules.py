@@ -44,18 +44,6 @@ FIXED = {
             "to decide. Add the answers listed.",
         ),
         ReportRule(
-            "evidence-unreadable",
-            "Evidence file unreadable",
-            "A file named under `evidence` could not be read as evidence (missing, not a "
-            "regular file, outside the project, or not in a known format).",
-        ),
-        ReportRule(
-            "evidence-overclaim",
-            "Claim above the evidence",
-            "The profile claims more training examples than its dataset holds as valid, unique "
-            "records. Lower the claim or add the data.",
-        ),
-        ReportRule(
             "waiver-invalid",
             "Waiver cannot be honoured",
             "The waiver lacks a reason of at least 30 visible characters, a named approver or "
@@ -110,4 +98,10 @@ def describe(rule_id: str) -> ReportRule:
             f"fine-tuning, before any fine-tuning check. `tunewise explain {name}` says why.",
         )
     words = rule_id.replace("/", ": ").replace("-", " ")
+    if rule_id.startswith("evidence-"):
+        from tunewise.claims import EVIDENCE_RULES  # the evidence module documents its own ids
+
+        if rule_id in EVIDENCE_RULES:
+            title = "Evidence: " + words.removeprefix("evidence ")
+            return ReportRule(rule_id, title, EVIDENCE_RULES[rule_id])
     return ReportRule(rule_id, words[:1].upper() + words[1:], f"A tunewise check finding: {words}.")

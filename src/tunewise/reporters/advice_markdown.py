@@ -10,7 +10,14 @@ from typing import Any
 from tunewise.decision import Decision
 from tunewise.escaping import markdown as md
 from tunewise.escaping import markdown_code as code
-from tunewise.reporters.common import LABELS, Footnotes, key_reason, no_change_text, what_if_text
+from tunewise.reporters.common import (
+    LABELS,
+    Footnotes,
+    estimate_text,
+    key_reason,
+    no_change_text,
+    what_if_text,
+)
 
 
 def render(decision: Decision, **_: Any) -> str:
@@ -31,6 +38,8 @@ def render(decision: Decision, **_: Any) -> str:
         lines += [
             f"- **{md(a.title)}:** {md(a.reason.text)} {notes.cite(a.reason)}" for a in need.advice
         ]
+        if need.estimate is not None:
+            lines.append(f"- **Estimate:** {md(estimate_text(need.estimate))}")
         if need.what_if:
             lines += ["", "**What would change this:**", ""]
             lines += [f"- {md(what_if_text(w))}" for w in need.what_if]
