@@ -63,3 +63,22 @@ def test_what_is_skipped(tmp_path: Path) -> None:
     ]
     # a folder named on the command line is searched even when it is a venv itself
     assert [p.name for p in discover([tmp_path / "env"])] == ["tunewise.yaml"]
+
+
+def test_exclude_globs_prune_names_and_paths(tmp_path: Path) -> None:
+    for name in (
+        "keep/tunewise.yaml",
+        "drafts/a.tunewise.yaml",
+        "x/drafts/b.tunewise.yaml",
+        "x/old/tunewise.yaml",
+        "old/tunewise.yaml",
+        "keep/skip.tunewise.yaml",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("tunewise: 1\n", encoding="utf-8")
+    anchored = str(tmp_path / "x" / "old")
+    found = discover([tmp_path], ["drafts", anchored, "skip.*"])
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in found) == [
+        "keep/tunewise.yaml",
+        "old/tunewise.yaml",
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from tunewise.check import FileResult, Gate
@@ -36,10 +36,14 @@ def run_check(
     today: dt.date | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    exclude: Sequence[str] = (),
+    require_evidence: Sequence[str] = (),
 ) -> Iterator[FileResult]:
     """Judge every profile found under `paths`, yielding results in order as they come."""
-    files = [str(found) for found in discover(paths)]  # a list of text: half the memory of Paths
-    for done, result in enumerate(_judge(Gate(rules, today), files, jobs), 1):
+    # a list of text: half the memory of Paths
+    files = [str(found) for found in discover(paths, exclude)]
+    gate = Gate(rules, today, require_evidence=list(require_evidence))
+    for done, result in enumerate(_judge(gate, files, jobs), 1):
         if progress is not None:
             progress(done, len(files))
         yield result

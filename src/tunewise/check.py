@@ -75,9 +75,17 @@ class Summary:
 class Gate:
     """Judges profiles one at a time against one loaded rule set."""
 
-    def __init__(self, rules: LoadedRules, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        rules: LoadedRules,
+        today: dt.date | None = None,
+        *,
+        require_evidence: list[str] | None = None,
+    ) -> None:
         self.rules = rules
         self.today = today or dt.date.today()
+        # Evidence kinds a fine-tune or hybrid proposal must have (--require-evidence).
+        self.require_evidence = require_evidence or []
         self.check_questions = _check_questions(rules)
         self.outcomes = outcomes_for(rules.model, rules.params)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 SKIP_DIRS = {
@@ -30,16 +31,23 @@ def is_profile_name(name: str) -> bool:
     )
 
 
-def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given; folders searched (sorted) for profiles, skipping VCS, venvs, node_modules."""
+def discover(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Iterator[Path]:
+    """Files as given; folders searched (sorted) for profiles, skipping VCS, venvs, node_modules
+    and what matches `exclude`: a glob without a slash matches a file or folder name at any
+    depth, one with a slash an absolute path (folder globs prune the whole folder)."""
     for path in paths:
         if path.is_dir():
-            yield from _profiles_under(str(path))
+            yield from _profiles_under(str(path), exclude)
         else:
             yield path
 
 
-def _profiles_under(top: str) -> Iterator[Path]:
+def excluded(name: str, path: str, exclude: Sequence[str]) -> bool:
+    """Whether a file or folder (its name and its absolute path) matches an exclude glob."""
+    return any(fnmatchcase(path if "/" in glob else name, glob) for glob in exclude)
+
+
+def _profiles_under(top: str, exclude: Sequence[str] = ()) -> Iterator[Path]:
     """What `os.walk` (top-down, not following links) would find, sorted, with one directory
     listing per folder: a virtual environment is recognised by its own listing (its
     pyvenv.cfg) rather than by a look inside every subfolder."""
@@ -61,6 +69,10 @@ def _profiles_under(top: str) -> Iterator[Path]:
                     folders.append(entry.name)
             elif is_profile_name(entry.name):
                 files.append(entry.name)
+        if exclude:
+            here = os.path.abspath(folder)
+            files = [n for n in files if not excluded(n, os.path.join(here, n), exclude)]
+            folders = [n for n in folders if not excluded(n, os.path.join(here, n), exclude)]
         for name in sorted(files):
             yield Path(folder, name)
         pending.extend(os.path.join(folder, name) for name in sorted(folders, reverse=True))

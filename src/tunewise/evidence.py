@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -105,7 +106,10 @@ def measure(path: Path, progress: Callable[[int, int], None] | None = None) -> D
     stats = DatasetStats(str(path))
     seen: set[bytes] = set()
     with open_input(path, "dataset") as handle:
-        size = os.fstat(handle.fileno()).st_size
+        try:
+            size = os.fstat(handle.fileno()).st_size
+        except (OSError, ValueError, io.UnsupportedOperation):  # stdin given as `-`
+            size = 0
         number = 0
         while True:
             raw = handle.readline(MAX_LINE_BYTES + 1)

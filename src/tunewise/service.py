@@ -66,9 +66,13 @@ def check_paths(
     strict: bool,
     reporters: Sequence[CheckReporter],
     progress: Callable[[int, int], None] | None = None,
+    *,
+    exclude: Sequence[str] = (),
+    require_evidence: Sequence[str] = (),
 ) -> Summary:
     """Judge every profile under `paths`, handing each result to every reporter as it comes;
-    only the totals are kept. An empty search is an input error."""
+    only the totals are kept. An empty search is an input error. `exclude`: globs skipped
+    while searching folders; `require_evidence`: the evidence kinds a fine-tune must have."""
     from tunewise.batch import run_check
     from tunewise.check import Summary
 
@@ -77,7 +81,9 @@ def check_paths(
     if missing:
         raise InputError(f"{missing[0]}: no such file or folder")
     summary = Summary(strict, rules=rules.info)
-    for result in run_check(rules, paths, progress=progress):
+    for result in run_check(
+        rules, paths, progress=progress, exclude=exclude, require_evidence=require_evidence
+    ):
         summary.add(result)
         for reporter in reporters:
             reporter.add(result)

@@ -70,7 +70,10 @@ def dotted(loc: Path_) -> str:
 
 
 def open_input(path: Path, what: str) -> BinaryIO:
-    """Open an input file for reading, or raise InputError saying plainly what is wrong."""
+    """Open an input file for reading, or raise InputError saying plainly what is wrong.
+    `-` is standard input."""
+    if str(path) == "-":
+        return _stdin()
     try:
         return path.open("rb")
     except FileNotFoundError:
@@ -79,6 +82,19 @@ def open_input(path: Path, what: str) -> BinaryIO:
         raise InputError(Problem(str(path), f"is a folder, expected a {what}")) from None
     except OSError as exc:
         raise InputError(Problem(str(path), f"cannot read {what}: {exc.strerror or exc}")) from None
+
+
+def _stdin() -> BinaryIO:
+    """Standard input as bytes, left open for the process when the reader closes it."""
+    import sys
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream put in place of stdin (tests, embedding programs)
+        return io.BytesIO(sys.stdin.read().encode("utf-8"))
+    try:
+        return open(buffer.fileno(), "rb", closefd=False)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return io.BytesIO(buffer.read())
 
 
 def _read_at_most(handle: BinaryIO, limit: int) -> bytes:

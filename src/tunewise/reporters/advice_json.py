@@ -56,6 +56,7 @@ def need_dict(decision: Decision, need: NeedResult) -> dict[str, Any]:
 
 def as_dict(decision: Decision) -> dict[str, Any]:
     return {
+        "format_version": 2,
         "verdict": decision.verdict,
         "profile": decision.profile_name,
         "rules": {
