@@ -39,7 +39,8 @@ def test_inputs_outputs_and_steps() -> None:
     assert ACTION["runs"]["using"] == "composite" and len(steps) == 1
     step = steps[0]
     assert step["shell"] == "bash" and step["run"] == 'bash "$GITHUB_ACTION_PATH/scripts/action.sh"'
-    assert ACTION["outputs"]["passed"]["value"] == "${{ steps.%s.outputs.passed }}" % step["id"]
+    expected = "${{ steps." + step["id"] + ".outputs.passed }}"
+    assert ACTION["outputs"]["passed"]["value"] == expected
 
 
 def test_inputs_reach_the_script_only_through_env() -> None:
