@@ -350,6 +350,15 @@ def check(
     ] = None,
     rules: RulesOpt = None,
     param: ParamOpt = None,
+    waiver_horizon: Annotated[
+        int,
+        typer.Option(
+            "--waiver-horizon",
+            metavar="DAYS",
+            min=0,
+            help="Latest expiry a waiver may have, in days from today.",
+        ),
+    ] = 365,
     color: ColorOpt = None,
     config: ConfigOpt = None,
     isolated: IsolatedOpt = False,
@@ -395,6 +404,7 @@ def check(
                 strict,
                 reporters,
                 progress,
+                waiver_horizon_days=waiver_horizon,
                 exclude=globs,
                 require_evidence=kinds,
             )

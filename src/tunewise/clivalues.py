@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import types
 import typing
 from collections.abc import Callable
@@ -25,10 +26,12 @@ _LEAVES: dict[Any, Callable[[Any], Any]] = {str: str, Path: Path}
 
 
 def plain_converter(annotation: Any) -> Callable[[Any], Any] | None:
-    """A direct conversion for `annotation` (str, Path, bool, optional, list of those), or None
-    when typer must convert it."""
+    """A direct conversion for `annotation` (str, Path, bool, int, float with typer's min/max,
+    optional, list of those), or None when typer must convert it."""
+    bounds: Any = None
     if typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
+        annotation, *metadata = typing.get_args(annotation)
+        bounds = next((m for m in metadata if hasattr(m, "min") and hasattr(m, "max")), None)
     optional = False
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -37,6 +40,9 @@ def plain_converter(annotation: Any) -> Callable[[Any], Any] | None:
         annotation, optional = members[0], True
     if annotation is bool:
         return lambda value: value if value is None else bool(value)
+    if annotation in (int, float):
+        low, high = (bounds.min, bounds.max) if bounds is not None else (None, None)
+        return _number(annotation, low, high)
     if typing.get_origin(annotation) is list:
         (item,) = typing.get_args(annotation)
         each = _LEAVES.get(item)
@@ -54,6 +60,30 @@ def plain_converter(annotation: Any) -> Callable[[Any], Any] | None:
     if leaf is None:
         return None
     return lambda value: value if value is None else leaf(value)
+
+
+def _number(kind: type, low: Any, high: Any) -> Callable[[Any], Any]:
+    """A whole number or a finite number, within typer's min and max when given."""
+    name = "integer" if kind is int else "number"
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise typer.BadParameter(f"{value!r} is not a valid {name}.") from None
+        if not math.isfinite(number):
+            raise typer.BadParameter(f"{value!r} is not a finite {name}.")
+        if low is not None and high is not None and not low <= number <= high:
+            raise typer.BadParameter(f"{value} is not between {low} and {high}.")
+        if low is not None and number < low:
+            raise typer.BadParameter(f"{value} is below the least allowed, {low}.")
+        if high is not None and number > high:
+            raise typer.BadParameter(f"{value} is above the most allowed, {high}.")
+        return number
+
+    return convert
 
 
 def _hints(callback: Callable[..., Any] | None) -> dict[str, Any]:

@@ -67,6 +67,7 @@ def check_paths(
     reporters: Sequence[CheckReporter],
     progress: Callable[[int, int], None] | None = None,
     *,
+    waiver_horizon_days: int = 365,
     exclude: Sequence[str] = (),
     require_evidence: Sequence[str] = (),
 ) -> Summary:
@@ -81,9 +82,16 @@ def check_paths(
     if missing:
         raise InputError(f"{missing[0]}: no such file or folder")
     summary = Summary(strict, rules=rules.info)
-    for result in run_check(
-        rules, paths, progress=progress, exclude=exclude, require_evidence=require_evidence
-    ):
+    found = run_check(
+        rules,
+        paths,
+        progress=progress,
+        waiver_horizon_days=waiver_horizon_days,
+        skipped=summary.skipped,
+        exclude=exclude,
+        require_evidence=require_evidence,
+    )
+    for result in found:
         summary.add(result)
         for reporter in reporters:
             reporter.add(result)
@@ -140,6 +148,11 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
         lines.append(
             f"proof: every one of {report.combinations:,} combinations of answers reaches a "
             f"decision ({report.paths:,} paths through the tree)"
+        )
+    if report.unprovable is not None:
+        lines.append(
+            "proof: cannot prove that every combination of answers reaches a decision: node "
+            f"{report.unprovable!r} branches on a bound that depends on other answers"
         )
     if report.counterexample is not None:
         lines.append("counterexample profile (no decision for these answers):")
