@@ -4,7 +4,6 @@ environment (GITHUB_ACTION_PATH, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, INPUT_*).""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -152,7 +151,6 @@ def github(tmp_path: Path) -> Any:
             "RUNNER_TEMP": str(runner_temp),
             "SHIM_LOG": str(files["log"]),
             "SHIM_REAL_PYTHON": sys.executable,
-            "TUNEWISE_CACHE_DIR": os.environ["TUNEWISE_CACHE_DIR"],
             **{f"INPUT_{k.upper().replace('-', '_')}": v for k, v in inputs.items()},
         }
         done = subprocess.run(

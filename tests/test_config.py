@@ -109,8 +109,12 @@ def test_format_and_exclude_from_the_config(project: Path, write_profile: Any) -
     )
     result = run_cli("check")
     assert result.code == 0
-    assert [f["path"] for f in json.loads(result.out)["files"]] == ["tunewise.yaml"]
-    assert "drafts" not in result.out and "old" not in result.out
+    report = json.loads(result.out)
+    assert [f["path"] for f in report["files"]] == ["tunewise.yaml"]
+    assert {(s["path"], s["reason"]) for s in report["skipped"]} == {
+        ("./drafts", "excluded by drafts"),
+        ("./old", f"excluded by {project.resolve() / 'old'}"),
+    }
     assert check_code("--exclude", "nothing-matches") == 3, "--exclude replaces the list"
     assert check_code("--exclude", "drafts", "--exclude", "old") == 0
 

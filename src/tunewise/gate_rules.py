@@ -78,11 +78,33 @@ FIXED: dict[str, GateRule] = {
             "missing records to the dataset.",
         ),
         GateRule(
+            "folder-unreadable",
+            "A folder could not be searched",
+            "A folder under the paths given to `tunewise check` cannot be listed (permissions, "
+            "a broken mount), so profiles in it would go unchecked. The gate fails closed: "
+            "make the folder readable, or leave it out of the paths or with --exclude.",
+        ),
+        GateRule(
             "waiver-invalid",
-            "The waiver is incomplete",
-            "A waiver needs a `reason` of at least 30 characters, an `approved_by` and an ISO "
-            "`expires` date. On a failing profile an incomplete waiver waives nothing (an "
-            "error); on a passing one it is a warning.",
+            "The waiver is incomplete or reaches too far",
+            "A waiver needs a `reason` of at least 30 visible characters, an `approved_by` "
+            "name and an ISO `expires` date no further ahead than the waiver horizon (365 days "
+            "unless --waiver-horizon says otherwise). On a failing profile such a waiver waives "
+            "nothing (an error); on a passing one it is a warning.",
+        ),
+        GateRule(
+            "waiver-expiring",
+            "The waiver expires soon",
+            "The waiver still holds but expires within 14 days; after that the profile fails "
+            "again. Fix the findings it waives, or renew it with a new approval and date.",
+            "warning",
+        ),
+        GateRule(
+            "waiver-out-of-scope",
+            "The waiver does not cover every failing need",
+            "The waiver's `needs` list leaves out needs that fail, so the profile is not "
+            "waived. Fix those needs, or have the waiver's approver extend its `needs`.",
+            "warning",
         ),
         GateRule(
             "waiver-expired",
