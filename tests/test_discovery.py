@@ -175,3 +175,29 @@ def test_skipped_folders_are_listed_in_reports(tmp_path: Path) -> None:
         f"not searched: 2 folders: {tmp_path / '.git'} (version control), "
         f"{tmp_path / 'env'} (virtual environment)" in text
     )
+
+
+def test_exclude_globs_prune_names_and_paths(tmp_path: Path) -> None:
+    for name in (
+        "keep/tunewise.yaml",
+        "drafts/a.tunewise.yaml",
+        "x/drafts/b.tunewise.yaml",
+        "x/old/tunewise.yaml",
+        "old/tunewise.yaml",
+        "keep/skip.tunewise.yaml",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("tunewise: 1\n", encoding="utf-8")
+    anchored = str(tmp_path / "x" / "old")
+    found = find_profiles([tmp_path], ["drafts", anchored, "skip.*"])
+    assert sorted(Path(p).relative_to(tmp_path).as_posix() for p in found.files) == [
+        "keep/tunewise.yaml",
+        "old/tunewise.yaml",
+    ]
+    skipped = {Path(p).relative_to(tmp_path).as_posix(): why for p, why in found.skipped}
+    assert skipped == {
+        "drafts": "excluded by drafts",
+        "x/drafts": "excluded by drafts",
+        "x/old": f"excluded by {anchored}",
+        "keep/skip.tunewise.yaml": "excluded by skip.*",
+    }

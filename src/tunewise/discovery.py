@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 SKIP_DIRS = {
@@ -51,18 +52,25 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
     return (Path(name) for name in find_profiles(paths).files)
 
 
-def find_profiles(paths: Iterable[Path]) -> Found:
-    """Files as given; folders searched (sorted), recording what was skipped or unreadable."""
+def find_profiles(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Found:
+    """Files as given; folders searched (sorted), recording what was skipped or unreadable.
+    `exclude`: globs of files and folders not to search; one without a slash matches a name at
+    any depth, one with a slash an absolute path (a matching folder is pruned whole)."""
     found = Found()
     for path in paths:
         if path.is_dir():
-            _search(str(path), found)
+            _search(str(path), found, exclude)
         else:
             found.files.append(str(path))
     return found
 
 
-def _search(top: str, found: Found) -> None:
+def excluded(name: str, path: str, exclude: Sequence[str]) -> str | None:
+    """The exclude glob a file or folder (its name, its absolute path) matches, if any."""
+    return next((g for g in exclude if fnmatchcase(path if "/" in g else name, g)), None)
+
+
+def _search(top: str, found: Found, exclude: Sequence[str] = ()) -> None:
     """What `os.walk` (top-down, not following links) would find, sorted, with one directory
     listing per folder; a virtual environment is recognised from its own listing."""
     pending = [top]
@@ -92,6 +100,17 @@ def _search(top: str, found: Found) -> None:
                     folders.append(entry.name)
             elif is_profile_name(entry.name):
                 files.append(entry.name)
+        if exclude:
+            here = os.path.abspath(folder)
+            kept = []
+            for name in files + folders:
+                glob = excluded(name, os.path.join(here, name), exclude)
+                if glob is None:
+                    kept.append(name)
+                else:
+                    found.skipped.append((os.path.join(folder, name), f"excluded by {glob}"))
+            files = [n for n in files if n in kept]
+            folders = [n for n in folders if n in kept]
         found.files.extend(os.path.join(folder, name) for name in sorted(files))
         pending.extend(os.path.join(folder, name) for name in sorted(folders, reverse=True))
 
