@@ -39,6 +39,7 @@ EVIDENCE_RULES = {
     "shows the target met.",
     "evidence-prompting-below-target": "prompting is claimed to work, but the evaluation file "
     "shows it below the target.",
+    "evidence-measured": "A note: what the evidence measured, used where the profile is silent.",
     "evidence-required": "--require-evidence: a need the fine-tune relies on lacks that "
     "evidence (or has it unreadable, or an eval set not shown disjoint).",
 }
