@@ -242,6 +242,8 @@ def test_custom_rule_set_defines_the_profile(tmp_path: Path) -> None:
         ),  # YAML 1.1 takes it for an integer with no digits: was an internal error
         (b"tunewise: 1\nname: !!int 0x_\n", ":2:7: '0x_' is not a valid number"),
         (b"tunewise: !!float x\n", "'x' is not a valid number"),
+        (b"tunewise: 1\nname: !!int\n", ":2:7: '' is not a valid number"),  # was IndexError
+        (b"tunewise: 1\nname: !!float\n", ":2:7: '' is not a valid number"),
     ],
 )
 def test_fuzz_regressions(tmp_path: Path, content: bytes, expected: str) -> None:
