@@ -175,3 +175,14 @@ def test_skipped_folders_are_listed_in_reports(tmp_path: Path) -> None:
         f"not searched: 2 folders: {tmp_path / '.git'} (version control), "
         f"{tmp_path / 'env'} (virtual environment)" in text
     )
+
+
+def test_a_skipped_folder_name_cannot_inject_a_line(tmp_path: Path) -> None:
+    (tmp_path / "tunewise.yaml").write_text(
+        "tunewise: 1\nneeds:\n  - id: a\n    kind: general\n", encoding="utf-8"
+    )
+    (tmp_path / "real").mkdir()
+    (tmp_path / "x\n##vso[task.setvariable variable=x]1\u202e").symlink_to(tmp_path / "real")
+    text = run_cli("check", str(tmp_path)).out
+    assert not any(line.startswith("##vso") for line in text.splitlines())
+    assert "x\\n##vso[task.setvariable variable=x]1\\u202e (link to a folder" in text
