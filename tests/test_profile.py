@@ -79,6 +79,10 @@ MALFORMED: dict[str, tuple[str | bytes, str]] = {
     # YAML 1.1 numbers nobody means: octal and base 60 are refused like yes/no, with a hint.
     "octal": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: 0700\n", "leading 0 as octal"),
     "base 60": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: 1:30:00\n", "base-60"),
+    "exponent without a dot": (
+        "tunewise: 1\n" + GOOD_NEED + "project:\n  budget_usd: 1e3\n",
+        "in the form 1.0e+3",
+    ),
     "tagged octal": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: !!int 0700\n", "octal"),
     # A 400 KB scalar aliased 12,000 times: ~4.8 GB once expanded; stopped at the alias.
     "aliased huge scalar": (
