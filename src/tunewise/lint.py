@@ -19,6 +19,7 @@ from tunewise.compiled import (
 from tunewise.conditions import placeholders
 from tunewise.domains import cells, range_points, unprovable_bounds
 from tunewise.outcomes import AskStep, Outcomes, outcomes_for
+from tunewise.proof import Prover
 from tunewise.rules import LoadedRules, walk_records
 from tunewise.yamlio import Path_
 
@@ -224,8 +225,6 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
 
 
 def lint(rules: LoadedRules) -> LintReport:
-    from tunewise.proof import Prover
-
     fast = outcomes_for(rules.model, rules.params)
     report = LintReport()
     report.defects += coverage_defects(rules, fast)
