@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import CHECK_ORDER, PASSING_PROJECT
+from tests.conftest import CHECK_ORDER, PASSING_PROJECT, profile_dict, run_cli
+from tests.small_rules import scaled_by_an_answer
+from tests.small_rules import write as write_small
 
 from tunewise.engine import decide, verdict_of, walk_need
 from tunewise.profile import NeedAnswers
@@ -275,3 +279,19 @@ def test_parameters_move_thresholds() -> None:
 def test_walk_is_deterministic(rules: LoadedRules) -> None:
     first = walk(rules, FAILED_STYLE, examples=300)
     assert all(walk(rules, FAILED_STYLE, examples=300) == first for _ in range(3))
+
+
+def test_a_scaled_value_waits_for_an_unanswered_factor(tmp_path: Path, write_profile: Any) -> None:
+    """Regression: `size × rate` with rate unanswered crashed every evaluator (exit 70)."""
+    rules = write_small(tmp_path, scaled_by_an_answer())
+    profile = write_profile(
+        profile_dict([{"id": "x"}], {"size": 7, "vram": 24}, proposal="fine-tune")
+    )
+    advised = run_cli("advise", str(profile), "--rules", str(rules), "--format", "json")
+    assert advised.code == 4, advised.err
+    assert json.loads(advised.out)["needs"][0]["missing"] == ["rate"]
+    checked = run_cli("check", str(profile), "--rules", str(rules))
+    assert checked.code == 1 and "missing answers: rate" in checked.out
+    assert run_cli("rules", "lint", str(rules)).code == 0
+    answered = write_profile(profile_dict([{"id": "x"}], {"size": 7, "vram": 24, "rate": 2}))
+    assert run_cli("advise", str(answered), "--rules", str(rules)).code == 0

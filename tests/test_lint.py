@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 from tests.conftest import ROOT, run_cli
+from tests.small_rules import bound_by_another_answer
+from tests.small_rules import write as write_small
 
 from tunewise.lint import lint
 from tunewise.rules import load_rules
@@ -205,3 +207,18 @@ def test_generated_rule_set_with_a_million_combinations(tmp_path: Path) -> None:
     report = lint(load_rules(path))
     assert time.perf_counter() - started < 5
     assert report.proven and report.combinations >= 10**6 and report.defects == []
+
+
+def test_a_bound_another_answer_decides_cannot_be_proven(tmp_path: Path) -> None:
+    """Regression: the proof dropped such bounds and said "proven", then advise exited 3."""
+    rules = write_small(tmp_path, bound_by_another_answer())
+    result = run_cli("rules", "lint", str(rules))
+    assert result.code == 1, result.out
+    assert "proof: every one" not in result.out
+    assert "cannot prove" in result.out
+    first = result.out.splitlines()[0]
+    assert first.startswith(f"{rules}:") and "node 'n'" in first and "target" in first
+    line = int(first.split(":")[1])
+    assert "target" in rules.read_text(encoding="utf-8").splitlines()[line - 1]
+    report = lint(load_rules(rules))
+    assert not report.proven and report.unprovable == "n"
