@@ -64,3 +64,15 @@ def scaled_by_an_answer() -> dict[str, Any]:
     }
     questions = [question(q, "number", min=0) for q in ("size", "rate", "vram")]
     return rule_set(questions, [checks, leaf("fits", "fine-tune"), leaf("short")])
+
+
+def chain(length: int) -> dict[str, Any]:
+    """`length` yes/no nodes in a row, each leading on or out: a tree `length` deep."""
+    nodes = []
+    for i in range(length):
+        on = f"n{i + 1}" if i + 1 < length else "done"
+        branches = [{"when": [True], "goto": on}, {"when": [False], "goto": "done"}]
+        nodes.append(
+            {"type": "ask", "id": f"n{i}", "title": "T", "ask": "flag", "branches": branches}
+        )
+    return rule_set([question("flag", "bool")], [*nodes, leaf("done")])
