@@ -295,3 +295,25 @@ def test_a_scaled_value_waits_for_an_unanswered_factor(tmp_path: Path, write_pro
     assert run_cli("rules", "lint", str(rules)).code == 0
     answered = write_profile(profile_dict([{"id": "x"}], {"size": 7, "vram": 24, "rate": 2}))
     assert run_cli("advise", str(answered), "--rules", str(rules)).code == 0
+
+
+def test_advise_walks_each_need_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch, write_profile: Any
+) -> None:
+    """Hardening: advise re-walked every need per unanswered question (2,000 needs: 19 s)."""
+    from tunewise import engine
+
+    walks = 0
+    real = engine._Walk.__init__
+
+    def counting(self: Any, *args: Any) -> None:
+        nonlocal walks
+        walks += 1
+        real(self, *args)
+
+    monkeypatch.setattr(engine._Walk, "__init__", counting)
+    for count in (50, 500):
+        walks = 0
+        needs = [{"id": f"n{i}", "kind": "style"} for i in range(count)]
+        assert run_cli("advise", str(write_profile(profile_dict(needs)))).code == 4
+        assert walks <= 2 * count + 2, (count, walks)

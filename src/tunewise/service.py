@@ -28,13 +28,11 @@ def decide_profile(rules: LoadedRules, profile: Profile) -> Decision:
 
 
 def advise_profile(path: Path, rules_path: Path | None, params: Sequence[str]) -> Decision:
-    """The decision for a profile file, through the same questionnaire loop as `ask`."""
-    from tunewise.questionnaire import ProfileSource, fill, state_from_profile, to_profile
-
+    """The decision for a profile file. (It used to go through the questionnaire loop with a
+    source that answers nothing: a round trip that changed nothing and cost a walk of every
+    need per unanswered question, quadratic in the number of needs.)"""
     rules = load_rules(rules_path, params)
-    profile = load_profile(path, rules.model)
-    state = fill(rules, state_from_profile(profile), ProfileSource())
-    return decide_profile(rules, to_profile(state))
+    return decide_profile(rules, load_profile(path, rules.model))
 
 
 def ask_profile(
