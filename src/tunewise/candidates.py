@@ -97,6 +97,8 @@ def _solve(
     if question.min_exclusive:
         low += 1e-6
     at_low = holds(low)
+    if at_low and question.never_lower:  # the answer would be "at most": less data, never
+        return []
     high = max(1.0, low * 2)
     ceiling = float(question.max) if question.max is not None else SEARCH_LIMIT
     while holds(high) == at_low and high < ceiling:
