@@ -316,7 +316,7 @@ def test_evidence_overclaim_fails_with_both_numbers(tmp_path: Path, write_profil
     assert "claims 2000 examples; the dataset has 312 valid unique records" in messages(file)
 
 
-@pytest.mark.parametrize(("unique", "duplicates", "status"), [(499, 60, "fail"), (500, 60, "pass")])
+@pytest.mark.parametrize(("unique", "duplicates", "status"), [(499, 40, "fail"), (500, 40, "pass")])
 def test_measured_examples_are_used_when_absent(
     tmp_path: Path, write_profile: Any, unique: int, duplicates: int, status: str
 ) -> None:

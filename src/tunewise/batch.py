@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from tunewise.check import WAIVER_HORIZON_DAYS, FileResult, Finding, Gate
@@ -38,6 +38,7 @@ def run_check(
     progress: Callable[[int, int], None] | None = None,
     waiver_horizon_days: int = WAIVER_HORIZON_DAYS,
     skipped: list[tuple[str, str]] | None = None,
+    require_evidence: Sequence[str] = (),
 ) -> Iterator[FileResult]:
     """Judge every profile found under `paths`, yielding results in order as they come; a
     folder that cannot be read is an error result (its profiles would go unchecked). The
@@ -49,7 +50,7 @@ def run_check(
         message = f"folder cannot be read ({reason}): the profiles in it were not checked"
         yield FileResult(folder, "error", findings=[Finding("error", message, "folder-unreadable")])
     files = found.files
-    gate = Gate(rules, today, waiver_horizon_days)
+    gate = Gate(rules, today, waiver_horizon_days, require_evidence)
     for done, result in enumerate(_judge(gate, files, jobs), 1):
         if progress is not None:
             progress(done, len(files))

@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, BinaryIO, Optional, TypeVar
 
 import typer
 
@@ -201,6 +201,15 @@ def check(
         ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    require_evidence: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--require-evidence",
+            metavar="KINDS",
+            help="Comma-separated dataset, prompting, eval_set: a fine-tune or hybrid proposal "
+            "fails when a need it relies on lacks that evidence.",
+        ),
+    ] = None,
     rules: RulesOpt = None,
     param: ParamOpt = None,
     waiver_horizon: Annotated[
@@ -236,11 +245,21 @@ def check(
                 reporters,
                 progress,
                 waiver_horizon_days=waiver_horizon,
+                require_evidence=_evidence_kinds(require_evidence),
             )
     sys.stdout.flush()
     if summary.count("error"):
         raise typer.Exit(3)
     raise typer.Exit(0 if summary.passed else 1)
+
+
+def _evidence_kinds(text: str | None) -> list[str]:
+    from tunewise.claims import KINDS
+
+    kinds = [part.strip() for part in (text or "").split(",") if part.strip()]
+    for kind in kinds:
+        _choice(kind, list(KINDS), "--require-evidence")
+    return kinds
 
 
 def _parse_output(item: str, formats: list[str]) -> tuple[str, Path]:
@@ -253,18 +272,42 @@ def _parse_output(item: str, formats: list[str]) -> tuple[str, Path]:
 @app.command()
 @handles_errors
 def data(
-    dataset: Annotated[Path, typer.Argument(help="Training set (JSONL).", show_default=False)],
+    dataset: Annotated[
+        str, typer.Argument(help="Training set (JSONL), or - for stdin.", show_default=False)
+    ],
+    against: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--against", metavar="EVAL", help="Held-out set: report the overlap."),
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when any problem is found.")
+    ] = False,
+    rules: RulesOpt = None,
+    param: ParamOpt = None,
 ) -> None:
     """Inspect a JSONL training set: records, valid, unique, formats, problems, 80/20 split."""
     from tunewise.evidence import measure
     from tunewise.progress import progress_bar
     from tunewise.reporters.dataset import render_dataset
+    from tunewise.rules import load_rules
 
     _choice(output_format, ["text", "json"], "--format")
+    epochs = load_rules(rules, param or []).params.get("epochs", 3)
+    source: Path | BinaryIO = Path(dataset)
+    if dataset == "-":
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is None:  # a text stream without bytes underneath (tests, embedding)
+            import io
+
+            buffer = io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
+        source = buffer
     with progress_bar("Reading dataset") as progress:
-        stats = measure(dataset, progress)
-    _emit(render_dataset(stats, output_format))
+        stats = measure(source, progress, against=against)
+    _emit(render_dataset(stats, output_format, int(epochs)))
+    if stats.records and not stats.valid:
+        raise typer.Exit(3)  # nothing in it is usable: an invalid input, not a finding
+    raise typer.Exit(1 if strict and stats.problem_count else 0)
 
 
 @rules_app.command("lint")
