@@ -222,6 +222,14 @@ def test_shell_completion() -> None:
         check=False,
     )
     assert done.stdout.split() == ["advise"]
+    values = subprocess.run(
+        [sys.executable, "-m", "tunewise"],
+        env={**env, "COMP_WORDS": "tunewise check --format j", "COMP_CWORD": "3"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert values.stdout.split() == ["json", "junit"], "an option's choices complete too"
     script = subprocess.run(
         [sys.executable, "-m", "tunewise"],
         env={**os.environ, "_TUNEWISE_COMPLETE": "source_bash"},
