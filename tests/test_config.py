@@ -126,8 +126,9 @@ def test_require_evidence_reaches_the_gate(project: Path, monkeypatch: pytest.Mo
     real = tunewise.batch.Gate
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs.get("require_evidence", []))
-        return real(*args, **kwargs)
+        gate = real(*args, **kwargs)
+        seen.append(list(gate.require_evidence))
+        return gate
 
     monkeypatch.setattr(tunewise.batch, "Gate", spy)
     (project / "tunewise.toml").write_text('require_evidence = ["dataset"]\n', encoding="utf-8")

@@ -202,7 +202,7 @@ def _answer(question: Any) -> st.SearchStrategy[Any]:
         return st.booleans()
     low = question.min if question.min is not None else 0
     if question.type == "integer":
-        return st.integers(int(low), 20_000)
+        return st.integers(int(low) + question.min_exclusive, 20_000)
     floats = st.floats(float(low), 200_000, allow_nan=False, allow_infinity=False)
     return floats.filter(lambda v: v > low) if question.min_exclusive else floats
 

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import run_cli
 
 from tunewise.errors import ProfileError
+from tunewise.evals import FORMAT_NAMES
 from tunewise.profile import keys_at, load_profile, profile_validator
 from tunewise.rules import LoadedRules
 
@@ -289,11 +290,32 @@ def _reference_model(rules: LoadedRules) -> Any:
         }
 
     need_id = Annotated[StrictStr, Field(pattern=NEED_ID_PATTERN, max_length=64)]
+    path_text = Annotated[StrictStr, Field(min_length=1)]
+    target = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+    prompting = create_model(
+        "Prompting",
+        __config__=config,
+        report=(path_text, ...),
+        target=(target, ...),
+        metric=(Optional[path_text], None),  # noqa: UP045
+        format=(Optional[Literal[FORMAT_NAMES]], None),  # noqa: UP045
+    )
+    evidence = create_model(
+        "Evidence",
+        __config__=config,
+        dataset=(Optional[path_text], None),  # noqa: UP045
+        eval_set=(Optional[path_text], None),  # noqa: UP045
+        prompting=(Optional[prompting], None),  # noqa: UP045
+    )
     need = create_model(
-        "Need", __config__=config, id=(need_id, ...), description=(StrictStr, ""), **answers("need")
+        "Need",
+        __config__=config,
+        id=(need_id, ...),
+        description=(StrictStr, ""),
+        **answers("need"),
+        evidence=(Optional[evidence], None),  # noqa: UP045
     )
     project = create_model("Project", __config__=config, **answers("project"))
-    evidence = create_model("Evidence", __config__=config, dataset=(StrictStr, ...))
     waiver = create_model(
         "Waiver",
         __config__=config,
@@ -369,7 +391,23 @@ def _profile_values() -> Any:
             "project": st.one_of(mapping("project", {}), anything),
             "proposal": st.one_of(st.sampled_from(["rag", "hybrid"]), anything),
             "name": anything,
-            "evidence": st.one_of(st.fixed_dictionaries({"dataset": anything}), anything),
+            "evidence": st.one_of(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "dataset": anything,
+                        "eval_set": anything,
+                        "prompting": st.one_of(
+                            st.fixed_dictionaries(
+                                {"report": anything, "target": anything},
+                                optional={"metric": anything, "format": anything},
+                            ),
+                            anything,
+                        ),
+                    },
+                ),
+                anything,
+            ),
             "waiver": st.one_of(st.fixed_dictionaries({}, optional={"reason": anything}), anything),
         },
     )

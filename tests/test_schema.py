@@ -66,7 +66,7 @@ INVALID = [
     {"tunewise": 1, "needs": [{"id": "a"}], "project": {"can_maintain": "yes"}},
     {"tunewise": 1, "needs": [{"id": "a"}], "project": {"model_params_b": 0}},
     {"tunewise": 1, "needs": [{"id": "a"}], "proposal": "finetune"},
-    {"tunewise": 1, "needs": [{"id": "a"}], "evidence": {}},
+    {"tunewise": 1, "needs": [{"id": "a"}], "evidence": {"prompting": {"report": "r.json"}}},
     {"tunewise": 1, "needs": [{"id": "a"}], "extra": True},
 ]
 

@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Optional, TypeVar
 
 import typer
 
@@ -442,11 +442,15 @@ def _parse_output(item: str, formats: list[str]) -> tuple[str, Path]:
 @handles_errors
 def data(
     dataset: Annotated[
-        Path,
+        str,
         typer.Argument(
             metavar="FILE", help="Training set (JSONL); - reads it from stdin.", show_default=False
         ),
     ],
+    against: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--against", metavar="EVAL", help="Held-out set: report the overlap."),
+    ] = None,
     output_format: Annotated[
         str,
         typer.Option(
@@ -457,6 +461,11 @@ def data(
             help="Output format.",
         ),
     ] = "text",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when any problem is found.")
+    ] = False,
+    rules: RulesOpt = None,
+    param: ParamOpt = None,
 ) -> None:
     """Inspect a JSONL training set.
 
@@ -465,12 +474,24 @@ def data(
     from tunewise.evidence import measure
     from tunewise.progress import progress_bar
     from tunewise.reporters.dataset import render_dataset
+    from tunewise.rules import load_rules
 
     _choice(output_format, ["text", "json"], "--format")
+    epochs = load_rules(rules, param or []).params.get("epochs", 3)
+    source: Path | BinaryIO = Path(dataset)
+    if dataset == "-":
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is None:  # a text stream without bytes underneath (tests, embedding)
+            import io
+
+            buffer = io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
+        source = buffer
     with progress_bar("Reading dataset") as progress:
-        # a pipe has no size or position to show progress against
-        stats = measure(dataset, progress if str(dataset) != "-" else None)
-    _emit(render_dataset(stats, output_format))
+        stats = measure(source, progress, against=against)
+    _emit(render_dataset(stats, output_format, int(epochs)))
+    if stats.records and not stats.valid:
+        raise typer.Exit(3)  # nothing in it is usable: an invalid input, not a finding
+    raise typer.Exit(1 if strict and stats.problem_count else 0)
 
 
 @rules_command("lint")

@@ -40,15 +40,42 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
     return out
 
 
+def _evidence() -> dict[str, Any]:
+    """Evidence files (paths relative to the profile) and the prompt-evaluation target."""
+    from tunewise.evals import FORMAT_NAMES
+
+    path: dict[str, Any] = {"type": ["string", "null"], "minLength": 1}
+    prompting = _object(
+        {
+            "report": {"type": "string", "minLength": 1},
+            "target": {"type": "number", "minimum": 0},
+            "metric": path,
+            "format": {"enum": [*FORMAT_NAMES, None]},
+        },
+        ["report", "target"],
+    )
+    return _object(
+        {
+            "dataset": path,
+            "eval_set": path,
+            "prompting": {**prompting, "type": ["object", "null"]},
+        }
+    )
+
+
 def profile_schema(rules: RuleSet) -> dict[str, Any]:
     need_props: dict[str, Any] = {
         "id": {"type": "string", "pattern": NEED_ID_PATTERN, "maxLength": 64},
         "description": {"type": "string"},
     }
-    need_props.update({q.id: answer_schema(q) for q in rules.questions if q.scope == "need"})
+    need_props.update(
+        {q.id: answer_schema(q) for q in rules.questions if q.scope == "need" or q.need_override}
+    )
     project_props = {q.id: answer_schema(q) for q in rules.questions if q.scope == "project"}
     text: dict[str, Any] = {"type": "string"}
     optional_text: dict[str, Any] = {"type": ["string", "null"]}
+    evidence = {**_evidence(), "type": ["object", "null"]}
+    need_props["evidence"] = evidence
     schema = _object(
         {
             "tunewise": {"const": 1, "description": "Profile format version."},
@@ -56,7 +83,7 @@ def profile_schema(rules: RuleSet) -> dict[str, Any]:
             "proposal": {"enum": [*PROPOSALS, None], "description": "What the team intends to do."},
             "needs": {"type": "array", "minItems": 1, "items": _object(need_props, ["id"])},
             "project": {**_object(project_props), "type": ["object", "null"]},
-            "evidence": {**_object({"dataset": text}, ["dataset"]), "type": ["object", "null"]},
+            "evidence": evidence,
             "waiver": {
                 **_object(
                     {

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tunewise.decision import Decision
+from tunewise.decision import Cited, Decision
 from tunewise.engine import decide
 from tunewise.errors import InputError
 from tunewise.profile import Profile, load_profile
@@ -33,8 +33,28 @@ def advise_profile(path: Path, rules_path: Path | None, params: Sequence[str]) -
 
     rules = load_rules(rules_path, params)
     profile = load_profile(path, rules.model)
+    notes, warnings = _evidence_answers(rules, profile)
     state = fill(rules, state_from_profile(profile), ProfileSource())
-    return decide_profile(rules, to_profile(state))
+    decision = decide_profile(rules, to_profile(state))
+    decision.notes.extend(notes)
+    decision.warnings.extend(warnings)
+    return decision
+
+
+def _evidence_answers(
+    rules: LoadedRules, profile: Profile
+) -> tuple[list[Cited], list[tuple[str, Cited]]]:
+    """What the profile's evidence answers (the reading `check` makes), filled in place; its
+    notes, and its contradictions as warnings (the gate fails on them, advise reports them)."""
+    if not profile.evidence and not any(need.evidence for need in profile.needs):
+        return [], []
+    from tunewise.claims import apply_answers, read_evidence
+
+    reading = read_evidence(profile, {q.id for q in rules.model.questions})
+    apply_answers(profile, reading)
+    notes = [Cited(f.message, ()) for f in reading.findings if f.level == "note"]
+    warnings = [("evidence", Cited(f.message, ())) for f in reading.findings if f.level != "note"]
+    return notes, warnings
 
 
 def ask_profile(

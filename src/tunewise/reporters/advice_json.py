@@ -14,7 +14,7 @@ def _reason(decision: Decision, item: Cited) -> dict[str, Any]:
 
 
 def need_dict(decision: Decision, need: NeedResult) -> dict[str, Any]:
-    return {
+    found = {
         "id": need.id,
         "description": need.description,
         "approach": need.approach,
@@ -52,6 +52,9 @@ def need_dict(decision: Decision, need: NeedResult) -> dict[str, Any]:
             for w in need.what_if
         ],
     }
+    if need.estimate is not None:
+        found["estimate"] = need.estimate
+    return found
 
 
 def as_dict(decision: Decision) -> dict[str, Any]:
