@@ -87,7 +87,13 @@ def _iso_date(text: str) -> str:
 
 
 def _answers(questions: list[Question], scope: str) -> dict[str, cs.TypedDictField]:
-    return {q.id: _optional(answer_schema(q)) for q in questions if q.scope == scope}
+    """The answers a need or the project may give; a need may also override the project
+    questions the rule set declares `need_override` (its own data, for that need only)."""
+    return {
+        q.id: _optional(answer_schema(q))
+        for q in questions
+        if q.scope == scope or (scope == "need" and q.need_override)
+    }
 
 
 def evidence_schema() -> cs.CoreSchema:

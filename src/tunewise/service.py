@@ -88,10 +88,12 @@ def check_paths(
     progress: Callable[[int, int], None] | None = None,
     *,
     waiver_horizon_days: int = 365,
+    exclude: Sequence[str] = (),
     require_evidence: Sequence[str] = (),
 ) -> Summary:
     """Judge every profile under `paths`, handing each result to every reporter as it comes;
-    only the totals are kept. An empty search is an input error."""
+    only the totals are kept. An empty search is an input error. `exclude`: globs skipped
+    while searching folders; `require_evidence`: the evidence kinds a fine-tune must have."""
     from tunewise.batch import run_check
     from tunewise.check import Summary
 
@@ -106,6 +108,7 @@ def check_paths(
         progress=progress,
         waiver_horizon_days=waiver_horizon_days,
         skipped=summary.skipped,
+        exclude=exclude,
         require_evidence=require_evidence,
     )
     for result in found:
