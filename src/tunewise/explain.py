@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import textwrap
 from typing import Any
 
+from tunewise.answers import bound_texts
 from tunewise.compiled import (
     AnswerRef,
     AskNode,
@@ -19,6 +21,7 @@ from tunewise.compiled import (
 )
 from tunewise.conditions import format_value
 from tunewise.errors import UsageProblem
+from tunewise.gate_rules import all_gate_rules, gate_rule
 from tunewise.outcomes import outcomes_for
 from tunewise.rules import walk_records
 from tunewise.show import edges
@@ -60,6 +63,14 @@ def _sources(rules: RuleSet, ids: list[str]) -> list[str]:
 
 def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
     lines: list[str] = []
+    report_rule = gate_rule(ident, rules)
+    if report_rule is not None:
+        # A finding's rule id: what it means, then the rule-set item it is about, if any.
+        lines += [f"report rule {report_rule.id} ({report_rule.level}): {report_rule.title}"]
+        lines += textwrap.wrap(report_rule.help, 96, initial_indent="  ", subsequent_indent="  ")
+        if report_rule.subject is None:
+            return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n\n" + explain(rules, report_rule.subject, params)
     if rules.has("question", ident):
         q = rules.question(ident)
         lines += [f"question {q.id} ({q.scope}, {q.type})", f"  {q.prompt}"]
@@ -68,14 +79,8 @@ def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
         if q.choices:
             lines.append("  values:")
             lines += [f"    {c.value:<12} {c.meaning}" for c in q.choices]
-        if q.min is not None or q.max is not None:
-            low = (
-                f"{'>' if q.min_exclusive else '≥'} {format_value(q.min)}"
-                if q.min is not None
-                else ""
-            )
-            high = f"≤ {format_value(q.max)}" if q.max is not None else ""
-            lines.append(f"  range: {' and '.join(p for p in (low, high) if p)}")
+        if bound_texts(q):
+            lines.append(f"  range: {' and '.join(bound_texts(q))}")
         if q.optional:
             lines.append("  optional")
         used = _uses(
@@ -191,6 +196,7 @@ def all_ids(rules: RuleSet) -> list[str]:
 
 
 def _unknown(rules: RuleSet, ident: str) -> str:
-    close = difflib.get_close_matches(ident, all_ids(rules), n=3, cutoff=0.5)
+    known = all_ids(rules) + [r.id for r in all_gate_rules(rules)]
+    close = difflib.get_close_matches(ident, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return f"explain: no question, node, check, parameter, source or advice called {ident!r}{hint}"

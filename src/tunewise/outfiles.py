@@ -42,7 +42,7 @@ def new_file_mode(path: Path) -> int:
     return 0o666 & ~mask
 
 
-def plan(paths: Sequence[Path]) -> list[Target]:
+def plan(paths: Sequence[Path], what: str = "report") -> list[Target]:
     """Check every report target, so a bad one stops the run before any report is replaced."""
     targets: list[Target] = []
     seen: set[Path] = set()
@@ -52,7 +52,7 @@ def plan(paths: Sequence[Path]) -> list[Target]:
         except FileNotFoundError:
             info = None
         except OSError as exc:
-            raise InputError(f"{given}: cannot write report: {exc.strerror or exc}") from None
+            raise InputError(f"{given}: cannot write {what}: {exc.strerror or exc}") from None
         if info is not None and stat.S_ISDIR(info.st_mode):
             raise UsageProblem(f"--output {given}: is a folder; give a file name")
         device = str(given).startswith(DEVICE_FOLDERS) or (
@@ -62,9 +62,9 @@ def plan(paths: Sequence[Path]) -> list[Target]:
         if not device:
             folder = real.parent
             if not folder.is_dir():
-                raise InputError(f"{given}: cannot write report: folder {folder} does not exist")
+                raise InputError(f"{given}: cannot write {what}: folder {folder} does not exist")
             if not os.access(folder, os.W_OK | os.X_OK):
-                raise InputError(f"{given}: cannot write report: folder {folder} is not writable")
+                raise InputError(f"{given}: cannot write {what}: folder {folder} is not writable")
         if real in seen:
             raise UsageProblem(f"--output {given}: the same file is named twice")
         seen.add(real)
@@ -74,12 +74,12 @@ def plan(paths: Sequence[Path]) -> list[Target]:
 
 
 @contextlib.contextmanager
-def report_files(paths: Sequence[Path]) -> Iterator[list[TextIO]]:
+def report_files(paths: Sequence[Path], what: str = "report") -> Iterator[list[TextIO]]:
     """A stream for each report path. Files are written beside their target and renamed into
     place only when the run completes; on any failure (Ctrl-C and SIGTERM included) the
     temporary files are removed and no report is replaced. Devices get the whole report at the
     end, after what was written to stdout."""
-    targets = plan(paths)
+    targets = plan(paths, what)
     opened: list[tuple[TextIO, Target, str | None]] = []
     try:
         for target in targets:
@@ -94,12 +94,12 @@ def report_files(paths: Sequence[Path]) -> Iterator[list[TextIO]]:
                     dir=target.real.parent, prefix=f".{target.real.name}.", suffix=".tmp"
                 )
             except OSError as exc:
-                raise _cannot_write(target, exc) from None
+                raise _cannot_write(target, exc, what) from None
             os.fchmod(handle, new_file_mode(target.real) if target.mode is None else target.mode)
             file = os.fdopen(handle, "w", encoding="utf-8", errors="replace")
             opened.append((file, target, temporary))
         yield [stream for stream, _, _ in opened]
-        _complete(opened)
+        _complete(opened, what)
         opened = []
     finally:
         for leftover, _, name in opened:
@@ -109,11 +109,11 @@ def report_files(paths: Sequence[Path]) -> Iterator[list[TextIO]]:
                     os.unlink(name)
 
 
-def _cannot_write(target: Target, exc: OSError) -> InputError:
-    return InputError(f"{target.given}: cannot write report: {exc.strerror or exc}")
+def _cannot_write(target: Target, exc: OSError, what: str) -> InputError:
+    return InputError(f"{target.given}: cannot write {what}: {exc.strerror or exc}")
 
 
-def _complete(opened: list[tuple[TextIO, Target, str | None]]) -> None:
+def _complete(opened: list[tuple[TextIO, Target, str | None]], what: str) -> None:
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()  # a device may be our own stdout: what went there first stays first
     for stream, target, temporary in opened:
@@ -127,4 +127,4 @@ def _complete(opened: list[tuple[TextIO, Target, str | None]]) -> None:
                 stream.close()
                 os.replace(temporary, target.real)
         except OSError as exc:
-            raise _cannot_write(target, exc) from None
+            raise _cannot_write(target, exc, what) from None

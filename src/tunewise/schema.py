@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tunewise.answers import json_schema_bounds
 from tunewise.compiled import Question, RuleSet
 from tunewise.profile import NEED_ID_PATTERN, PROPOSALS
 
@@ -22,10 +23,7 @@ def answer_schema(question: Question) -> dict[str, Any]:
         schema["type"] = ["boolean", "null"]
     else:
         schema["type"] = ["integer" if question.type == "integer" else "number", "null"]
-        if question.min is not None:
-            schema["exclusiveMinimum" if question.min_exclusive else "minimum"] = question.min
-        if question.max is not None:
-            schema["maximum"] = question.max
+        schema.update(json_schema_bounds(question))
     return schema
 
 
@@ -113,3 +111,131 @@ def profile_schema(rules: RuleSet) -> dict[str, Any]:
 
 def render(rules: RuleSet) -> str:
     return json.dumps(profile_schema(rules), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- The JSON that `advise` and `check` write ---------------------------------------------
+# Consumers' contract (SPEC §4): these keys, with these types; more keys may be added, so
+# objects stay open (no additionalProperties: false), and `format_version` says which shape.
+
+FORMAT_VERSION = 2
+APPROACHES = ["prompt", "rag", "fine-tune"]
+VERDICTS = [*APPROACHES, "hybrid", "undecided"]
+
+
+def _closed_list(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def _keys(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required or list(properties)}
+
+
+_TEXT: dict[str, Any] = {"type": "string"}
+_TEXTS = _closed_list(_TEXT)
+_RULES = _keys(
+    {"name": _TEXT, "version": _TEXT, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
+)
+_CITED = _keys({"text": _TEXT, "sources": _TEXTS}, ["text", "sources"])
+_VALUE: dict[str, Any] = {"type": ["string", "number", "boolean", "null"]}
+_CHANGE = _keys(
+    {"question": _TEXT, "from": _VALUE, "to": _VALUE, "relation": _TEXT, "text": _TEXT},
+    ["question", "to", "text"],
+)
+_ESTIMATE = _keys(
+    {
+        "training_tokens": {"type": "integer", "minimum": 0},
+        "epochs": {"type": "integer", "minimum": 1},
+        "compute_usd": {"type": "number", "minimum": 0},
+        "effort_usd": {
+            "type": "array",
+            "prefixItems": [{"type": "number"}, {"type": "number"}],
+            "minItems": 2,
+            "maxItems": 2,
+        },
+        "prices_as_of": {"type": "string", "format": "date"},
+    }
+)
+_NEED = _keys(
+    {
+        "id": _TEXT,
+        "approach": {"enum": [*APPROACHES, None]},
+        "decided": {"type": "boolean"},
+        "missing": _TEXTS,
+        "reasons": _closed_list(_CITED),
+        "estimate": _ESTIMATE,
+        "what_would_change": _closed_list(
+            _keys(
+                {
+                    "approach": {"enum": [*APPROACHES, "undecided"]},
+                    "changes": _closed_list(_CHANGE),
+                },
+            )
+        ),
+    },
+    ["id", "approach", "decided", "missing", "reasons", "what_would_change"],
+)
+_FINDING = _keys(
+    {
+        "level": {"enum": ["error", "warning", "note"]},
+        "message": _TEXT,
+        "rule": {"type": "string", "minLength": 1},
+        "line": {"type": ["integer", "null"], "minimum": 1},
+        "column": {"type": ["integer", "null"], "minimum": 1},
+    },
+    ["level", "message", "rule", "line"],
+)
+_FILE = _keys(
+    {
+        "path": _TEXT,
+        "status": {"enum": ["pass", "fail", "waived", "error"]},
+        "verdict": {"enum": [*VERDICTS, None]},
+        "proposal": {"enum": [*PROPOSALS, None]},
+        "findings": _closed_list(_FINDING),
+    },
+    ["path", "status", "verdict", "findings"],
+)
+_COUNT: dict[str, Any] = {"type": "integer", "minimum": 0}
+
+
+def output_schema(which: str) -> dict[str, Any]:
+    """The JSON Schema of `advise --format json` ("advice") or `check --format json`."""
+    version = {"const": FORMAT_VERSION, "description": "Shape of this document; raised on change."}
+    if which == "advice":
+        body = _keys(
+            {
+                "format_version": version,
+                "verdict": {"enum": VERDICTS},
+                "rules": _RULES,
+                "needs": _closed_list(_NEED),
+                "warnings": _TEXTS,
+                "next_steps": _TEXTS,
+            }
+        )
+        title = "tunewise advise --format json"
+    elif which == "check":
+        body = _keys(
+            {
+                "format_version": version,
+                "files": _closed_list(_FILE),
+                "passed": {"type": "boolean"},
+                "strict": {"type": "boolean"},
+                "summary": _keys(
+                    {"pass": _COUNT, "fail": _COUNT, "waived": _COUNT, "error": _COUNT}
+                ),
+                "rules": _RULES,
+            },
+            ["format_version", "files", "passed", "summary"],
+        )
+        title = "tunewise check --format json"
+    else:
+        raise ValueError(f"no schema for {which!r}")
+    return {
+        "$schema": DIALECT,
+        "$id": f"urn:tunewise:{which}:{FORMAT_VERSION}",
+        "title": title,
+        **body,
+    }
+
+
+def render_output(which: str) -> str:
+    return json.dumps(output_schema(which), indent=2, ensure_ascii=False) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,14 +27,13 @@ def decide_profile(rules: LoadedRules, profile: Profile) -> Decision:
 
 
 def advise_profile(path: Path, rules_path: Path | None, params: Sequence[str]) -> Decision:
-    """The decision for a profile file, through the same questionnaire loop as `ask`."""
-    from tunewise.questionnaire import ProfileSource, fill, state_from_profile, to_profile
-
+    """The decision for a profile file. (It used to go through the questionnaire loop with a
+    source that answers nothing: a round trip that changed nothing and cost a walk of every
+    need per unanswered question, quadratic in the number of needs.)"""
     rules = load_rules(rules_path, params)
     profile = load_profile(path, rules.model)
     notes, warnings = _evidence_answers(rules, profile)
-    state = fill(rules, state_from_profile(profile), ProfileSource())
-    decision = decide_profile(rules, to_profile(state))
+    decision = decide_profile(rules, profile)
     decision.notes.extend(notes)
     decision.warnings.extend(warnings)
     return decision
@@ -88,10 +86,12 @@ def check_paths(
     progress: Callable[[int, int], None] | None = None,
     *,
     waiver_horizon_days: int = 365,
+    exclude: Sequence[str] = (),
     require_evidence: Sequence[str] = (),
 ) -> Summary:
     """Judge every profile under `paths`, handing each result to every reporter as it comes;
-    only the totals are kept. An empty search is an input error."""
+    only the totals are kept. An empty search is an input error. `exclude`: globs skipped
+    while searching folders; `require_evidence`: the evidence kinds a fine-tune must have."""
     from tunewise.batch import run_check
     from tunewise.check import Summary
 
@@ -106,6 +106,7 @@ def check_paths(
         progress=progress,
         waiver_horizon_days=waiver_horizon_days,
         skipped=summary.skipped,
+        exclude=exclude,
         require_evidence=require_evidence,
     )
     for result in found:
@@ -123,27 +124,15 @@ def check_paths(
 
 
 def write_report(path: Path, text: str, what: str = "report") -> None:
-    """Write a file atomically: a temporary file renamed into place, removed if anything fails
-    (Ctrl-C included), so an existing file is never left half-written."""
-    import os
-    import tempfile
+    """Write a file atomically (see `outfiles.report_files`): an existing file is never left
+    half-written, and keeps its mode (a new one gets the umask's)."""
+    from tunewise.outfiles import report_files
 
-    from tunewise.outfiles import new_file_mode
-
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-        os.fchmod(handle, new_file_mode(path))  # not mkstemp's 0600: the umask's, or the old mode
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-        temporary = None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
-    finally:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+    with report_files([path], what) as streams:
+        try:
+            streams[0].write(text)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
 
 
 def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
