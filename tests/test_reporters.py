@@ -416,11 +416,15 @@ def test_dataset_report_escapes_its_file_name(tmp_path: Path) -> None:
     assert "##vso[task.complete" in result.out
 
 
-def test_every_report_rule_id_has_a_description() -> None:
-    from tunewise.claims import EVIDENCE_RULES
-    from tunewise.report_rules import FIXED, describe
+def test_sarif_rules_say_what_explain_says(tree: Path, rules: Any) -> None:
+    from tunewise.gate_rules import gate_rule
 
-    for rule_id in [*FIXED, *EVIDENCE_RULES, "check/enough-examples", "leaf/general-prompt"]:
-        rule = describe(rule_id)
-        assert rule.title and len(rule.description) > 20 and len(rule.description) <= 1024
-    assert describe("evidence-eval-overlap").description == EVIDENCE_RULES["evidence-eval-overlap"]
+    data = json.loads(run_cli("check", str(tree), "--format", "sarif").out)
+    described = data["runs"][0]["tool"]["driver"]["rules"]
+    assert described
+    for rule in described:
+        known = gate_rule(rule["id"], rules.model)
+        assert known is not None, rule["id"]
+        assert rule["shortDescription"]["text"] == known.title
+        assert rule["fullDescription"]["text"] == known.help[:1024]
+        assert run_cli("explain", rule["id"]).code == 0

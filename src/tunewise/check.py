@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tunewise.compiled import AskNode
+from tunewise.compiled import AskNode, RuleSet
 from tunewise.decision import NeedResult, RulesInfo
 from tunewise.engine import decide, verdict_of
 from tunewise.errors import Problem, TunewiseError
@@ -70,6 +70,7 @@ class Summary:
     # Folders the search did not enter, with why (VCS, virtual environment, link...): listed
     # in reports, since a pull request could otherwise hide profiles where no one looks.
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    rule_set: RuleSet | None = None  # for reports that describe each rule id (SARIF)
 
     def add(self, item: FileResult) -> None:
         self.counts[item.status] += 1

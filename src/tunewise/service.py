@@ -99,7 +99,7 @@ def check_paths(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise InputError(f"{missing[0]}: no such file or folder")
-    summary = Summary(strict, rules=rules.info)
+    summary = Summary(strict, rules=rules.info, rule_set=rules.model)
     found = run_check(
         rules,
         paths,

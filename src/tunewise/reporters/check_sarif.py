@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 from tunewise import __version__
 from tunewise.check import FileResult, Finding, Summary
+from tunewise.compiled import RuleSet
 from tunewise.escaping import visible
-from tunewise.report_rules import describe
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 NUMBERS = re.compile(r"\d+(?:\.\d+)?")
@@ -58,21 +58,32 @@ def information_uri() -> str | None:
     return next((a for a in addresses if a.startswith("https://")), None)
 
 
-def rule_descriptor(rule_id: str) -> dict[str, Any]:
-    rule = describe(rule_id)
-    explain = f"Run `tunewise explain {rule_id}` for the rule set's own explanation."
+def rule_descriptor(rule_id: str, rule_set: RuleSet | None) -> dict[str, Any]:
+    """A SARIF rule from the gate's rule registry (the texts `tunewise explain` prints)."""
+    from tunewise.gate_rules import gate_rule
+
+    rule = gate_rule(rule_id, rule_set) if rule_set is not None else None
+    words = rule_id.replace("/", ": ").replace("-", " ")
+    title = rule.title if rule else words[:1].upper() + words[1:]
+    text = rule.help if rule else f"A tunewise check finding: {words}."
+    explain = f"`tunewise explain {rule_id}` says more."
     return {
         "id": rule_id,
         "name": "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", rule_id)),
-        "shortDescription": {"text": rule.title},
-        "fullDescription": {"text": rule.description},
+        "shortDescription": {"text": _cut(title)},
+        "fullDescription": {"text": _cut(text)},
         "help": {
-            "text": f"{rule.description} {explain.replace('`', '')}",
-            "markdown": f"**{rule.title}**\n\n{rule.description}\n\n{explain}",
+            "text": f"{text} {explain.replace('`', '')}",
+            "markdown": f"**{title}**\n\n{text}\n\n{explain}",
         },
-        "defaultConfiguration": {"level": "error"},
+        "defaultConfiguration": {"level": rule.level if rule else "error"},
         "properties": {"tags": ["tunewise", rule_id.partition("/")[0]], "precision": "very-high"},
     }
+
+
+def _cut(text: str, limit: int = 1024) -> str:
+    """GitHub shows at most 1,024 characters of a description."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def region(finding: Finding) -> dict[str, int]:
@@ -84,7 +95,7 @@ def region(finding: Finding) -> dict[str, int]:
 class Reporter:
     def __init__(self, stream: TextIO, strict: bool, quiet: bool = False) -> None:
         self.stream, self.strict, self.first = stream, strict, True
-        self.rules: dict[str, dict[str, Any]] = {}
+        self.rules: dict[str, int] = {}  # rule id -> its index, in order of first use
         self.started = False
 
     def _start(self) -> None:
@@ -100,8 +111,7 @@ class Reporter:
         uri = artifact_uri(item.path)
         seen: Counter[str] = Counter()
         for finding in item.findings:
-            if finding.rule not in self.rules:
-                self.rules[finding.rule] = rule_descriptor(finding.rule)
+            self.rules.setdefault(finding.rule, len(self.rules))
             # The identity of a result across runs: its rule, its file and its message with the
             # numbers taken out (a finding whose count changed is the same finding).
             key = "\0".join((finding.rule, uri, NUMBERS.sub("#", finding.message)))
@@ -117,7 +127,7 @@ class Reporter:
                 level = "error"  # under --strict a warning fails the gate
             result: dict[str, Any] = {
                 "ruleId": finding.rule,
-                "ruleIndex": list(self.rules).index(finding.rule),
+                "ruleIndex": self.rules[finding.rule],
                 "level": level,
                 "message": {"text": message},
                 "locations": [
@@ -145,7 +155,7 @@ class Reporter:
         address = information_uri()
         if address:
             driver["informationUri"] = address
-        driver["rules"] = list(self.rules.values())
+        driver["rules"] = [rule_descriptor(rule_id, summary.rule_set) for rule_id in self.rules]
         tool = json.dumps({"driver": driver}, ensure_ascii=False)
         properties = ""
         if summary.rules is not None:  # which rule set judged, as a run property
