@@ -96,3 +96,21 @@ def test_untried_prompting_points_at_the_checks(rules: LoadedRules) -> None:
     found = options(rules, {"kind": "style", "prompting": "untried"}, "fine-tune")
     assert len(found) == 1 and found[0].approach == "undecided"
     assert found[0].changes[0].new == "failed" and "examples" in found[0].missing
+
+
+def test_a_combined_fix_offers_its_alternatives(rules: LoadedRules) -> None:
+    """Several failing checks: besides the first combination found, each change swapped for
+    another that also gets there (a smaller model, a bigger GPU, or sending the data out)."""
+    answers = {
+        **PASSING_PROJECT,
+        **STYLE,
+        "stage": "prototype",
+        "data_quality": "unknown",
+        "data_may_leave": False,
+        "ml_expertise": "some",
+        "model_params_b": 70,
+        "gpu_vram_gb": 40,
+    }
+    found = texts(options(rules, answers, "fine-tune"))
+    for fix in ({("data_may_leave", True)}, {("model_params_b", 63.3)}, {("gpu_vram_gb", 44.0)}):
+        assert any(fix < option for option in found), found
