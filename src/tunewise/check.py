@@ -11,7 +11,7 @@ from tunewise.compiled import AskNode
 from tunewise.decision import NeedResult, RulesInfo
 from tunewise.engine import decide, verdict_of
 from tunewise.errors import Problem, TunewiseError
-from tunewise.outcomes import outcomes_for
+from tunewise.outcomes import Budget, outcomes_for
 from tunewise.profile import Profile, load_profile
 from tunewise.rules import LoadedRules
 from tunewise.yamlio import Path_
@@ -167,7 +167,9 @@ class Gate:
         decision = decide(self.rules, profile.needs, profile.project, profile.name)
         for index, (need_in, need) in enumerate(zip(profile.needs, decision.needs, strict=True)):
             answers = {**profile.project, **need_in.answers}
-            need.what_if = search(self.rules, answers, need, "fine-tune")
+            budget = Budget()
+            need.what_if = search(self.rules, answers, need, "fine-tune", budget)
+            need.what_if_stopped = budget.limit if budget.stopped else None
             result.findings.extend(self._why_not(profile, index, need))
 
     def _why_not(self, profile: Profile, index: int, need: NeedResult) -> list[Finding]:
@@ -203,6 +205,11 @@ class Gate:
             ]
             change = "; or ".join(options)
             change = change[0].upper() + change[1:]
+        elif need.what_if_stopped is not None:
+            change = (
+                "No change of one or two answers making it fine-tuning was found before the "
+                f"search stopped ({need.what_if_stopped:,} steps)"
+            )
         else:
             change = "No change of one or two answers makes it fine-tuning"
         summary = Finding(

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from tunewise.decision import Decision
-from tunewise.reporters.common import LABELS, Footnotes, key_reason, no_change_text, what_if_text
+from tunewise.reporters.common import (
+    LABELS,
+    Footnotes,
+    key_reason,
+    no_change_text,
+    stopped_text,
+    what_if_text,
+)
 
 
 def _cell(text: str) -> str:
@@ -31,6 +38,8 @@ def render(decision: Decision, **_: Any) -> str:
         if need.what_if:
             lines += ["", "**What would change this:**", ""]
             lines += [f"- {what_if_text(w)}" for w in need.what_if]
+            if need.what_if_stopped is not None:
+                lines += [f"- _{stopped_text(need)}_"]
         elif no_change_text(need):
             lines += ["", f"_{no_change_text(need)}_"]
     for note in decision.notes:
