@@ -20,9 +20,16 @@ LAW_NEEDS = [
     "",
     "format",
     "failed",
+    "not-applicable",
     "n",
 ]
-LAW_PROJECT = ["2400", "high", "production", "30", "y", "y", "15000", "some", "y", "24", "8"]
+# examples, quality, stage, gain, can maintain, eval plan, budget, data may leave; then the
+# optional prompts_may_leave and preference_data are skipped (a hosted run needs no GPU answer)
+LAW_PROJECT = ["2400", "high", "production", "30", "y", "y", "15000", "y", "", ""]
+
+
+# Every session ends with the optional prompts_may_leave question (SPEC §1: asked on every
+# path); the scripts below skip it with an empty line before the review.
 
 
 def ask(lines: list[str], *args: str) -> tuple[int, str, str]:
@@ -42,7 +49,7 @@ def test_law_firm_from_scratch_gives_hybrid_and_saves(tmp_path: Path) -> None:
 
 
 def test_invalid_input_is_asked_again(tmp_path: Path) -> None:
-    lines = ["Trivia", "trivia", "9", "banana", "general", "n", ""]
+    lines = ["Trivia", "trivia", "9", "banana", "general", "n", "", ""]
     code, out, _ = ask(lines)
     assert code == 0
     assert out.count("type a number from 1 to 8") == 2
@@ -50,13 +57,13 @@ def test_invalid_input_is_asked_again(tmp_path: Path) -> None:
 
 
 def test_help_shows_sources() -> None:
-    code, out, _ = ask(["Trivia", "trivia", "?", "general", "n", ""])
+    code, out, _ = ask(["Trivia", "trivia", "?", "general", "n", "", ""])
     assert "source: When to Fine-Tune: Specializing Your Foundation Model" in out and code == 0
 
 
 def test_going_back_twice(tmp_path: Path) -> None:
     out_file = tmp_path / "p.yaml"
-    lines = ["Docs", "docs", "domain", "often", "<", "<", "facts", "n", "often", "n", ""]
+    lines = ["Docs", "docs", "domain", "often", "<", "<", "facts", "n", "often", "n", "", ""]
     code, _out, _ = ask(lines, "--save", str(out_file))
     assert code == 0
     need = yaml.safe_load(out_file.read_text(encoding="utf-8"))["needs"][0]
@@ -112,17 +119,17 @@ def test_prefilled_partial_profile_asks_only_missing(tmp_path: Path) -> None:
 def test_refuses_to_overwrite_without_yes(tmp_path: Path) -> None:
     target = tmp_path / "existing.yaml"
     target.write_text("precious\n", encoding="utf-8")
-    code, out, _ = ask(["Trivia", "trivia", "general", "n", "", "n"], "--save", str(target))
+    code, out, _ = ask(["Trivia", "trivia", "general", "n", "", "", "n"], "--save", str(target))
     assert code == 0 and "Not saved" in out
     assert target.read_text(encoding="utf-8") == "precious\n"
-    code, out, _ = ask(["Trivia", "trivia", "general", "n", "", "y"], "--save", str(target))
+    code, out, _ = ask(["Trivia", "trivia", "general", "n", "", "", "y"], "--save", str(target))
     assert "Saved to" in out and "trivia" in target.read_text(encoding="utf-8")
 
 
 def test_force_replaces(tmp_path: Path) -> None:
     target = tmp_path / "existing.yaml"
     target.write_text("old\n", encoding="utf-8")
-    code, _, _ = ask(["Trivia", "trivia", "general", "n", ""], "--save", str(target), "--force")
+    code, _, _ = ask(["Trivia", "trivia", "general", "n", "", ""], "--save", str(target), "--force")
     assert code == 0 and "trivia" in target.read_text(encoding="utf-8")
 
 

@@ -54,6 +54,7 @@ def law_firm_needs(child: pexpect.spawn) -> None:
     answer(child, r"Short id for this need \[summaries-exact-bluebook", "bluebook")
     answer(child, "What does this need ask", "4")
     answer(child, "prompt-engineering effort", "failed")
+    answer(child, "schema-constrained decoding", "not-applicable")
     answer(child, "Another need", "n")
 
 
@@ -66,10 +67,9 @@ def law_firm_project(child: pexpect.spawn) -> None:
         ("retrain the model", "y"),
         ("held-out set", "y"),
         ("Budget", "15000"),
-        ("hands-on experience", "some"),
         ("hosted fine-tuning provider", "y"),
-        ("largest GPU", "24"),
-        ("Size of the base model", "8"),
+        ("prompts and retrieved documents", ""),  # optional: skipped
+        ("preference pairs", ""),  # optional: skipped
     ]:
         answer(child, expected, text)
 
@@ -99,6 +99,7 @@ def test_going_back_twice_and_changing_at_review(tmp_path: Path) -> None:
     answer(child, "fit in the model's context", "n")
     answer(child, "How often does this information change", "never")
     answer(child, "Another need", "n")
+    answer(child, "prompts and retrieved documents", "")  # optional: skipped
     answer(child, "Review your answers", "4")  # change `changes`
     answer(child, "How often does this information change", "realtime")
     answer(child, "Review your answers", "")

@@ -41,14 +41,13 @@ class Scripted:
 def test_order_need_questions_then_another_need_then_project(rules: LoadedRules) -> None:
     source = Scripted(
         [
-            "Bluebook format",
+            "Bluebook citations",
             "bluebook",
-            "format",
+            "vocabulary",
             "failed",
             False,
-            *[PASSING_PROJECT[q] for q in CHECK_ORDER],
-            None,
-            None,
+            *[PASSING_PROJECT[q] for q in CHECK_ORDER if q != "ml_expertise"],
+            *[None] * 6,
         ]
     )
     state = fill(rules, State(), source)
@@ -60,22 +59,27 @@ def test_order_need_questions_then_another_need_then_project(rules: LoadedRules)
         ("question", "prompting"),
         ("another-need", None),
     ]
-    assert [q for _, q in kinds[5:14]] == list(CHECK_ORDER)
-    assert [s.optional for s in source.asked[14:]] == [True, True]  # gpu and model size
+    # ml_expertise is not needed: the data may leave, so the safe-platform check passes
+    assert [q for _, q in kinds[5:13]] == [q for q in CHECK_ORDER if q != "ml_expertise"]
+    refinements = source.asked[13:]
+    assert refinements and all(s.optional for s in refinements)
+    asked = {s.question for s in refinements}
+    assert {"prompts_may_leave", "preference_data"} <= asked  # hosted: the GPU does not matter
     assert next_step(rules, state).kind == "done"
 
 
 def test_only_what_the_walk_needs(rules: LoadedRules) -> None:
-    source = Scripted(["Case files", "case-files", "facts", True, False])
+    source = Scripted(["Case files", "case-files", "facts", True, False, None])
     state = fill(rules, State(), source)
-    assert [s.question for s in source.asked if s.question] == ["kind", "fits_in_prompt"]
+    asked = [s.question for s in source.asked if s.question]
+    assert asked == ["kind", "fits_in_prompt", "prompts_may_leave"]  # the last one optional
     assert state.project == {}
 
 
 def test_going_back_across_needs(rules: LoadedRules) -> None:
     # "<" at need 2's id, at its description, then at "another need?" reach need 1's kind.
     source = Scripted(
-        ["First", "first", "general", True, "Second", "<", "<", "<", "style", "works", False]
+        ["First", "first", "general", True, "Second", "<", "<", "<", "style", "works", False, None]
     )
     state = fill(rules, State(), source)
     assert [(n.id, n.answers) for n in state.needs] == [
@@ -91,7 +95,7 @@ def test_going_back_across_needs(rules: LoadedRules) -> None:
 
 
 def test_back_then_different_answer(rules: LoadedRules) -> None:
-    source = Scripted(["Docs", "docs", "domain", "<", "facts", False, "often", False])
+    source = Scripted(["Docs", "docs", "domain", "<", "facts", False, "often", False, None])
     state = fill(rules, State(), source)
     assert state.needs[0].answers == {"kind": "facts", "fits_in_prompt": False, "changes": "often"}
 
@@ -102,7 +106,7 @@ def test_undo_on_empty_history() -> None:
 
 def test_change_drops_answers_that_became_irrelevant(rules: LoadedRules) -> None:
     state = State(
-        [DraftNeed("n", "d", {"kind": "format", "prompting": "failed"})],
+        [DraftNeed("n", "d", {"kind": "style", "prompting": "failed"})],
         dict(PASSING_PROJECT),
         needs_done=True,
     )

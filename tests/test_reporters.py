@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ STYLE = {"id": "tone", "kind": "style", "prompting": "failed"}
 WAIVER = {
     "reason": "Approved exception for the Q3 pilot by the AI review board.",
     "approved_by": "cto",
-    "expires": "2099-01-01",
+    "expires": (dt.date.today() + dt.timedelta(days=180)).isoformat(),  # within the horizon
 }
 
 
@@ -166,4 +167,4 @@ def test_check_reports_name_the_rule_set(tree: Path) -> None:
     assert data["rules"]["name"] == "default" and len(data["rules"]["sha256"]) == 64
     sarif = json.loads(run_cli("check", str(tree), "--format", "sarif").out)
     assert sarif["runs"][0]["properties"]["rules"]["name"] == "default"
-    assert "rules: default 1.0.0 (sha256 " in run_cli("check", str(tree)).out
+    assert "rules: default 2.0.0 (sha256 " in run_cli("check", str(tree)).out

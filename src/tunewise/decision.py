@@ -46,6 +46,7 @@ class Change:
     new: Any
     relation: str = "="
     limit: Any = None
+    work: str = field(default="", compare=False)  # the change said as the work that makes it true
 
 
 @dataclass
@@ -75,6 +76,7 @@ class NeedResult:
     what_if: list[WhatIf] = field(default_factory=list)
     what_if_target: str | None = None
     what_if_stopped: int | None = None  # the search's work bound, when it stopped at it
+    estimate: dict[str, Any] | None = None  # a fine-tune's cost, from the rule set's formulas
 
     @property
     def decided(self) -> bool:

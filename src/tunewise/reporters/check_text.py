@@ -7,6 +7,7 @@ from typing import TextIO
 from tunewise.check import FileResult, Summary
 
 MARK = {"pass": "PASS", "fail": "FAIL", "waived": "WAIVED", "error": "ERROR"}
+SKIPPED_SHOWN = 10  # folders named in the summary; the JSON report lists them all
 
 
 def summary_line(summary: Summary) -> str:
@@ -47,7 +48,20 @@ class Reporter:
         self.stream.write("\n".join(lines) + "\n")
 
     def finish(self, summary: Summary) -> None:
+        if summary.skipped:
+            count = len(summary.skipped)
+            shown = ", ".join(
+                f"{_printable(path)} ({why})" for path, why in summary.skipped[:SKIPPED_SHOWN]
+            )
+            more = f", and {count - SKIPPED_SHOWN} more" if count > SKIPPED_SHOWN else ""
+            self.stream.write(f"not searched: {count} folder{'s' * (count != 1)}: {shown}{more}\n")
         if summary.rules is not None:
             info = summary.rules
             self.stream.write(f"rules: {info.name} {info.version} (sha256 {info.sha256[:12]})\n")
         self.stream.write(summary_line(summary) + "\n")
+
+
+def _printable(text: str) -> str:
+    """A folder name from the checked tree on one line: non-printable characters escaped
+    (a link named "\n##vso[...]" must not start a log command)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
