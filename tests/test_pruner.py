@@ -24,7 +24,7 @@ def test_pruning_never_changes_the_answer(
     class Exhaustive:
         """Tries everything, judging checks with the engine's own walk."""
 
-        def __init__(self, rules: Any, fast: Any, answers: Any, current: Any) -> None:
+        def __init__(self, rules: Any, fast: Any, answers: Any, current: Any, *_: Any) -> None:
             self.rules, self.answers, self.current = rules, answers, current
 
         def pairs(self, pool: list[Any]) -> Any:

@@ -8,6 +8,7 @@ from tests.conftest import PASSING_PROJECT
 
 from tunewise.decision import WhatIf
 from tunewise.engine import walk_need
+from tunewise.outcomes import Budget
 from tunewise.rules import LoadedRules, load_rules
 from tunewise.whatif import search
 
@@ -139,3 +140,58 @@ def test_a_combined_fix_offers_its_alternatives(rules: LoadedRules) -> None:
     found = texts(options(rules, answers, "fine-tune"))
     for fix in ({("data_may_leave", True)}, {("model_params_b", 63.3)}, {("gpu_vram_gb", 44.0)}):
         assert any(fix < option for option in found), found
+
+
+def test_the_search_is_bounded_and_says_when_it_stopped(rules: LoadedRules) -> None:
+    """Hardening: a search walks within its budget of steps, and reports running out."""
+    answers = {**PASSING_PROJECT, **STYLE, "data_quality": "low", "can_maintain": False}
+    current = walk_need(rules, answers)
+    full = Budget()
+    assert search(rules, answers, current, "fine-tune", full)
+    assert not full.stopped and full.limit - full.left < 3_000
+    small = Budget(40)
+    found = search(rules, answers, current, "fine-tune", small)
+    assert small.stopped and small.left <= 0
+    assert small.limit - small.left < 40 + len(rules.model.tree.nodes) + 1  # one walk over
+    assert len(found) <= len(search(rules, answers, current, "fine-tune"))
+
+
+def test_a_thousand_questions_deep_stops_at_the_bound(tmp_path: Any) -> None:
+    """Hardening: 1,000 questions in front of the tree made millions of pairs, each walked
+    1,000 nodes deep (minutes per profile); the search now spends at most its budget."""
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from generate import chained_rules  # type: ignore[import-not-found]
+
+    from tunewise.rules import default_rules_path
+
+    data = chained_rules(yaml.safe_load(default_rules_path().read_text(encoding="utf-8")), 1000)
+    path = tmp_path / "deep.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    deep = load_rules(path)
+    answers = {**PASSING_PROJECT, **STYLE, "can_maintain": False}
+    answers.update({f"q{i}": True for i in range(1000)})
+    budget = Budget()
+    search(deep, answers, walk_need(deep, answers), None, budget)
+    assert budget.stopped and budget.limit - budget.left <= budget.limit + 1002
+
+
+def test_the_reports_say_when_the_search_stopped(
+    monkeypatch: Any, tmp_path: Any, write_profile: Any
+) -> None:
+    from tests.conftest import EXAMPLES, run_cli
+
+    from tunewise import outcomes
+
+    monkeypatch.setattr(outcomes, "MAX_STEPS", 30)
+    example = str(EXAMPLES / "instruction-following.tunewise.yaml")
+    text = run_cli("advise", example).out
+    assert "stopped after 30 steps" in " ".join(text.split())
+    assert '"what_if_stopped_after": 30' in run_cli("advise", example, "--format", "json").out
+    assert "stopped after 30 steps" in run_cli("advise", example, "--format", "markdown").out
+    checked = run_cli("check", example)
+    assert "search stopped (30 steps)" in checked.out

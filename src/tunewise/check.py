@@ -12,7 +12,7 @@ from tunewise.compiled import AskNode, RuleSet
 from tunewise.decision import NeedResult, RulesInfo
 from tunewise.engine import decide, verdict_of
 from tunewise.errors import Problem, TunewiseError
-from tunewise.outcomes import outcomes_for
+from tunewise.outcomes import Budget, outcomes_for
 from tunewise.profile import Profile, load_profile
 from tunewise.rules import LoadedRules
 from tunewise.yamlio import Path_
@@ -201,15 +201,18 @@ class Gate:
         # The search costs milliseconds a need, and a 1 MiB profile holds tens of thousands of
         # needs: needs with the same answers share one search, and at most MAX_SEARCHES are
         # made per profile, so no profile can hold the gate for minutes.
-        searched: dict[tuple[tuple[str, str, Any], ...], list[Any]] = {}
+        searched: dict[tuple[tuple[str, str, Any], ...], tuple[list[Any], int | None]] = {}
         skipped = 0
         for index, (need_in, need) in enumerate(zip(profile.needs, decision.needs, strict=True)):
             answers = {**profile.project, **need_in.answers}
             key = tuple(sorted((k, type(v).__name__, v) for k, v in answers.items()))
             if key not in searched and len(searched) < MAX_SEARCHES:
-                searched[key] = search(self.rules, answers, need, "fine-tune")
+                budget = Budget()
+                found = search(self.rules, answers, need, "fine-tune", budget)
+                searched[key] = (found, budget.limit if budget.stopped else None)
             if key in searched:
-                need.what_if = list(searched[key])
+                found, stopped = searched[key]
+                need.what_if, need.what_if_stopped = list(found), stopped
             else:
                 skipped += 1
             result.findings.extend(self._why_not(profile, index, need, key in searched))
@@ -255,10 +258,15 @@ class Gate:
             ]
             change = "; or ".join(options)
             change = change[0].upper() + change[1:]
-        elif searched:
-            change = "No change of one or two answers makes it fine-tuning"
-        else:
+        elif not searched:
             change = "What would change it was not searched (too many needs in this profile)"
+        elif need.what_if_stopped is not None:
+            change = (
+                "No change of one or two answers making it fine-tuning was found before the "
+                f"search stopped ({need.what_if_stopped:,} steps)"
+            )
+        else:
+            change = "No change of one or two answers makes it fine-tuning"
         summary = Finding(
             "error",
             f"{head}: {why.rstrip('.')}. {change}.",

@@ -75,6 +75,7 @@ class NeedResult:
     optional_unanswered: list[str] = field(default_factory=list)
     what_if: list[WhatIf] = field(default_factory=list)
     what_if_target: str | None = None
+    what_if_stopped: int | None = None  # the search's work bound, when it stopped at it
     estimate: dict[str, Any] | None = None  # a fine-tune's cost, from the rule set's formulas
 
     @property

@@ -25,6 +25,8 @@ class Cell:
         if self.point:
             return int(self.low) if integer and not isinstance(self.low, bool) else self.low
         low, high = self.low, self.high
+        if math.isinf(low) and math.isinf(high):  # the whole line: any number is inside
+            return 0
         if integer:
             start = math.floor(low) + 1 if low != -math.inf else math.floor(high) - 1
             return start

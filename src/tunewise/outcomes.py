@@ -26,9 +26,32 @@ from tunewise.compiled import (
 )
 from tunewise.errors import RuleSetError
 
-__all__ = ["Outcomes", "Trace", "Unknown", "outcomes_for"]
+__all__ = ["Budget", "OutOfSteps", "Outcomes", "Trace", "Unknown", "outcomes_for"]
 
 OK, FAIL, UNSURE = 0, 1, 2  # a check's status as a walk sees it: pass or n/a, fail, unknown
+
+
+MAX_STEPS = 250_000  # a search's steps through the tree; the examples need under 3,000
+
+
+class OutOfSteps(Exception):
+    """A search spent its budget: it ends with what it has found."""
+
+
+class Budget:
+    """The work a search may do, in steps of walks through the tree. A rule set with a
+    thousand questions has millions of pairs of changes, each walked a thousand nodes deep;
+    past the bound the search stops (`stopped`) with what it has found."""
+
+    def __init__(self, steps: int | None = None) -> None:
+        self.limit = self.left = MAX_STEPS if steps is None else steps
+        self.stopped = False
+
+    def spend(self, steps: int) -> None:
+        if self.left <= 0:
+            self.stopped = True
+            raise OutOfSteps
+        self.left -= steps
 
 
 class Trace(NamedTuple):
@@ -94,6 +117,20 @@ class Outcomes(Compiler):
                 return step.approach
             next_step = step.follow(answers, None)
             if next_step is None:
+                return None
+            step = next_step
+        raise self.cycle(step.id)
+
+    def approach_within(self, answers: Answers, budget: Budget) -> str | None:
+        """`approach`, paying each step from `budget` (raises OutOfSteps once it is spent)."""
+        step = self.start
+        for taken in range(1, self.limit + 1):
+            if step.approach is not None:
+                budget.spend(taken)
+                return step.approach
+            next_step = step.follow(answers, None)
+            if next_step is None:
+                budget.spend(taken)
                 return None
             step = next_step
         raise self.cycle(step.id)

@@ -14,7 +14,7 @@ from tunewise.candidates import apply_changes
 from tunewise.compiled import Check
 from tunewise.decision import Change, NeedResult
 from tunewise.engine import Rules
-from tunewise.outcomes import Outcomes, outcomes_for
+from tunewise.outcomes import Budget, Outcomes, outcomes_for
 
 
 class _View:
@@ -49,9 +49,14 @@ class Pruner:
     once and its partner judged on the new path."""
 
     def __init__(
-        self, rules: Rules, fast: Outcomes, answers: Mapping[str, Any], current: NeedResult
+        self,
+        rules: Rules,
+        fast: Outcomes,
+        answers: Mapping[str, Any],
+        current: NeedResult,
+        budget: Budget | None = None,
     ) -> None:
-        self.fast = fast
+        self.fast, self.budget = fast, budget
         self.reads = fast.check_reads
         failing = [fast.checks[c.id] for c in current.failed_checks]
         self.base = _View(self, path_questions(rules, current), failing, answers)
@@ -106,6 +111,8 @@ class Pruner:
     def _moved(self, change: Change) -> _View:
         """The view after a change that alters the path, walked once."""
         if change not in self.after:
+            if self.budget is not None:
+                self.budget.spend(self.fast.limit)
             moved_answers = apply_changes(self.base.answers, (change,))
             moved = self.fast.trace(moved_answers)
             self.after[change] = _View(self, moved.asked, moved.failing, moved_answers)

@@ -325,6 +325,12 @@ def value_type_problems(model: RuleSet) -> list[tuple[Path_, str]]:
     """Values compared by order, bounds of ranges and the parts of a `scaled` value are
     numbers: a literal of another type, or an answer, column or question that is not one."""
     out: list[tuple[Path_, str]] = []
+    for index, question in enumerate(model.questions):
+        for name in ("min", "max"):
+            bound = getattr(question, name)
+            if question.type == "integer" and bound is not None and bound != int(bound):
+                message = f"{question.id!r} takes whole numbers: its {name} must be one too"
+                out.append((("questions", index, name), message))
     for loc, obj in walk_records(model):
         if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
             out += _numeric_value(model, obj.operand, (*loc, obj.operator))

@@ -8,6 +8,7 @@ verified by re-running the walk. Walks are outcome-only (see `outcomes`); the pr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 from collections.abc import Mapping
@@ -16,34 +17,57 @@ from typing import Any
 from tunewise.candidates import apply_changes, candidates
 from tunewise.decision import Change, Decision, NeedResult, WhatIf
 from tunewise.engine import Rules, walk_need
-from tunewise.outcomes import Outcomes, outcomes_for
+from tunewise.outcomes import Budget, Outcomes, OutOfSteps, outcomes_for
 from tunewise.profile import Profile
 from tunewise.pruner import Pruner, path_questions
 
-__all__ = ["annotate", "candidates", "search"]
+__all__ = ["Budget", "annotate", "candidates", "search"]
 
 MAX_OPTIONS = 6
 
 
 def search(
-    rules: Rules, answers: Mapping[str, Any], current: NeedResult, target: str | None = None
+    rules: Rules,
+    answers: Mapping[str, Any],
+    current: NeedResult,
+    target: str | None = None,
+    budget: Budget | None = None,
 ) -> list[WhatIf]:
-    """Smallest change sets leading to `target` (or to any other approach when None)."""
+    """Smallest change sets leading to `target` (or to any other approach when None), found
+    within `budget` (see `Budget.stopped` for whether the search was cut short)."""
     if not current.decided:
         return []
+    budget = budget or Budget()
+    found: list[WhatIf] = []
+    with contextlib.suppress(OutOfSteps):  # out of budget: what was found so far stands
+        _search(rules, answers, current, target, budget, found)
+    found.sort(key=lambda w: (len(w.changes), w.approach))
+    return [
+        WhatIf(tuple(phrase(rules, c) for c in option.changes), option.approach, option.missing)
+        for option in _minimal(_one_per_question_set(_closest_per_question(found)))[:MAX_OPTIONS]
+    ]
+
+
+def _search(
+    rules: Rules,
+    answers: Mapping[str, Any],
+    current: NeedResult,
+    target: str | None,
+    budget: Budget,
+    found: list[WhatIf],
+) -> None:
     fast = outcomes_for(rules.model, rules.params)
     singles = candidates(rules, answers)
-    pruner = Pruner(rules, fast, answers, current) if target is not None else None
+    pruner = Pruner(rules, fast, answers, current, budget) if target is not None else None
 
     def outcome(changes: tuple[Change, ...]) -> str | None:
-        return fast.approach(apply_changes(answers, changes))
+        return fast.approach_within(apply_changes(answers, changes), budget)
 
     def wanted(approach: str | None) -> bool:
         if approach is None or approach == current.approach:
             return False
         return target is None or approach == target
 
-    found: list[WhatIf] = []
     reached: set[str] = set()
     for change in singles:
         if pruner and not pruner.may_change(change):
@@ -73,12 +97,7 @@ def search(
     if target is not None and not found:
         on_path = path_questions(rules, current)
         on_path_singles = [c for c in singles if c.question in on_path]
-        found += _opens_the_checks(rules, fast, answers, on_path_singles)
-    found.sort(key=lambda w: (len(w.changes), w.approach))
-    return [
-        WhatIf(tuple(phrase(rules, c) for c in option.changes), option.approach, option.missing)
-        for option in _minimal(_one_per_question_set(_closest_per_question(found)))[:MAX_OPTIONS]
-    ]
+        found += _opens_the_checks(rules, fast, answers, on_path_singles, budget)
 
 
 def _alternatives(
@@ -180,11 +199,16 @@ def _closest_per_question(found: list[WhatIf]) -> list[WhatIf]:
 
 
 def _opens_the_checks(
-    rules: Rules, fast: Outcomes, answers: Mapping[str, Any], singles: list[Change]
+    rules: Rules,
+    fast: Outcomes,
+    answers: Mapping[str, Any],
+    singles: list[Change],
+    budget: Budget,
 ) -> list[WhatIf]:
     """The first single change after which the walk reaches the checks but needs more answers
     (e.g. prompting = failed on a profile without project answers)."""
     for change in singles:
+        budget.spend(fast.limit)
         changed = apply_changes(answers, (change,))
         trace = fast.trace(changed)
         if trace.approach is None and trace.checked:  # only then: which answers it needs
@@ -197,12 +221,18 @@ def _opens_the_checks(
 def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | None = None) -> None:
     """Fill `what_if` on every decided need: by default, what would make it fine-tune, and for a
     fine-tune need, what would take it off fine-tune."""
-    searched: dict[tuple[Any, ...], list[WhatIf]] = {}  # needs with the same answers: one search
+    searched: dict[
+        tuple[Any, ...], tuple[list[WhatIf], int | None]
+    ] = {}  # needs with the same answers: one search
     for need_input, result in zip(profile.needs, decision.needs, strict=True):
         answers = {**profile.project, **need_input.answers}
         aim = target or ("fine-tune" if result.approach != "fine-tune" else None)
         key = (aim, *sorted((k, type(v).__name__, v) for k, v in answers.items()))
         if key not in searched:
-            searched[key] = search(rules, answers, result, aim)
-        result.what_if = list(searched[key])
+            budget = Budget()
+            found = search(rules, answers, result, aim, budget)
+            searched[key] = (found, budget.limit if budget.stopped else None)
+        found, stopped = searched[key]
+        result.what_if = list(found)
         result.what_if_target = aim
+        result.what_if_stopped = stopped

@@ -51,6 +51,12 @@ def need_dict(decision: Decision, need: NeedResult) -> dict[str, Any]:
             }
             for w in need.what_if
         ],
+        # only when the search stopped at its work bound: how many steps it took
+        **(
+            {"what_if_stopped_after": need.what_if_stopped}
+            if need.what_if_stopped is not None
+            else {}
+        ),
     }
     if need.estimate is not None:
         found["estimate"] = need.estimate

@@ -16,6 +16,7 @@ from tunewise.reporters.common import (
     estimate_text,
     key_reason,
     no_change_text,
+    stopped_text,
     what_if_text,
 )
 
@@ -43,6 +44,8 @@ def render(decision: Decision, **_: Any) -> str:
         if need.what_if:
             lines += ["", "**What would change this:**", ""]
             lines += [f"- {md(what_if_text(w))}" for w in need.what_if]
+            if need.what_if_stopped is not None:
+                lines += [f"- _{md(stopped_text(need))}_"]
         elif no_change_text(need):
             lines += ["", f"_{md(str(no_change_text(need)))}_"]
     for note in decision.notes:

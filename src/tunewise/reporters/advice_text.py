@@ -21,6 +21,7 @@ from tunewise.reporters.common import (
     key_reason,
     no_change_text,
     rich_text,
+    stopped_text,
     what_if_text,
 )
 
@@ -63,6 +64,8 @@ def _need_block(need: NeedResult, notes: Footnotes) -> list[Any]:
     if need.what_if:
         out.append(Text("  What would change this:", style="bold"))
         out.extend(bullet("·", what_if_text(w), indent=4) for w in need.what_if)
+        if need.what_if_stopped is not None:
+            out.append(bullet("·", stopped_text(need), indent=4, style="dim"))
     elif no_change_text(need):
         out.append(bullet("·", str(no_change_text(need)), style="dim"))
     return out

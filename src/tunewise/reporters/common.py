@@ -91,9 +91,25 @@ def no_change_text(need: NeedResult) -> str | None:
     """Say so when no answer change reaches the approach the search aimed for."""
     if need.what_if or not need.decided or need.what_if_target is None:
         return None
+    if need.what_if_stopped is not None:
+        return (
+            f"No change of one or two answers leading to {LABELS[need.what_if_target]} was "
+            f"found before the search stopped after {need.what_if_stopped:,} steps through "
+            "the rule set; other changes may exist."
+        )
     return (
         f"No change of one or two answers leads to {LABELS[need.what_if_target]}; "
         f"this need stays on {LABELS[need.approach]}."
+    )
+
+
+def stopped_text(need: NeedResult) -> str:
+    """What a search cut short by its work bound says (empty when it was not)."""
+    if need.what_if_stopped is None:
+        return ""
+    return (
+        f"The search for what would change this stopped after {need.what_if_stopped:,} steps "
+        "through the rule set, so other changes may exist."
     )
 
 
