@@ -23,27 +23,6 @@ if TYPE_CHECKING:
     from tunewise.profile import Profile
 
 KINDS = ("dataset", "eval_set", "prompting")
-# Every rule id a finding from here can carry, with what it means (for `explain`, SARIF rules).
-EVIDENCE_RULES = {
-    "evidence-unreadable": "An evidence path is missing, not a regular file (a folder, FIFO or "
-    "device), outside the project root, or a file no reader understands.",
-    "evidence-overclaim": "The profile claims more examples than the dataset's valid unique "
-    "records.",
-    "evidence-quality-contradicted": "data_quality is high, but the dataset's duplicate or "
-    "invalid rate is over its threshold (10 % duplicates and near-duplicates, 5 % invalid).",
-    "evidence-dataset-invalid": "The dataset holds no valid training record.",
-    "evidence-longer-than-claimed": "The dataset's longest example is longer than max_seq_tokens.",
-    "evidence-eval-overlap": "Held-out records are also in the training set (exact after "
-    "normalising case and whitespace, or near-duplicates).",
-    "evidence-eval-set-unpaired": "A held-out set without a dataset to compare it with.",
-    "evidence-prompting-contradicted": "prompting is claimed failed, but the evaluation file "
-    "shows the target met.",
-    "evidence-prompting-below-target": "prompting is claimed to work, but the evaluation file "
-    "shows it below the target.",
-    "evidence-measured": "A note: what the evidence measured, used where the profile is silent.",
-    "evidence-required": "--require-evidence: a need the fine-tune relies on lacks that "
-    "evidence (or has it unreadable, or an eval set not shown disjoint).",
-}
 PREFERENCE_ANSWER = "preference_data"  # the rule set's yes/no question: chosen/rejected pairs
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _CACHE_SIZE = 16

@@ -78,6 +78,67 @@ FIXED: dict[str, GateRule] = {
             "missing records to the dataset.",
         ),
         GateRule(
+            "evidence-quality-contradicted",
+            "The dataset contradicts data_quality: high",
+            "The profile answers `data_quality: high`, but evidence.dataset has more than 10 % "
+            "duplicates and near-duplicates among its valid records, or more than 5 % invalid or "
+            "empty lines. `tunewise data FILE` lists them: deduplicate and fix the file, or "
+            "answer `mixed`.",
+        ),
+        GateRule(
+            "evidence-dataset-invalid",
+            "The dataset holds no valid training record",
+            "Not one line of evidence.dataset is a usable training record in a format tunewise "
+            "reads (chat messages, preference pairs, ShareGPT, Alpaca, prompt/completion, text). "
+            "`tunewise data FILE` shows the first problems with their line numbers.",
+        ),
+        GateRule(
+            "evidence-longer-than-claimed",
+            "An example is longer than max_seq_tokens",
+            "The longest example in evidence.dataset is estimated at more tokens than the "
+            "`max_seq_tokens` answer, which the memory estimate relies on. Raise the answer or "
+            "shorten or drop the long examples (`tunewise data FILE` names the longest line).",
+            "warning",
+        ),
+        GateRule(
+            "evidence-eval-overlap",
+            "Held-out records are also in the training set",
+            "Records of evidence.eval_set also appear in evidence.dataset, exactly (after "
+            "normalising case and whitespace) or as near-duplicates, so the held-out comparison "
+            "would measure memorisation. The finding gives the count and the first line pairs; "
+            "`tunewise data TRAIN --against EVAL` lists them. Remove them from one of the files.",
+        ),
+        GateRule(
+            "evidence-eval-set-unpaired",
+            "A held-out set without a training set",
+            "evidence.eval_set is given without evidence.dataset, so whether it overlaps the "
+            "training data cannot be checked. Add the dataset to the evidence.",
+            "warning",
+        ),
+        GateRule(
+            "evidence-prompting-contradicted",
+            "The evaluation shows prompting meeting its target",
+            "The need claims `prompting: failed`, but the evaluation file in "
+            "evidence.prompting shows the pass rate (or metric) at or above `target`. The "
+            "finding quotes both numbers and the case count. Fine-tuning is not justified by a "
+            "prompt that works: use the prompt, or raise the target to what the product needs.",
+        ),
+        GateRule(
+            "evidence-prompting-below-target",
+            "The evaluation shows prompting below its target",
+            "The need claims `prompting: works`, but the evaluation file shows it below "
+            "`target`. Improve the prompt, or answer `failed` and let the checks decide.",
+            "warning",
+        ),
+        GateRule(
+            "evidence-required",
+            "Required evidence is missing",
+            "`--require-evidence` (or `require_evidence` in the configuration) asks for evidence "
+            "of each listed kind for every need a fine-tune relies on; this need lacks one, has "
+            "it unreadable, or has a held-out set not shown disjoint from its dataset. Add it "
+            "under `evidence` (project-wide or in the need).",
+        ),
+        GateRule(
             "folder-unreadable",
             "A folder could not be searched",
             "A folder under the paths given to `tunewise check` cannot be listed (permissions, "
