@@ -10,9 +10,11 @@ leaf other than fine-tuning before any check).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
+from tunewise.claims import EVIDENCE_RULES, EVIDENCE_WARNINGS
 from tunewise.compiled import ChecksNode, Leaf, RuleSet
 
 Level = Literal["error", "warning", "note"]
@@ -27,6 +29,12 @@ class GateRule:
     help: str
     level: Level = "error"  # the level its findings usually have
     subject: str | None = None  # the rule-set item it is about (a check or leaf id), if any
+
+
+def _evidence_rule(rule_id: str, text: str) -> GateRule:
+    """An evidence finding's rule, from the evidence module's own register of its ids."""
+    title = re.split(r"[(,.:]", text, maxsplit=1)[0].strip()  # its first clause
+    return GateRule(rule_id, title, text, "warning" if rule_id in EVIDENCE_WARNINGS else "error")
 
 
 FIXED: dict[str, GateRule] = {
@@ -64,81 +72,6 @@ FIXED: dict[str, GateRule] = {
             "profile (`tunewise ask --profile PROFILE` asks only for those).",
         ),
         GateRule(
-            "evidence-unreadable",
-            "An evidence file cannot be read",
-            "A file named under `evidence` cannot be read: it does not exist, is not a regular "
-            "file, lies outside the project, or is too large. Paths are relative to the "
-            "profile's folder.",
-        ),
-        GateRule(
-            "evidence-overclaim",
-            "More examples are claimed than the dataset holds",
-            "The profile's `examples` answer is larger than the number of valid unique records "
-            "that `tunewise data` measures in evidence.dataset. Correct the answer, or add the "
-            "missing records to the dataset.",
-        ),
-        GateRule(
-            "evidence-quality-contradicted",
-            "The dataset contradicts data_quality: high",
-            "The profile answers `data_quality: high`, but evidence.dataset has more than 10 % "
-            "duplicates and near-duplicates among its valid records, or more than 5 % invalid or "
-            "empty lines. `tunewise data FILE` lists them: deduplicate and fix the file, or "
-            "answer `mixed`.",
-        ),
-        GateRule(
-            "evidence-dataset-invalid",
-            "The dataset holds no valid training record",
-            "Not one line of evidence.dataset is a usable training record in a format tunewise "
-            "reads (chat messages, preference pairs, ShareGPT, Alpaca, prompt/completion, text). "
-            "`tunewise data FILE` shows the first problems with their line numbers.",
-        ),
-        GateRule(
-            "evidence-longer-than-claimed",
-            "An example is longer than max_seq_tokens",
-            "The longest example in evidence.dataset is estimated at more tokens than the "
-            "`max_seq_tokens` answer, which the memory estimate relies on. Raise the answer or "
-            "shorten or drop the long examples (`tunewise data FILE` names the longest line).",
-            "warning",
-        ),
-        GateRule(
-            "evidence-eval-overlap",
-            "Held-out records are also in the training set",
-            "Records of evidence.eval_set also appear in evidence.dataset, exactly (after "
-            "normalising case and whitespace) or as near-duplicates, so the held-out comparison "
-            "would measure memorisation. The finding gives the count and the first line pairs; "
-            "`tunewise data TRAIN --against EVAL` lists them. Remove them from one of the files.",
-        ),
-        GateRule(
-            "evidence-eval-set-unpaired",
-            "A held-out set without a training set",
-            "evidence.eval_set is given without evidence.dataset, so whether it overlaps the "
-            "training data cannot be checked. Add the dataset to the evidence.",
-            "warning",
-        ),
-        GateRule(
-            "evidence-prompting-contradicted",
-            "The evaluation shows prompting meeting its target",
-            "The need claims `prompting: failed`, but the evaluation file in "
-            "evidence.prompting shows the pass rate (or metric) at or above `target`. The "
-            "finding quotes both numbers and the case count. Fine-tuning is not justified by a "
-            "prompt that works: use the prompt, or raise the target to what the product needs.",
-        ),
-        GateRule(
-            "evidence-prompting-below-target",
-            "The evaluation shows prompting below its target",
-            "The need claims `prompting: works`, but the evaluation file shows it below "
-            "`target`. Improve the prompt, or answer `failed` and let the checks decide.",
-            "warning",
-        ),
-        GateRule(
-            "evidence-required",
-            "Required evidence is missing",
-            "`--require-evidence` (or `require_evidence` in the configuration) asks for evidence "
-            "of each listed kind for every need a fine-tune relies on; this need lacks one, has "
-            "it unreadable, or has a held-out set not shown disjoint from its dataset. Add it "
-            "under `evidence` (project-wide or in the need).",
-        ),
-        GateRule(
             "folder-unreadable",
             "A folder could not be searched",
             "A folder under the paths given to `tunewise check` cannot be listed (permissions, "
@@ -168,6 +101,14 @@ FIXED: dict[str, GateRule] = {
             "warning",
         ),
         GateRule(
+            "evidence-measured",
+            "An answer measured from the evidence",
+            "A note, not a problem: the dataset named under `evidence` was measured, and its "
+            "count of valid unique records stands in for `examples` or supports the number "
+            "claimed. `tunewise data FILE` shows the same measurement in full.",
+            "note",
+        ),
+        GateRule(
             "waiver-expired",
             "The waiver has expired",
             "The waiver's `expires` date has passed, so the profile's findings fail the gate "
@@ -175,6 +116,7 @@ FIXED: dict[str, GateRule] = {
         ),
     )
 }
+FIXED.update((rule_id, _evidence_rule(rule_id, text)) for rule_id, text in EVIDENCE_RULES.items())
 
 
 def gate_rule(rule_id: str, rules: RuleSet) -> GateRule | None:
