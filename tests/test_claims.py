@@ -230,8 +230,10 @@ def test_dev_zero_inside_the_root_is_refused(tmp_path: Path) -> None:
 def test_every_rule_id_emitted_is_documented() -> None:
     import re
 
-    from tunewise.claims import EVIDENCE_RULES
+    from tunewise.gate_rules import FIXED
 
     source = (Path(__file__).parents[1] / "src" / "tunewise" / "claims.py").read_text()
-    emitted = set(re.findall(r'"(evidence-[a-z-]+)"', source))
-    assert emitted == set(EVIDENCE_RULES)
+    emitted = set(re.findall(r'"(evidence-[a-z-]+)"', source)) - {"evidence-measured"}  # notes
+    assert emitted <= set(FIXED)
+    for rule in emitted:
+        assert run_cli("explain", rule).code == 0

@@ -146,3 +146,15 @@ def test_devices_and_fifos_are_refused_fast(tmp_path: Path) -> None:
     for path in (fifo, Path("/dev/zero"), tmp_path):
         result = run_cli("data", str(path))
         assert result.code == 3 and "expected a" in result.err
+
+
+def test_memory_caps_are_reported(tmp_path: Path, monkeypatch: object) -> None:
+    import tunewise.evidence as evidence
+
+    setattr_ = monkeypatch.setattr  # type: ignore[attr-defined]
+    setattr_(evidence, "MAX_DISTINCT", 10)
+    setattr_(evidence, "NEAR_LIMIT", 5)
+    rows = [_chat(f"q{i}", " ".join(f"w{i}x{j}" for j in range(12))) for i in range(30)]
+    stats = measure(write(tmp_path / "d.jsonl", rows))
+    assert stats.capped and stats.near_checked == 5 and stats.unique == 30
+    assert "duplicates a lower bound" in run_cli("data", str(tmp_path / "d.jsonl")).out

@@ -57,18 +57,41 @@ def _profiles(folder: Path) -> None:
         "overclaim": profile_dict(
             [STYLE], PASSING_PROJECT, proposal="fine-tune", evidence={"dataset": "small.jsonl"}
         ),
+        **_evidence_cases(),
     }
     for name, data in cases.items():
         (folder / f"{name}.tunewise.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     (folder / "small.jsonl").write_text('{"prompt": "a", "completion": "b"}\n', encoding="utf-8")
+    (folder / "dupes.jsonl").write_text('{"text": "same"}\n' * 4, encoding="utf-8")
+    (folder / "bad.jsonl").write_text("nope\n", encoding="utf-8")
+    (folder / "evals.json").write_text('{"passed": 9, "total": 10}', encoding="utf-8")
     (folder / "invalid.tunewise.yaml").write_text("tunewise: 2\n", encoding="utf-8")
+
+
+def _evidence_cases() -> dict[str, Any]:
+    """Profiles whose evidence contradicts, lacks or cannot support their claims."""
+
+    def with_evidence(need: dict[str, Any], **evidence: Any) -> dict[str, Any]:
+        project = {**PASSING_PROJECT, "examples": 1, "max_seq_tokens": 1}
+        return profile_dict([need], project, proposal="fine-tune", evidence=evidence)
+
+    report = {"report": "evals.json", "target": 0.5}
+    return {
+        "dupes": with_evidence(STYLE, dataset="dupes.jsonl"),
+        "no-valid": with_evidence(STYLE, dataset="bad.jsonl"),
+        "leak": with_evidence(STYLE, dataset="small.jsonl", eval_set="small.jsonl"),
+        "unpaired": with_evidence(STYLE, eval_set="small.jsonl"),
+        "contradicted": with_evidence(STYLE, prompting=report),
+        "below": with_evidence({**STYLE, "prompting": "works"}, prompting={**report, "target": 1}),
+        "required": profile_dict([STYLE], PASSING_PROJECT, proposal="fine-tune"),
+    }
 
 
 def test_explain_accepts_every_id_a_report_prints(tmp_path: Path) -> None:
     _profiles(tmp_path)
     printed: set[str] = set()
-    for where in (tmp_path, EXAMPLES):
-        report = json.loads(run_cli("check", str(where), "--format", "json").out)
+    for where, extra in ((tmp_path, ["--require-evidence", "prompting"]), (EXAMPLES, [])):
+        report = json.loads(run_cli("check", str(where), "--format", "json", *extra).out)
         printed |= {f["rule"] for file in report["files"] for f in file["findings"]}
     # Every fixed id but one these profiles raise (root reads every folder; the evidence ids
     # have their own profiles in test_evidence*); all of them are explained below anyway.

@@ -23,27 +23,45 @@ if TYPE_CHECKING:
     from tunewise.profile import Profile
 
 KINDS = ("dataset", "eval_set", "prompting")
-# Every rule id a finding from here can carry, with what it means (for `explain`, SARIF rules).
+# Every rule id a finding from here can carry, with what it means and what to do (the register
+# `gate_rules` builds `explain` and SARIF texts from; its first clause is the title).
 EVIDENCE_RULES = {
-    "evidence-unreadable": "An evidence path is missing, not a regular file (a folder, FIFO or "
-    "device), outside the project root, or a file no reader understands.",
-    "evidence-overclaim": "The profile claims more examples than the dataset's valid unique "
-    "records.",
-    "evidence-quality-contradicted": "data_quality is high, but the dataset's duplicate or "
-    "invalid rate is over its threshold (10 % duplicates and near-duplicates, 5 % invalid).",
-    "evidence-dataset-invalid": "The dataset holds no valid training record.",
-    "evidence-longer-than-claimed": "The dataset's longest example is longer than max_seq_tokens.",
+    "evidence-unreadable": "An evidence file cannot be read: it is missing, not a regular file "
+    "(a folder, FIFO or device), outside the project root (symbolic links followed), too large, "
+    "or a file no reader understands. Paths are relative to the profile's folder.",
+    "evidence-overclaim": "More examples are claimed than the dataset holds: the `examples` "
+    "answer is larger than the valid unique records `tunewise data` measures in "
+    "evidence.dataset. Correct the answer, or add the missing records.",
+    "evidence-quality-contradicted": "The dataset contradicts data_quality: high: more than 10 % "
+    "of its valid records are duplicates or near-duplicates, or more than 5 % of its lines are "
+    "invalid or have empty outputs. `tunewise data FILE` lists them; clean the file or answer "
+    "`mixed`.",
+    "evidence-dataset-invalid": "The dataset holds no valid training record in a format "
+    "tunewise reads. `tunewise data FILE` shows the first problems with their line numbers.",
+    "evidence-longer-than-claimed": "An example is longer than max_seq_tokens, which the memory "
+    "estimate relies on. Raise the answer, or shorten the long examples.",
     "evidence-eval-overlap": "Held-out records are also in the training set (exact after "
-    "normalising case and whitespace, or near-duplicates).",
-    "evidence-eval-set-unpaired": "A held-out set without a dataset to compare it with.",
-    "evidence-prompting-contradicted": "prompting is claimed failed, but the evaluation file "
-    "shows the target met.",
-    "evidence-prompting-below-target": "prompting is claimed to work, but the evaluation file "
-    "shows it below the target.",
-    "evidence-measured": "A note: what the evidence measured, used where the profile is silent.",
-    "evidence-required": "--require-evidence: a need the fine-tune relies on lacks that "
-    "evidence (or has it unreadable, or an eval set not shown disjoint).",
+    "normalising case and whitespace, or near-duplicates), so the held-out comparison would "
+    "measure memorisation. `tunewise data TRAIN --against EVAL` lists them.",
+    "evidence-eval-set-unpaired": "A held-out set without a training set: its overlap with the "
+    "training data cannot be checked. Add evidence.dataset.",
+    "evidence-prompting-contradicted": "The evaluation shows prompting meeting its target, while "
+    "the need claims `prompting: failed`. The finding quotes both numbers and the case count; "
+    "use the prompt, or raise the target to what the product needs.",
+    "evidence-prompting-below-target": "The evaluation shows prompting below its target, while "
+    "the need claims `prompting: works`. Improve the prompt, or answer `failed`.",
+    "evidence-required": "Required evidence is missing: --require-evidence asks for each listed "
+    "kind for every need a fine-tune relies on, and this need lacks one, has it unreadable, or "
+    "has a held-out set not shown disjoint from its dataset.",
 }
+# The ids whose findings are warnings (the rest are errors).
+EVIDENCE_WARNINGS = frozenset(
+    {
+        "evidence-longer-than-claimed",
+        "evidence-eval-set-unpaired",
+        "evidence-prompting-below-target",
+    }
+)
 PREFERENCE_ANSWER = "preference_data"  # the rule set's yes/no question: chosen/rejected pairs
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _CACHE_SIZE = 16

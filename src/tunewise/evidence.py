@@ -3,7 +3,7 @@ tokens, and, given a held-out set, the records the two share.
 
 Bounded whatever the file: a line over 16 MiB is skipped, a file over MAX_DATASET_BYTES is
 refused, a read over the deadline stops; exact duplicates are judged against at most
-MAX_DISTINCT distinct records (~70 bytes each), near-duplicates among the first NEAR_LIMIT, and a
+MAX_DISTINCT distinct records (~80 bytes each), near-duplicates among the first NEAR_LIMIT, and a
 held-out set is indexed up to HELD_OUT_LIMIT records. See README "Evidence" for the bound."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from tunewise.safeio import Deadline, iter_lines, open_regular
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DATASET_BYTES = 8 * 1024**3
 DEFAULT_SECONDS = 120.0
-MAX_DISTINCT = 3_000_000  # exact-duplicate keys kept: ~70 bytes each, ~200 MiB at most
-NEAR_LIMIT = 50_000  # records indexed for near-duplicates: ~1.5 KiB each, ~75 MiB at most
+MAX_DISTINCT = 2_000_000  # exact-duplicate keys kept: ~80 bytes each, ~152 MiB at most
+NEAR_LIMIT = 50_000  # records indexed for near-duplicates: ~2.2 KiB each, ~110 MiB at most
 HELD_OUT_LIMIT = 200_000  # held-out records indexed for overlap
 SHOWN = 5
 OVER_LENGTH_TOKENS = 8192  # an example longer than this is reported (common context limits)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from tunewise.claims import EVIDENCE_RULES
+from tunewise.claims import EVIDENCE_RULES, EVIDENCE_WARNINGS
 from tunewise.compiled import ChecksNode, Leaf, RuleSet
 
 Level = Literal["error", "warning", "note"]
@@ -33,8 +33,8 @@ class GateRule:
 
 def _evidence_rule(rule_id: str, text: str) -> GateRule:
     """An evidence finding's rule, from the evidence module's own register of its ids."""
-    title = re.split(r"[(,.]", text, maxsplit=1)[0].strip()  # its first clause
-    return GateRule(rule_id, title, text)
+    title = re.split(r"[(,.:]", text, maxsplit=1)[0].strip()  # its first clause
+    return GateRule(rule_id, title, text, "warning" if rule_id in EVIDENCE_WARNINGS else "error")
 
 
 FIXED: dict[str, GateRule] = {

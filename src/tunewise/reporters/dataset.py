@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tunewise.escaping import visible
-from tunewise.evidence import DUPLICATE_RATE_HIGH, NEAR_LIMIT, DatasetStats
+from tunewise.evidence import DUPLICATE_RATE_HIGH, MAX_DISTINCT, NEAR_LIMIT, DatasetStats
 
 
 def render_dataset(stats: DatasetStats, output_format: str, epochs: int = 3) -> str:
@@ -52,7 +52,9 @@ def _text(stats: DatasetStats, epochs: int, title: str = "Dataset") -> list[str]
             "contradicts data_quality: high"
         )
     if stats.capped:
-        lines.append("  note           over 3,000,000 distinct records: duplicates a lower bound")
+        lines.append(
+            f"  note           over {MAX_DISTINCT:,} distinct records: duplicates a lower bound"
+        )
     if stats.problems:
         lines.append("  problems (first few):")
         lines += [f"    line {line}: {visible(message)}" for line, message in stats.problems]
