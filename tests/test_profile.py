@@ -80,6 +80,10 @@ MALFORMED: dict[str, tuple[str | bytes, str]] = {
     # YAML 1.1 numbers nobody means: octal and base 60 are refused like yes/no, with a hint.
     "octal": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: 0700\n", "leading 0 as octal"),
     "base 60": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: 1:30:00\n", "base-60"),
+    "exponent without a dot": (
+        "tunewise: 1\n" + GOOD_NEED + "project:\n  budget_usd: 1e3\n",
+        "in the form 1.0e+3",
+    ),
     "tagged octal": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: !!int 0700\n", "octal"),
     # A 400 KB scalar aliased 12,000 times: ~4.8 GB once expanded; stopped at the alias.
     "aliased huge scalar": (
@@ -243,6 +247,8 @@ def test_custom_rule_set_defines_the_profile(tmp_path: Path) -> None:
         ),  # YAML 1.1 takes it for an integer with no digits: was an internal error
         (b"tunewise: 1\nname: !!int 0x_\n", ":2:7: '0x_' is not a valid number"),
         (b"tunewise: !!float x\n", "'x' is not a valid number"),
+        (b"tunewise: 1\nname: !!int\n", ":2:7: '' is not a valid number"),  # was IndexError
+        (b"tunewise: 1\nname: !!float\n", ":2:7: '' is not a valid number"),
     ],
 )
 def test_fuzz_regressions(tmp_path: Path, content: bytes, expected: str) -> None:

@@ -50,8 +50,10 @@ def run_check(
     for folder, reason in found.unreadable:
         message = f"folder cannot be read ({reason}): the profiles in it were not checked"
         yield FileResult(folder, "error", findings=[Finding("error", message, "folder-unreadable")])
+    for link, reason in found.refused:
+        yield FileResult(link, "error", findings=[Finding("error", reason, "invalid-profile")])
     files = found.files
-    gate = Gate(rules, today, waiver_horizon_days, require_evidence)
+    gate = Gate(rules, today, waiver_horizon_days, require_evidence=list(require_evidence))
     for done, result in enumerate(_judge(gate, files, jobs), 1):
         if progress is not None:
             progress(done, len(files))

@@ -466,6 +466,9 @@ def data(
     ] = False,
     rules: RulesOpt = None,
     param: ParamOpt = None,
+    color: ColorOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
     """Inspect a JSONL training set.
 
@@ -476,8 +479,9 @@ def data(
     from tunewise.reporters.dataset import render_dataset
     from tunewise.rules import load_rules
 
+    cfg = _settings(color, config, isolated)
     _choice(output_format, ["text", "json"], "--format")
-    epochs = load_rules(rules, param or []).params.get("epochs", 3)
+    epochs = load_rules(*_rules_and_params(cfg, rules, param)).params.get("epochs", 3)
     source: Path | BinaryIO = Path(dataset)
     if dataset == "-":
         buffer = getattr(sys.stdin, "buffer", None)

@@ -45,6 +45,7 @@ class Found:
     files: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # profile-named links
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
@@ -73,6 +74,7 @@ def excluded(name: str, path: str, exclude: Sequence[str]) -> str | None:
 def _search(top: str, found: Found, exclude: Sequence[str] = ()) -> None:
     """What `os.walk` (top-down, not following links) would find, sorted, with one directory
     listing per folder; a virtual environment is recognised from its own listing."""
+    real_top = os.path.realpath(top)
     pending = [top]
     while pending:
         folder = pending.pop()
@@ -89,7 +91,10 @@ def _search(top: str, found: Found, exclude: Sequence[str] = ()) -> None:
         files, folders = [], []
         for entry in entries:
             if entry.is_symlink():
-                if _is_dir(entry):
+                refusal = _link_refusal(entry, real_top) if is_profile_name(entry.name) else None
+                if refusal:
+                    found.refused.append((entry.path, refusal))
+                elif _is_dir(entry):
                     found.skipped.append((entry.path, "link to a folder (not followed)"))
                 elif is_profile_name(entry.name):
                     files.append(entry.name)  # read like any profile (safeio checks it)
@@ -113,6 +118,17 @@ def _search(top: str, found: Found, exclude: Sequence[str] = ()) -> None:
             folders = [n for n in folders if n in kept]
         found.files.extend(os.path.join(folder, name) for name in sorted(files))
         pending.extend(os.path.join(folder, name) for name in sorted(folders, reverse=True))
+
+
+def _link_refusal(entry: os.DirEntry[str], real_top: str) -> str | None:
+    """Why a link named like a profile cannot be one: it leads out of the searched folder
+    (a pull request could point it at any file on the runner) or to a folder."""
+    target = os.path.realpath(entry.path)
+    if os.path.commonpath([target, real_top]) != real_top:
+        return "is a link leading outside the searched folder; refused"
+    if os.path.isdir(target):
+        return "is a link to a folder, expected a profile"
+    return None
 
 
 def is_virtual_environment(folder: str) -> bool:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tunewise.answers import bound_problem
 from tunewise.compiled import Question
 from tunewise.conditions import format_value
 from tunewise.engine import Rules
@@ -46,13 +47,9 @@ def parse_answer(question: Question, text: str) -> Any:
         raise Invalid(f"type {kind}") from None
     if isinstance(value, float) and not math.isfinite(value):
         raise Invalid("type a finite number")
-    if question.min is not None:
-        if question.min_exclusive and value <= question.min:
-            raise Invalid(f"must be greater than {format_value(question.min)}")
-        if value < question.min:
-            raise Invalid(f"must be at least {format_value(question.min)}")
-    if question.max is not None and value > question.max:
-        raise Invalid(f"must be at most {format_value(question.max)}")
+    problem = bound_problem(question, value)
+    if problem is not None:
+        raise Invalid(problem)
     if isinstance(value, float) and value.is_integer() and question.type == "number":
         value = int(value)
     return value
