@@ -121,3 +121,21 @@ def test_needs_with_the_same_answers_share_one_search(rules: LoadedRules, monkey
     first = decision.needs[0].what_if
     assert first and all(need.what_if == first for need in decision.needs[:500])
     assert decision.needs[0].what_if is not decision.needs[1].what_if  # each need its own list
+
+
+def test_a_combined_fix_offers_its_alternatives(rules: LoadedRules) -> None:
+    """Several failing checks: besides the first combination found, each change swapped for
+    another that also gets there (a smaller model, a bigger GPU, or sending the data out)."""
+    answers = {
+        **PASSING_PROJECT,
+        **STYLE,
+        "stage": "prototype",
+        "data_quality": "unknown",
+        "data_may_leave": False,
+        "ml_expertise": "some",
+        "model_params_b": 70,
+        "gpu_vram_gb": 40,
+    }
+    found = texts(options(rules, answers, "fine-tune"))
+    for fix in ({("data_may_leave", True)}, {("model_params_b", 63.3)}, {("gpu_vram_gb", 44.0)}):
+        assert any(fix < option for option in found), found

@@ -69,6 +69,7 @@ def search(
         combined = pruner.fix_each_check(singles)
         if combined and outcome(combined) == target:
             found.append(WhatIf(_minimise(combined, outcome, target), target))
+            found += _alternatives(combined, singles, outcome, target)
     if target is not None and not found:
         on_path = path_questions(rules, current)
         on_path_singles = [c for c in singles if c.question in on_path]
@@ -78,6 +79,26 @@ def search(
         WhatIf(tuple(phrase(rules, c) for c in option.changes), option.approach, option.missing)
         for option in _minimal(_one_per_question_set(_closest_per_question(found)))[:MAX_OPTIONS]
     ]
+
+
+def _alternatives(
+    combined: tuple[Change, ...], singles: list[Change], outcome: Any, target: str
+) -> list[WhatIf]:
+    """Other ways to the same target: each change of a combined fix swapped for another single
+    change that also gets there (a smaller model instead of sending the data out)."""
+    out: list[WhatIf] = []
+    for index, replaced in enumerate(combined):
+        rest = combined[:index] + combined[index + 1 :]
+        taken = {c.question for c in rest}
+        for other in singles:
+            if other.question in taken or other.question == replaced.question:
+                continue
+            changes = (*rest, other)
+            if outcome(changes) == target:
+                out.append(WhatIf(_minimise(changes, outcome, target), target))
+                if len(out) >= MAX_OPTIONS:
+                    return out
+    return out
 
 
 def _minimise(changes: tuple[Change, ...], outcome: Any, target: str) -> tuple[Change, ...]:
