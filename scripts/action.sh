@@ -28,10 +28,10 @@ give_up() {
   exit "${2:-2}"
 }
 
-words() { # the words of a multi-line input: one a line, or separated by spaces or commas
+words() { # the words of a multi-line input: one a line, or separated by spaces
   local line item
   while IFS= read -r line || [ -n "$line" ]; do
-    for item in ${line//,/ }; do printf '%s\n' "$item"; done
+    for item in $line; do printf '%s\n' "$item"; done
   done <<<"$1"
 }
 
@@ -78,7 +78,8 @@ while IFS= read -r line || [ -n "$line" ]; do
   if [ -n "$line" ]; then args+=(--param "$line"); fi
 done <<<"${INPUT_PARAMS:-}"
 while IFS= read -r item; do args+=(--exclude "$item"); done < <(words "${INPUT_EXCLUDE:-}")
-kinds="$(words "${INPUT_REQUIRE_EVIDENCE:-}" | paste -sd, -)"
+kinds="${INPUT_REQUIRE_EVIDENCE:-}"
+kinds="$(words "${kinds//,/ }" | paste -sd, -)" # commas, spaces or lines between kinds
 if [ -n "$kinds" ]; then args+=(--require-evidence "$kinds"); fi
 
 work="$(mktemp -d)"

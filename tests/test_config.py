@@ -113,7 +113,7 @@ def test_format_and_exclude_from_the_config(project: Path, write_profile: Any) -
     assert [f["path"] for f in report["files"]] == ["tunewise.yaml"]
     assert {(s["path"], s["reason"]) for s in report["skipped"]} == {
         ("./drafts", "excluded by drafts"),
-        ("./old", f"excluded by {project.resolve() / 'old'}"),
+        ("./old", "excluded by old"),
     }
     assert check_code("--exclude", "nothing-matches") == 3, "--exclude replaces the list"
     assert check_code("--exclude", "drafts", "--exclude", "old") == 0

@@ -16,6 +16,29 @@ from tunewise.precommit import is_case_file, main
 HOOKS = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
 
 
+def _beside(name: str) -> str | None:
+    """A command installed beside this interpreter (the test extra's), else on PATH."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+@pytest.mark.skipif(not _beside("pre-commit"), reason="pre-commit is not installed")
+def test_pre_commit_accepts_the_manifest() -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [_beside("pre-commit") or "pre-commit", "validate-manifest", ".pre-commit-hooks.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_both_hooks_with_a_minimum_pre_commit_version() -> None:
     assert set(HOOKS) == {"tunewise-check", "tunewise-rules"}
     for hook in HOOKS.values():

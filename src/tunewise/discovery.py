@@ -113,7 +113,8 @@ def _search(top: str, found: Found, exclude: Sequence[str] = ()) -> None:
                 if glob is None:
                     kept.append(name)
                 else:
-                    found.skipped.append((os.path.join(folder, name), f"excluded by {glob}"))
+                    shown = os.path.relpath(glob) if os.path.isabs(glob) else glob
+                    found.skipped.append((os.path.join(folder, name), f"excluded by {shown}"))
             files = [n for n in files if n in kept]
             folders = [n for n in folders if n in kept]
         found.files.extend(os.path.join(folder, name) for name in sorted(files))
