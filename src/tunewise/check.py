@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 Status = Literal["pass", "fail", "waived", "error"]
 MIN_WAIVER_REASON = 30  # visible characters
+MAX_SEARCHES = 100  # what-if searches per profile (distinct needs); see Gate._not_justified
 WAIVER_HORIZON_DAYS = 365  # the furthest expiry a waiver may have, from the day of the check
 WAIVER_WARNING_DAYS = 14  # a waiver this close to its expiry is a warning
 # Letters and digits (any script) plus these; no spaces, no invisible characters.
@@ -197,12 +198,30 @@ class Gate:
         from tunewise.whatif import search
 
         decision = decide(self.rules, profile.needs, profile.project, profile.name)
+        # The search costs milliseconds a need, and a 1 MiB profile holds tens of thousands of
+        # needs: needs with the same answers share one search, and at most MAX_SEARCHES are
+        # made per profile, so no profile can hold the gate for minutes.
+        searched: dict[tuple[tuple[str, str, Any], ...], list[Any]] = {}
+        skipped = 0
         for index, (need_in, need) in enumerate(zip(profile.needs, decision.needs, strict=True)):
             answers = {**profile.project, **need_in.answers}
-            need.what_if = search(self.rules, answers, need, "fine-tune")
-            result.findings.extend(self._why_not(profile, index, need))
+            key = tuple(sorted((k, type(v).__name__, v) for k, v in answers.items()))
+            if key not in searched and len(searched) < MAX_SEARCHES:
+                searched[key] = search(self.rules, answers, need, "fine-tune")
+            if key in searched:
+                need.what_if = list(searched[key])
+            else:
+                skipped += 1
+            result.findings.extend(self._why_not(profile, index, need, key in searched))
+        if skipped:
+            result.notes.append(
+                f"what would change was searched for {MAX_SEARCHES} distinct needs; "
+                f"{skipped} more needs were not searched"
+            )
 
-    def _why_not(self, profile: Profile, index: int, need: NeedResult) -> list[Finding]:
+    def _why_not(
+        self, profile: Profile, index: int, need: NeedResult, searched: bool = True
+    ) -> list[Finding]:
         """A summary of why the need is not fine-tune and what would change it, then one
         finding per failing check, located at the answer it is about."""
         from tunewise.reporters.common import LABELS, what_if_text
@@ -236,8 +255,10 @@ class Gate:
             ]
             change = "; or ".join(options)
             change = change[0].upper() + change[1:]
-        else:
+        elif searched:
             change = "No change of one or two answers makes it fine-tuning"
+        else:
+            change = "What would change it was not searched (too many needs in this profile)"
         summary = Finding(
             "error",
             f"{head}: {why.rstrip('.')}. {change}.",
