@@ -428,3 +428,14 @@ def test_sarif_rules_say_what_explain_says(tree: Path, rules: Any) -> None:
         assert rule["shortDescription"]["text"] == known.title
         assert rule["fullDescription"]["text"] == known.help[:1024]
         assert run_cli("explain", rule["id"]).code == 0
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown"])
+def test_skipped_folders_are_named_and_escaped(tree: Path, fmt: str) -> None:
+    """A folder the search does not enter (here a VCS folder with a hostile name) is named
+    in every human report, on one line."""
+    (tree / "x\n##vso[task.complete result=Succeeded]" / ".git").mkdir(parents=True)
+    out = run_cli("check", str(tree), "--format", fmt).out
+    _assert_no_injection(out, ("::error ", "::warning ", "::notice "))
+    line = next(line for line in out.splitlines() if "not searched" in line)
+    assert "vso[task.complete" in line.replace("\\", "")

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from tunewise.check import FileResult, Summary
 from tunewise.escaping import visible
-from tunewise.reporters.check_text import summary_line
+from tunewise.reporters.check_text import skipped_line, summary_line
 
 
 def _data(text: str) -> str:
@@ -48,4 +48,7 @@ class Reporter:
             self.stream.write("\n".join(lines) + "\n")
 
     def finish(self, summary: Summary) -> None:
+        if summary.skipped:
+            note = skipped_line(summary, lambda path: path)
+            self.stream.write(f"::notice title=tunewise: folders not searched::{_data(note)}\n")
         self.stream.write(summary_line(summary) + "\n")

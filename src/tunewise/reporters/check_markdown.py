@@ -12,7 +12,7 @@ from typing import TextIO
 
 from tunewise.check import FileResult, Summary
 from tunewise.escaping import markdown, markdown_code
-from tunewise.reporters.check_text import by_position, summary_line
+from tunewise.reporters.check_text import by_position, skipped_line, summary_line
 
 ICON = {"pass": "✅ pass", "fail": "❌ fail", "waived": "⚠️ waived", "error": "⛔ error"}
 
@@ -42,10 +42,10 @@ class Reporter:
         self.details.write("\n".join(lines) + "\n")
 
     def finish(self, summary: Summary) -> None:
-        self.stream.write(
-            f"## {summary_line(summary)}\n\n| profile | status | verdict | proposal |\n"
-            "|---|---|---|---|\n"
-        )
+        self.stream.write(f"## {summary_line(summary)}\n\n")
+        if summary.skipped:  # a place no one looked is worth a line in the summary
+            self.stream.write(f"_{skipped_line(summary, markdown)}_\n\n")
+        self.stream.write("| profile | status | verdict | proposal |\n|---|---|---|---|\n")
         for spool in (self.rows, self.details):
             spool.seek(0)
             shutil.copyfileobj(spool, self.stream)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from tunewise.check import FileResult, Finding, Summary
@@ -30,6 +31,14 @@ def summary_line(summary: Summary) -> str:
     verdict = "passed" if summary.passed else "FAILED"
     strict = " (strict)" if summary.strict else ""
     return f"tunewise check {verdict}{strict}: {total} profile{'s' * (total != 1)}, {parts}"
+
+
+def skipped_line(summary: Summary, escape: Callable[[str], str]) -> str:
+    """The folders the search did not enter, the first few named (escaped with `escape`)."""
+    count = len(summary.skipped)
+    shown = ", ".join(f"{escape(path)} ({why})" for path, why in summary.skipped[:SKIPPED_SHOWN])
+    more = f", and {count - SKIPPED_SHOWN} more" if count > SKIPPED_SHOWN else ""
+    return f"not searched: {count} folder{'s' * (count != 1)}: {shown}{more}"
 
 
 def location(path: str, finding: Finding) -> str:
@@ -69,12 +78,7 @@ class Reporter:
 
     def finish(self, summary: Summary) -> None:
         if summary.skipped:  # shown even with --quiet: a place no one looked is a finding too
-            count = len(summary.skipped)
-            shown = ", ".join(
-                f"{visible(path)} ({why})" for path, why in summary.skipped[:SKIPPED_SHOWN]
-            )
-            more = f", and {count - SKIPPED_SHOWN} more" if count > SKIPPED_SHOWN else ""
-            self.stream.write(f"not searched: {count} folder{'s' * (count != 1)}: {shown}{more}\n")
+            self.stream.write(skipped_line(summary, visible) + "\n")
         if summary.rules is not None and not self.quiet:
             info = summary.rules
             self.stream.write(
