@@ -197,8 +197,12 @@ def _opens_the_checks(
 def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | None = None) -> None:
     """Fill `what_if` on every decided need: by default, what would make it fine-tune, and for a
     fine-tune need, what would take it off fine-tune."""
+    searched: dict[tuple[Any, ...], list[WhatIf]] = {}  # needs with the same answers: one search
     for need_input, result in zip(profile.needs, decision.needs, strict=True):
         answers = {**profile.project, **need_input.answers}
         aim = target or ("fine-tune" if result.approach != "fine-tune" else None)
-        result.what_if = search(rules, answers, result, aim)
+        key = (aim, *sorted((k, type(v).__name__, v) for k, v in answers.items()))
+        if key not in searched:
+            searched[key] = search(rules, answers, result, aim)
+        result.what_if = list(searched[key])
         result.what_if_target = aim
