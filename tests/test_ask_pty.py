@@ -1,4 +1,6 @@
-"""`tunewise ask` through a real pseudo-terminal (pexpect), as a person would use it."""
+"""`tunewise ask` through a real pseudo-terminal (pexpect), as a person would use it: plain
+numbered prompts (`TERM=dumb`, as screen readers use), then the full terminal with line editing
+and arrow-key menus."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ import pytest
 import yaml
 from tests.conftest import EXAMPLES
 
-PROMPT = r"\): |\]: |answer: "  # prompts end "(...): ", "[default]: " or "...an answer: "
+PROMPT = r"\): |\]: |back: "  # prompts end "(...): ", "[default]: " or "... < back: "
 
 
-def spawn(*args: str, cwd: Path) -> pexpect.spawn:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "PYTHONUNBUFFERED": "1"}
+def spawn(*args: str, cwd: Path, term: str = "dumb", columns: int = 100) -> pexpect.spawn:
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "TERM": term}
+    env["COLUMNS"] = str(columns)
+    env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # pexpect does not answer cursor-position requests
     child = pexpect.spawn(
         sys.executable,
         ["-m", "tunewise", "ask", *args],
@@ -24,7 +28,7 @@ def spawn(*args: str, cwd: Path) -> pexpect.spawn:
         env=env,
         encoding="utf-8",
         timeout=30,
-        dimensions=(40, 100),
+        dimensions=(40, columns),
     )
     return child
 
@@ -78,6 +82,8 @@ def test_law_firm_from_scratch_and_save(tmp_path: Path) -> None:
     child = spawn("--save", "law.yaml", cwd=tmp_path)
     law_firm_needs(child)
     law_firm_project(child)
+    answer(child, "The answers point to: hybrid", "")
+    answer(child, "A name for this profile", "Law firm")
     answer(child, "Review your answers", "")
     child.expect("Verdict: RAG \\+ FINE-TUNING")
     child.expect("Saved to law.yaml")
@@ -99,6 +105,8 @@ def test_going_back_twice_and_changing_at_review(tmp_path: Path) -> None:
     answer(child, "fit in the model's context", "n")
     answer(child, "How often does this information change", "never")
     answer(child, "Another need", "n")
+    answer(child, "The answers point to", "")
+    answer(child, "A name for this profile", "")
     answer(child, "Review your answers", "4")  # change `changes`
     answer(child, "How often does this information change", "realtime")
     answer(child, "Review your answers", "")
@@ -116,7 +124,7 @@ def test_refuses_to_overwrite(tmp_path: Path) -> None:
         "--profile", str(EXAMPLES / "law-firm.tunewise.yaml"), "--save", "keep.yaml", cwd=tmp_path
     )
     answer(child, "Review your answers", "")
-    answer(child, "keep.yaml exists. Replace it", "n")
+    answer(child, "keep.yaml exists", "n")
     child.expect("Not saved")
     assert finish(child) == 0
     assert (tmp_path / "keep.yaml").read_text(encoding="utf-8") == "precious\n"

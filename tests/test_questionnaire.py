@@ -1,9 +1,12 @@
-"""The questionnaire loop without I/O: order, going back, relevance after a change."""
+"""The questionnaire's state machine without I/O: order, every check's questions, going back
+with defaults, answers set aside and restored, skipped optional questions, needs added and
+removed, the proposal and the name."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from tests.conftest import CHECK_ORDER, PASSING_PROJECT
 
 from tunewise.questionnaire import (
@@ -12,34 +15,74 @@ from tunewise.questionnaire import (
     ProfileSource,
     State,
     Step,
+    add_need,
     apply,
+    default_for,
     drop_irrelevant,
     fill,
     next_step,
+    progress,
+    remove_need,
     suggest_id,
+    take_back,
     undo,
     used_answers,
 )
 from tunewise.rules import LoadedRules
 
+ENTER = object()  # take the default offered
+
+
+class Exhausted(Exception):
+    """The script has no more answers."""
+
 
 class Scripted:
-    """An answer source that replays answers; '<' means go back."""
+    """An answer source that replays answers; '<' goes back, ENTER takes the default."""
 
-    def __init__(self, answers: list[Any]) -> None:
+    def __init__(self, rules: LoadedRules, answers: list[Any]) -> None:
+        self.rules = rules
         self.answers = list(answers)
         self.asked: list[Step] = []
+        self.defaults: list[Any] = []
 
     def answer(self, step: Step, state: State) -> Any:
         self.asked.append(step)
+        self.defaults.append(default_for(self.rules, state, step))
+        if not self.answers:
+            raise Exhausted
         value = self.answers.pop(0)
         if value == "<":
             raise GoBack
-        return value
+        return self.defaults[-1] if value is ENTER else value
 
 
-def test_order_need_questions_then_another_need_then_project(rules: LoadedRules) -> None:
+def asked(source: Scripted) -> list[tuple[str, int | None, str | None]]:
+    return [step.key for step in source.asked]
+
+
+def change(rules: LoadedRules, state: State, step: Step, value: Any) -> None:
+    """What the review screen does with a changed answer."""
+    before = used_answers(rules, state)
+    take_back(state, step)
+    apply(state, step, value)
+    drop_irrelevant(state, before, used_answers(rules, state))
+
+
+def format_need_state(project: dict[str, Any]) -> State:
+    return State(
+        [DraftNeed("bluebook", "Bluebook", {"kind": "format", "prompting": "failed"})],
+        dict(project),
+        needs_done=True,
+        extra={"proposal": "fine-tune", "name": "Firm"},
+    )
+
+
+def test_order_need_questions_then_another_need_then_project_then_proposal(
+    rules: LoadedRules,
+) -> None:
     source = Scripted(
+        rules,
         [
             "Bluebook format",
             "bluebook",
@@ -49,7 +92,9 @@ def test_order_need_questions_then_another_need_then_project(rules: LoadedRules)
             *[PASSING_PROJECT[q] for q in CHECK_ORDER],
             None,
             None,
-        ]
+            ENTER,
+            "Law firm",
+        ],
     )
     state = fill(rules, State(), source)
     kinds = [(s.kind, s.question) for s in source.asked]
@@ -61,57 +106,104 @@ def test_order_need_questions_then_another_need_then_project(rules: LoadedRules)
         ("another-need", None),
     ]
     assert [q for _, q in kinds[5:14]] == list(CHECK_ORDER)
-    assert [s.optional for s in source.asked[14:]] == [True, True]  # gpu and model size
+    assert [s.optional for s in source.asked[14:16]] == [True, True]  # gpu and model size
+    assert kinds[16:] == [("proposal", None), ("name", None)]
+    assert source.defaults[16] == "fine-tune"  # the proposal defaults to the verdict
+    assert state.extra == {"proposal": "fine-tune", "name": "Law firm"}
     assert next_step(rules, state).kind == "done"
 
 
+def test_every_check_question_is_asked_after_a_failing_check(rules: LoadedRules) -> None:
+    # `can_maintain: false` fails a check early on; the other checks' questions still come.
+    answers = {**PASSING_PROJECT, "can_maintain": False}
+    source = Scripted(rules, [answers[q] for q in CHECK_ORDER] + [None, None, ENTER, None])
+    state = format_need_state({})
+    state.extra.clear()
+    fill(rules, state, source)
+    assert [s.question for s in source.asked[:9]] == list(CHECK_ORDER)
+    assert state.project == answers
+
+
 def test_only_what_the_walk_needs(rules: LoadedRules) -> None:
-    source = Scripted(["Case files", "case-files", "facts", True, False])
+    source = Scripted(rules, ["Case files", "case-files", "facts", True, False, "prompt", None])
     state = fill(rules, State(), source)
     assert [s.question for s in source.asked if s.question] == ["kind", "fits_in_prompt"]
     assert state.project == {}
 
 
-def test_going_back_across_needs(rules: LoadedRules) -> None:
+def test_going_back_across_needs_offers_every_answer_again(rules: LoadedRules) -> None:
     # "<" at need 2's id, at its description, then at "another need?" reach need 1's kind.
     source = Scripted(
-        ["First", "first", "general", True, "Second", "<", "<", "<", "style", "works", False]
+        rules,
+        ["First", "first", "general", True, "Second", "<", "<", "<", *[ENTER] * 4, "style"],
     )
+    source.answers += ["works", False, ENTER, None]
     state = fill(rules, State(), source)
-    assert [(n.id, n.answers) for n in state.needs] == [
-        ("first", {"kind": "style", "prompting": "works"})
-    ]
-    asked = [(s.kind, s.need, s.question) for s in source.asked]
-    assert asked[5:9] == [
+    assert asked(source)[5:12] == [
         ("need-id", 1, None),
         ("need-description", 1, None),
         ("another-need", None, None),
         ("question", 0, "kind"),
+        ("another-need", None, None),
+        ("need-description", 1, None),
+        ("need-id", 1, None),
+    ]
+    assert source.defaults[7:11] == [True, "general", True, "Second"]
+    assert [(n.id, n.description) for n in state.needs] == [
+        ("first", "First"),
+        ("second", "Second"),
     ]
 
 
-def test_back_then_different_answer(rules: LoadedRules) -> None:
-    source = Scripted(["Docs", "docs", "domain", "<", "facts", False, "often", False])
+def test_back_keeps_the_undone_answer_as_default(rules: LoadedRules) -> None:
+    source = Scripted(
+        rules, ["Docs", "docs", "domain", "rarely", "<", "<", "facts", False, ENTER, False]
+    )
+    source.answers += [ENTER, None]
     state = fill(rules, State(), source)
-    assert state.needs[0].answers == {"kind": "facts", "fits_in_prompt": False, "changes": "often"}
+    assert state.needs[0].answers == {"kind": "facts", "fits_in_prompt": False, "changes": "rarely"}
+    assert source.defaults[5:7] == ["rarely", "domain"]  # going back twice: changes, kind
+    assert source.defaults[8] == "rarely"  # `changes` comes back with its old answer
 
 
 def test_undo_on_empty_history() -> None:
     assert undo(State()) is False
 
 
-def test_change_drops_answers_that_became_irrelevant(rules: LoadedRules) -> None:
-    state = State(
-        [DraftNeed("n", "d", {"kind": "format", "prompting": "failed"})],
-        dict(PASSING_PROJECT),
-        needs_done=True,
-    )
-    before = used_answers(rules, state)
-    apply(state, Step("question", 0, "kind"), "facts")
-    drop_irrelevant(state, before, used_answers(rules, state))
+def test_a_change_sets_answers_aside_and_a_change_back_restores_them(rules: LoadedRules) -> None:
+    state = format_need_state(PASSING_PROJECT)
+    change(rules, state, Step("question", 0, "kind"), "facts")
     assert state.needs[0].answers == {"kind": "facts"}
     assert state.project == {}
     assert next_step(rules, state) == Step("question", 0, "fits_in_prompt")
+    change(rules, state, Step("question", 0, "kind"), "format")
+    source = Scripted(rules, [None, None])  # only the optional refinements are left
+    fill(rules, state, source)
+    assert state.needs[0].answers == {"kind": "format", "prompting": "failed"}
+    assert state.project == PASSING_PROJECT
+    assert [s.question for s in source.asked] == ["gpu_vram_gb", "model_params_b"]
+
+
+def test_a_skipped_optional_question_is_asked_once_it_is_required(rules: LoadedRules) -> None:
+    state = format_need_state(PASSING_PROJECT)
+    fill(rules, state, Scripted(rules, [None, None]))  # skip the GPU and the model size
+    assert "gpu_vram_gb" not in state.project and next_step(rules, state).kind == "done"
+    change(rules, state, Step("question", None, "data_may_leave"), False)
+    step = next_step(rules, state)
+    assert step == Step("question", None, "gpu_vram_gb") and not step.optional
+
+
+def test_review_can_add_and_remove_needs(rules: LoadedRules) -> None:
+    state = format_need_state(PASSING_PROJECT)
+    add_need(state)
+    fill(rules, state, Scripted(rules, ["Trivia", ENTER, "general", None, None]))
+    assert [n.id for n in state.needs] == ["bluebook", "trivia"]
+    before = {key for key in used_answers(rules, state) if key[0] is None}
+    remove_need(state, 0)
+    drop_irrelevant(state, before, used_answers(rules, state))
+    assert [n.id for n in state.needs] == ["trivia"] and state.project == {}
+    assert all(step.need in (None, 0) for step in state.history)
+    assert state.memory.aside == PASSING_PROJECT  # kept, should a need want them again
 
 
 def test_profile_source_asks_nothing_new(rules: LoadedRules) -> None:
@@ -122,6 +214,15 @@ def test_profile_source_asks_nothing_new(rules: LoadedRules) -> None:
     assert (
         state.needs[0].answers == {"kind": "style", "prompting": "failed"} and state.project == {}
     )
+
+
+def test_progress_counts_up_and_estimates_what_is_left(rules: LoadedRules) -> None:
+    state = State()
+    assert progress(rules, state)[0] == 1
+    with pytest.raises(Exhausted):
+        fill(rules, state, Scripted(rules, ["Tone", "tone", "style", "failed", False]))
+    number, about = progress(rules, state)
+    assert number == 6 and about >= 6 + len(CHECK_ORDER)
 
 
 def test_suggest_id() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tunewise.decision import Decision
 from tunewise.engine import decide
@@ -35,28 +35,6 @@ def advise_profile(path: Path, rules_path: Path | None, params: Sequence[str]) -
     profile = load_profile(path, rules.model)
     state = fill(rules, state_from_profile(profile), ProfileSource())
     return decide_profile(rules, to_profile(state))
-
-
-def ask_profile(
-    rules_path: Path | None,
-    params: Sequence[str],
-    prefill: Path | None,
-    read: Callable[[str], str],
-    write: Callable[[str], None],
-) -> tuple[Decision, dict[str, Any]]:
-    """Run the questionnaire with a person; return the decision and the answers as a profile."""
-    from tunewise.interview import interview
-    from tunewise.questionnaire import State, profile_data, state_from_profile, to_profile
-    from tunewise.terminal import TerminalSource
-
-    rules = load_rules(rules_path, params)
-    state = state_from_profile(load_profile(prefill, rules.model)) if prefill else State()
-    if prefill:
-        state.needs_done = True
-        write(f"Answers from {prefill} are kept; only missing ones are asked.\n")
-    interview(rules, state, TerminalSource(rules, read, write))
-    decision = decide_profile(rules, to_profile(state))
-    return decision, profile_data(rules, state)
 
 
 def check_paths(
