@@ -46,6 +46,6 @@ def test_sharing_is_bounded(monkeypatch: Any) -> None:
     rules = load_rules(None, ["min_examples=501"])  # its own compiled form and lists
     monkeypatch.setattr(module, "MAX_SHARED", 5)
     fresh = [candidates(rules, {**STYLE, "examples": n}) for n in range(40)]
-    made = outcomes_for(rules.model, rules.params).__dict__["_changes"]
+    made = outcomes_for(rules.model, rules.params).shared_changes
     assert len(made) <= 5
     assert [candidates(rules, {**STYLE, "examples": n}) for n in range(40)] == fresh

@@ -6,62 +6,56 @@ answer with (evaluated for this profile), so no rule needs a hand-written hint.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from tunewise.closures import ValueOf, is_fixed
-from tunewise.compiled import AskNode, Compare, Question
+from tunewise.closures import ValueOf, finite_number, is_fixed
+from tunewise.compiled import Question
 from tunewise.decision import Change
 from tunewise.engine import Rules
-from tunewise.outcomes import MISSING, Outcomes, outcomes_for
-from tunewise.rules import walk_records
+from tunewise.outcomes import Outcomes, outcomes_for
 
 MAX_SHARED = 20_000  # change lists kept per rule set for reuse (see `candidates`)
 
 
-class _Bounds(NamedTuple):
+class Bounds(NamedTuple):
     by_question: dict[str, list[tuple[str, ValueOf]]]  # (operator, value as a function)
     shared: set[str]  # questions whose changes depend on their own answer alone
 
 
-def _numeric_bounds(fast: Outcomes) -> _Bounds:
-    """Per question, every (operator, value) it is compared with, the values as functions of
-    the answers; once per rule set and parameters."""
-    cache = fast.__dict__
-    if "_numeric_bounds" not in cache:
-        found: dict[str, list[tuple[str, ValueOf]]] = {}
-        by_answers: set[str] = set()  # questions compared with a bound other answers decide
+_BOUNDS: weakref.WeakKeyDictionary[Outcomes, Bounds] = weakref.WeakKeyDictionary()
 
-        def add(qid: str, op: str, expr: Any) -> None:
-            found.setdefault(qid, []).append((op, fast.value_of(expr)))
+
+def numeric_bounds(fast: Outcomes) -> Bounds:
+    """Per question, every (operator, value) the tree compares it with, the values as
+    functions of the answers; once per rule set and parameters."""
+    found = _BOUNDS.get(fast)
+    if found is None:
+        by_question: dict[str, list[tuple[str, ValueOf]]] = {}
+        by_answers: set[str] = set()  # questions compared with a bound other answers decide
+        for qid, op, expr in fast.thresholds(fast.model.tree):
+            by_question.setdefault(qid, []).append((op, fast.value_of(expr)))
             if not is_fixed(expr):
                 by_answers.add(qid)
-
-        for _, obj in walk_records(fast.model.tree):
-            if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
-                add(obj.answer, obj.operator, obj.operand)
-            elif isinstance(obj, AskNode):
-                for branch in obj.branches:
-                    for op in ("ge", "gt", "le", "lt"):
-                        if branch.range is not None and getattr(branch.range, op) is not None:
-                            add(obj.ask, op, getattr(branch.range, op))
         shared = {q.id for q in fast.model.questions if q.id not in by_answers}
-        cache["_numeric_bounds"] = _Bounds(found, shared)
-    bounds: _Bounds = cache["_numeric_bounds"]
-    return bounds
+        found = _BOUNDS[fast] = Bounds(by_question, shared)
+    return found
 
 
 def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
     """(value, relation) pairs at which a comparison on `qid` changes outcome."""
     found: list[tuple[float, str]] = []
-    for op, value_of in _numeric_bounds(fast).by_question.get(qid, []):
-        limit = value_of(answers)
-        if limit is not MISSING and not isinstance(limit, bool):
-            found += _around(float(limit), op)
+    for op, value_of in numeric_bounds(fast).by_question.get(qid, []):
+        limit = finite_number(value_of(answers))
+        if limit is not None:
+            found += _around(limit, op)
     for table in fast.model.tables:
         if table.key == qid:
             for row in table.rows[1:]:
-                found += [(float(row["from"]), "≥"), (float(row["from"]), "<")]
+                start = finite_number(row["from"])
+                if start is not None:
+                    found += [(start, "≥"), (start, "<")]
     return found
 
 
@@ -88,8 +82,8 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
     fast = outcomes_for(rules.model, rules.params)
     # A question's changes depend only on its current answer, unless it is compared with a
     # bound other answers decide (a scaled one): the others are made once, then shared.
-    made: dict[tuple[str, type, Any], list[Change]] = fast.__dict__.setdefault("_changes", {})
-    shared = _numeric_bounds(fast).shared
+    made = fast.shared_changes
+    shared = numeric_bounds(fast).shared
     out: list[Change] = []
     for question in rules.model.questions:
         if not question.what_if:

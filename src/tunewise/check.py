@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tunewise.compiled import AskNode, ChecksNode, Compare
+from tunewise.compiled import AskNode
 from tunewise.decision import NeedResult, RulesInfo
 from tunewise.engine import decide, verdict_of
 from tunewise.errors import Problem, TunewiseError
 from tunewise.outcomes import outcomes_for
 from tunewise.profile import Profile, load_profile
-from tunewise.rules import LoadedRules, walk_records
+from tunewise.rules import LoadedRules
 from tunewise.yamlio import Path_
 
 Status = Literal["pass", "fail", "waived", "error"]
@@ -78,7 +78,6 @@ class Gate:
     def __init__(self, rules: LoadedRules, today: dt.date | None = None) -> None:
         self.rules = rules
         self.today = today or dt.date.today()
-        self.check_questions = _check_questions(rules)
         self.outcomes = outcomes_for(rules.model, rules.params)
 
     def judge(self, path: Path) -> FileResult:
@@ -211,7 +210,9 @@ class Gate:
         )
         details = []
         for check in failed:
-            question = self.check_questions.get(check.id)
+            # the answer the check is about: the first it reads
+            reads = self.outcomes.reads_of(self.outcomes.checks[check.id].require)
+            question = reads[0] if reads else None
             scope = ("project", question) if question in profile.project else need_loc
             text = check.message.text if check.message else check.title
             details.append(
@@ -275,17 +276,3 @@ def waiver_problems(waiver: dict[str, Any], today: dt.date) -> list[str]:
             if expires < today:
                 problems.append(f"waiver expired on {expires.isoformat()}")
     return problems
-
-
-def _check_questions(rules: LoadedRules) -> dict[str, str]:
-    """The first question each check compares, to point a finding at its answer."""
-    out: dict[str, str] = {}
-    for node in rules.model.tree.nodes:
-        if isinstance(node, ChecksNode):
-            for check in node.checks:
-                first = next(
-                    (o for _, o in walk_records(check.require) if isinstance(o, Compare)), None
-                )
-                if first is not None:
-                    out[check.id] = first.answer
-    return out

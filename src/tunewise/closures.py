@@ -1,19 +1,23 @@
-"""Rule-set values and conditions compiled into closures over the answers.
+"""The evaluator's compiler: rule-set values and conditions as closures over the answers.
 
-The same three-valued semantics as `conditions.Context` (tests hold the two in step): a
-condition is True, False or None (cannot tell yet); a missing answer is absent or None. Built
-once per rule set and parameters, then called thousands of times by outcome-only walks.
+This is the only run-time semantics of a rule set. A condition is True, False or Unknown
+(cannot tell until the answers `Unknown.missing` names are given); a missing answer is absent
+or None. Values are compiled by kind in one place (`Compiler.value_of`), and so are the
+questions an expression reads (`reads_of`) and the numeric thresholds a question is compared
+with (`thresholds`). Built once per rule set and parameters (see `outcomes.outcomes_for`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from tunewise.compiled import (
     AllOf,
     AnswerRef,
     AnyOf,
+    AskNode,
     Branch,
     Compare,
     Lookup,
@@ -23,20 +27,92 @@ from tunewise.compiled import (
     RuleSet,
     Scaled,
 )
-from tunewise.conditions import compare, table_row
 
 Answers = Mapping[str, Any]
-Test = Callable[[Answers], "bool | None"]
-ValueOf = Callable[[Answers], Any]
+RANGE_OPERATORS = ("ge", "gt", "le", "lt")
+ORDERED = frozenset(RANGE_OPERATORS)
 
 
-class _Missing:
-    """A value that cannot be worked out until an answer is given."""
+class Unknown:
+    """A value or condition that cannot be worked out yet: `missing` are the answers that would
+    settle it (empty when no answer can: a value of the wrong kind)."""
 
-    __repr__ = object.__repr__
+    __slots__ = ("missing",)
+
+    def __init__(self, missing: tuple[str, ...]) -> None:
+        self.missing = missing
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.missing!r})"
+
+    def merged(self, other: Unknown) -> Unknown:
+        extra = tuple(q for q in other.missing if q not in self.missing)
+        return Unknown(self.missing + extra) if extra else self
 
 
-MISSING: Any = _Missing()
+Test = Callable[[Answers], Any]  # True, False or an Unknown
+ValueOf = Callable[[Answers], Any]  # a plain value or an Unknown
+
+
+# --- comparisons: the one place that says how two values compare --------------------------
+
+
+def same(left: Any, right: Any) -> bool:
+    """Equal, with booleans kept apart from numbers (true is not 1)."""
+    return isinstance(left, bool) == isinstance(right, bool) and bool(left == right)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def compare(left: Any, op: str, right: Any) -> bool:
+    """`left <op> right`; an order between anything but numbers is false."""
+    if op == "eq":
+        return same(left, right)
+    if op == "ne":
+        return not same(left, right)
+    if op == "in":
+        return any(same(left, r) for r in right)
+    if op == "not_in":
+        return not any(same(left, r) for r in right)
+    if not is_number(left) or not is_number(right):
+        return False
+    if op == "lt":
+        return bool(left < right)
+    if op == "le":
+        return bool(left <= right)
+    if op == "gt":
+        return bool(left > right)
+    return bool(left >= right)
+
+
+def table_row(rows: list[dict[str, Any]], key: Any) -> dict[str, Any]:
+    """The last row whose `from` is not above the key; the first row below every `from`."""
+    chosen = rows[0]
+    for row in rows:
+        if key >= row["from"]:
+            chosen = row
+    return chosen
+
+
+def is_fixed(expr: Any) -> bool:
+    """A value known before any answer: a literal or a parameter."""
+    return isinstance(expr, ParamRef) or not isinstance(expr, Record)
+
+
+def conditions_in(record: Any) -> Iterator[Any]:
+    """Every condition and value record inside `record` (itself included), iteratively."""
+    stack = [record]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, Record):
+            yield obj
+            stack.extend(reversed([getattr(obj, name) for name in obj.FIELDS]))
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(reversed(obj))
+        elif isinstance(obj, dict):
+            stack.extend(reversed(list(obj.values())))
 
 
 class Compiler:
@@ -44,42 +120,73 @@ class Compiler:
 
     def __init__(self, model: RuleSet, params: Mapping[str, float | int]) -> None:
         self.model, self.params = model, params
+        self._reads: dict[int, tuple[str, ...]] = {}
+
+    # --- values: one function per kind ------------------------------------------------
 
     def value_of(self, expr: Any) -> ValueOf:
-        """A value expression as a function of the answers (MISSING while it cannot tell)."""
-        if isinstance(expr, ParamRef):
-            return _constant(self.params[expr.param])
-        if isinstance(expr, AnswerRef):
-            qid = expr.answer
-            return lambda answers: _given(answers.get(qid))
-        if isinstance(expr, Lookup):
-            table = self.model.table(expr.lookup)
-            key, rows, column = table.key, table.rows, expr.field
+        """A value expression as a function of the answers (an Unknown while it cannot tell).
+        A new kind of value is one more entry in `_VALUE_KINDS`."""
+        kind = _VALUE_KINDS.get(type(expr))
+        if kind is None:
+            return _constant(expr)
+        return kind(self, expr)
 
-            def lookup(answers: Answers) -> Any:
-                found = answers.get(key)
-                return MISSING if found is None else table_row(rows, found)[column]
+    def _param(self, expr: ParamRef) -> ValueOf:
+        return _constant(self.params[expr.param])
 
-            return lookup
-        if isinstance(expr, Scaled):
-            return self._scaled(expr)
-        return _constant(expr)
+    def _answer(self, expr: AnswerRef) -> ValueOf:
+        qid = expr.answer
+        missing = Unknown((qid,))
+
+        def answer(answers: Answers) -> Any:
+            found = answers.get(qid)
+            return missing if found is None else found
+
+        return answer
+
+    def _lookup(self, expr: Lookup) -> ValueOf:
+        table = self.model.table(expr.lookup)
+        key, rows, column = table.key, table.rows, expr.field
+        missing, wrong = Unknown((key,)), Unknown(())
+
+        def lookup(answers: Answers) -> Any:
+            found = answers.get(key)
+            if found is None:
+                return missing
+            if not isinstance(found, (int, float)) or found != found:  # not a number, or NaN
+                return wrong
+            return table_row(rows, found)[column]
+
+        return lookup
 
     def _scaled(self, expr: Scaled) -> ValueOf:
         base_id = expr.scaled
         factor, plus = self.value_of(expr.factor), self.value_of(expr.plus)
         fallback = self.value_of(expr.if_missing) if expr.if_missing is not None else None
+        missing, wrong = Unknown((base_id,)), Unknown(())
 
         def scaled(answers: Answers) -> Any:
             base = answers.get(base_id)
             if base is None:
-                return MISSING if fallback is None else fallback(answers)
-            return round(base * factor(answers) + plus(answers), 6)  # as Context.value rounds
+                return missing if fallback is None else fallback(answers)
+            times, offset = factor(answers), plus(answers)
+            if times.__class__ is Unknown:  # an unanswered factor: the value waits for it
+                return times.merged(offset) if offset.__class__ is Unknown else times
+            if offset.__class__ is Unknown:
+                return offset
+            try:
+                # Round so that 8 × 0.6 + 1.5 is 6.3, not 6.300000000000001: bounds stay exact.
+                return round(base * times + offset, 6)
+            except (TypeError, OverflowError, ValueError):  # no number comes out of these
+                return wrong
 
         return scaled
 
+    # --- conditions ---------------------------------------------------------------------
+
     def test_of(self, cond: Any) -> Test:
-        """A condition as a function of the answers: True, False, or None (cannot tell yet)."""
+        """A condition as a function of the answers: True, False, or an Unknown."""
         if isinstance(cond, Compare):
             return self._compare(cond)
         if isinstance(cond, (AllOf, AnyOf)):
@@ -88,9 +195,9 @@ class Compiler:
         if isinstance(cond, NotOf):
             inner = self.test_of(cond.not_)
 
-            def negated(answers: Answers) -> bool | None:
+            def negated(answers: Answers) -> Any:
                 value = inner(answers)
-                return None if value is None else not value
+                return value if value.__class__ is Unknown else not value
 
             return negated
         raise TypeError(f"not a condition: {cond!r}")
@@ -102,105 +209,161 @@ class Compiler:
         right = self.value_of(cond.operand)
         if is_fixed(cond.operand):  # most conditions, and worth a closure of their own
             return _fixed_compare(qid, op, right({}))
+        missing = Unknown((qid,))
 
-        def test(answers: Answers) -> bool | None:
-            left = answers.get(qid)
+        def test(answers: Answers) -> Any:
+            left, limit = answers.get(qid), right(answers)
             if left is None:
-                return None
-            limit = right(answers)
-            return None if limit is MISSING else compare(left, op, limit)
+                return missing.merged(limit) if limit.__class__ is Unknown else missing
+            return limit if limit.__class__ is Unknown else compare(left, op, limit)
 
         return test
 
     def branch_test(self, branch: Branch) -> Callable[[Any, Answers], bool]:
-        """Does an ask node's branch take this (given) answer? As `engine._takes`."""
+        """Does an ask node's branch take this (given) answer? A bound that cannot be worked
+        out does not take it."""
         if branch.otherwise:
             return lambda value, answers: True
         if branch.when is not None:
             matches = _matcher(list(branch.when))
             return lambda value, answers: matches(value)
         assert branch.range is not None
-        rng = branch.range
-        bounds = [
-            (op, self.value_of(getattr(rng, op)))
-            for op in ("ge", "gt", "le", "lt")
-            if getattr(rng, op) is not None
-        ]
+        bounds = [(op, self.value_of(expr)) for op, expr in range_bounds(branch)]
 
         def in_range(value: Any, answers: Answers) -> bool:
             for op, bound in bounds:
                 limit = bound(answers)
-                if limit is MISSING or not compare(value, op, limit):
+                if limit.__class__ is Unknown or not compare(value, op, limit):
                     return False
             return True
 
         return in_range
 
+    # --- what an expression reads, and what numbers questions are compared with -------------
 
-def is_fixed(expr: Any) -> bool:
-    """A value known before any answer: a literal or a parameter."""
-    return isinstance(expr, ParamRef) or not isinstance(expr, Record)
+    def reads_of(self, record: Any) -> tuple[str, ...]:
+        """The questions a condition, value, check or branch reads, in the order it names them
+        (a table lookup reads the table's key). Static: every question it may read."""
+        if record is None or not isinstance(record, Record):
+            return ()
+        key = id(record)
+        found = self._reads.get(key)
+        if found is None:
+            names: dict[str, None] = {}
+            for obj in conditions_in(record):
+                reader = _READS.get(type(obj))
+                if reader is not None:
+                    names.update(dict.fromkeys(reader(self.model, obj)))
+            found = self._reads[key] = tuple(names)
+        return found
+
+    def thresholds(self, scope: Any) -> Iterator[tuple[str, str, Any]]:
+        """(question, operator, value expression) of every ordered comparison in `scope`:
+        `lt/le/gt/ge` conditions and the bounds of ask nodes' ranges."""
+        for obj in conditions_in(scope):
+            if isinstance(obj, Compare) and obj.operator in ORDERED:
+                yield obj.answer, obj.operator, obj.operand
+            elif isinstance(obj, AskNode):
+                for branch in obj.branches:
+                    for op, expr in range_bounds(branch):
+                        yield obj.ask, op, expr
+
+    def fixed_value(self, expr: Any) -> Any:
+        """The value of an expression known before any answer (see `is_fixed`)."""
+        return self.value_of(expr)({})
+
+
+def range_bounds(branch: Branch) -> list[tuple[str, Any]]:
+    """(operator, value expression) of each bound of a branch's range."""
+    rng = branch.range
+    if rng is None:
+        return []
+    return [(op, getattr(rng, op)) for op in RANGE_OPERATORS if getattr(rng, op) is not None]
+
+
+def finite_number(value: Any) -> float | None:
+    """A bound as a float, or None when it is no number or too large for one."""
+    if not is_number(value):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+_VALUE_KINDS: dict[type, Callable[[Compiler, Any], ValueOf]] = {
+    ParamRef: Compiler._param,
+    AnswerRef: Compiler._answer,
+    Lookup: Compiler._lookup,
+    Scaled: Compiler._scaled,
+}
+_READS: dict[type, Callable[[RuleSet, Any], Iterable[str]]] = {
+    Compare: lambda model, obj: (obj.answer,),
+    AnswerRef: lambda model, obj: (obj.answer,),
+    Scaled: lambda model, obj: (obj.scaled,),
+    Lookup: lambda model, obj: (model.table(obj.lookup).key,),
+    AskNode: lambda model, obj: (obj.ask,),
+}
 
 
 def _constant(value: Any) -> ValueOf:
     return lambda answers: value
 
 
-def _given(value: Any) -> Any:
-    return MISSING if value is None else value
-
-
 def _matcher(options: list[Any]) -> Callable[[Any], bool]:
-    """Is a given value among `options`, as `engine._in` says (true must not match 1)."""
+    """Is a given value among `options` (true must not match 1)?"""
     if all(isinstance(o, str) for o in options):
         texts = frozenset(options)  # a value that is not text equals no text: set lookup
         return lambda value: isinstance(value, str) and value in texts
     if all(isinstance(o, bool) for o in options):
         flags = frozenset(options)
         return lambda value: isinstance(value, bool) and value in flags
-    return lambda value: any(
-        isinstance(value, bool) == isinstance(o, bool) and value == o for o in options
-    )
+    return lambda value: any(same(value, o) for o in options)
 
 
 def _membership(qid: str, options: list[Any], negate: bool) -> Test:
     matches = _matcher(list(options))
+    missing = Unknown((qid,))
 
-    def member(answers: Answers) -> bool | None:
+    def member(answers: Answers) -> Any:
         value = answers.get(qid)
-        return None if value is None else matches(value) is not negate
+        return missing if value is None else matches(value) is not negate
 
     return member
 
 
 def _fixed_compare(qid: str, op: str, right: Any) -> Test:
     """`answer <op> right` for a right-hand side known before any answer (as `compare`)."""
+    missing = Unknown((qid,))
     if op in ("eq", "ne"):
         matches, negate = _matcher([right]), op == "ne"
 
-        def equal(answers: Answers) -> bool | None:
+        def equal(answers: Answers) -> Any:
             value = answers.get(qid)
-            return None if value is None else matches(value) is not negate
+            return missing if value is None else matches(value) is not negate
 
         return equal
 
-    def ordered(answers: Answers) -> bool | None:
+    def ordered(answers: Answers) -> Any:
         value = answers.get(qid)
-        return None if value is None else compare(value, op, right)
+        return missing if value is None else compare(value, op, right)
 
     return ordered
 
 
 def _junction(parts: list[Test], decisive: bool) -> Test:
-    """all (decisive False: one False settles it) or any (decisive True), as `Context.test`."""
+    """all (decisive False: one False settles it) or any (decisive True); unknown otherwise
+    when a part is, needing what every unknown part needs."""
 
-    def junction(answers: Answers) -> bool | None:
-        unsure = False
+    def junction(answers: Answers) -> Any:
+        unsure = None
         for part in parts:
             value = part(answers)
             if value is decisive:
                 return decisive
-            unsure = unsure or value is None
-        return None if unsure else not decisive
+            if value.__class__ is Unknown:
+                unsure = value if unsure is None else unsure.merged(value)
+        return not decisive if unsure is None else unsure
 
     return junction

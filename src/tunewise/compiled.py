@@ -234,6 +234,15 @@ class Leaf(Record):
 Node = Union[AskNode, ChecksNode, Leaf]  # noqa: UP007
 
 
+def node_targets(node: Node) -> list[str]:
+    """The ids a node leads to: each branch's, or pass then fail; none for a leaf."""
+    if isinstance(node, AskNode):
+        return [b.goto for b in node.branches]
+    if isinstance(node, ChecksNode):
+        return [node.on_pass, node.on_fail]
+    return []
+
+
 class Tree(Record):
     start: str
     nodes: list[Node]

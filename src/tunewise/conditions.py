@@ -1,161 +1,14 @@
-"""Three-valued evaluation of rule-set conditions and values, and reason templating (pure)."""
+"""Reason templating and value formatting: fill a text's placeholders, show a value (pure)."""
 
 from __future__ import annotations
 
 import functools
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from tunewise.compiled import (
-    AllOf,
-    AnswerRef,
-    AnyOf,
-    Compare,
-    Lookup,
-    NotOf,
-    ParamRef,
-    Range,
-    RuleSet,
-    Scaled,
-)
-
-
-class Unknown:
-    """An answer that is not given; carries which questions would settle it."""
-
-    __slots__ = ("missing",)
-
-    def __init__(self, missing: tuple[str, ...]) -> None:
-        self.missing = missing
-
-
-@dataclass
-class Truth:
-    value: bool | None  # None: cannot tell until `missing` are answered
-    missing: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Context:
-    """Everything a condition may read: answers (need and project merged), parameters, tables."""
-
-    rules: RuleSet
-    params: Mapping[str, float | int]
-    answers: Mapping[str, Any]
-    used: set[str] = field(default_factory=set)
-    explain: bool = True  # False: only the outcome matters (what-if searches); skip texts
-
-    def answer(self, qid: str) -> Any:
-        self.used.add(qid)
-        value = self.answers.get(qid)
-        return Unknown((qid,)) if value is None else value
-
-    def value(self, expr: Any) -> Any:
-        """Evaluate a value expression to a plain value, or Unknown."""
-        if isinstance(expr, ParamRef):
-            return self.params[expr.param]
-        if isinstance(expr, AnswerRef):
-            return self.answer(expr.answer)
-        if isinstance(expr, Lookup):
-            table = self.rules.table(expr.lookup)
-            key = self.answer(table.key)
-            if isinstance(key, Unknown):
-                return key
-            return table_row(table.rows, key)[expr.field]
-        if isinstance(expr, Scaled):
-            base = self.answer(expr.scaled)
-            if isinstance(base, Unknown):
-                if expr.if_missing is not None:
-                    return self.value(expr.if_missing)
-                return base
-            factor, plus = self.value(expr.factor), self.value(expr.plus)
-            # Round so that 8 × 0.6 + 1.5 is 6.3, not 6.300000000000001: boundaries stay exact.
-            return round(base * factor + plus, 6)
-        return expr
-
-    def test(self, cond: Any) -> Truth:
-        if isinstance(cond, Compare):
-            return self._compare(cond)
-        if isinstance(cond, (AllOf, AnyOf)):
-            parts = [self.test(c) for c in (cond.all if isinstance(cond, AllOf) else cond.any)]
-            decisive = isinstance(cond, AnyOf)  # any: one True settles it; all: one False does
-            if any(p.value is decisive for p in parts):
-                return Truth(decisive)
-            if any(p.value is None for p in parts):
-                return Truth(None, _merge(p.missing for p in parts if p.value is None))
-            return Truth(not decisive)
-        if isinstance(cond, NotOf):
-            inner = self.test(cond.not_)
-            return inner if inner.value is None else Truth(not inner.value)
-        raise TypeError(f"not a condition: {cond!r}")
-
-    def _compare(self, cond: Compare) -> Truth:
-        left = self.answer(cond.answer)
-        op, operand = cond.operator, cond.operand
-        right = operand if op in ("in", "not_in") else self.value(operand)
-        unknown = [v for v in (left, right) if isinstance(v, Unknown)]
-        if unknown:
-            return Truth(None, _merge(u.missing for u in unknown))
-        return Truth(compare(left, op, right))
-
-    def in_range(self, value: Any, rng: Range) -> bool | None:
-        for op in ("ge", "gt", "le", "lt"):
-            bound = getattr(rng, op)
-            if bound is None:
-                continue
-            limit = self.value(bound)
-            if isinstance(limit, Unknown):
-                return None
-            if not compare(value, op, limit):
-                return False
-        return True
-
-
-def compare(left: Any, op: str, right: Any) -> bool:
-    if op == "eq":
-        return bool(_same(left, right))
-    if op == "ne":
-        return not _same(left, right)
-    if op == "in":
-        return any(_same(left, r) for r in right)
-    if op == "not_in":
-        return not any(_same(left, r) for r in right)
-    if not _is_number(left) or not _is_number(right):
-        return False
-    return bool(
-        {"lt": left < right, "le": left <= right, "gt": left > right, "ge": left >= right}[op]
-    )
-
-
-def _same(left: Any, right: Any) -> bool:
-    # true must not equal 1: keep booleans apart from numbers.
-    return isinstance(left, bool) == isinstance(right, bool) and bool(left == right)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def table_row(rows: list[dict[str, Any]], key: Any) -> dict[str, Any]:
-    """The last row whose `from` is not above the key; the first row below every `from`."""
-    chosen = rows[0]
-    for row in rows:
-        if key >= row["from"]:
-            chosen = row
-    return chosen
-
-
-def _merge(groups: Any) -> list[str]:
-    out: list[str] = []
-    for group in groups:
-        for item in group:
-            if item not in out:
-                out.append(item)
-    return out
-
+from tunewise.compiled import RuleSet
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*))?\}")
 
@@ -169,22 +22,30 @@ def _spaced(text: str) -> str:
     return " ".join(text.split())
 
 
-def render(text: str, ctx: Context) -> str:
-    """Fill {answer}, {param} and {table.column} placeholders; unknown ones show as '?'."""
+def render(
+    text: str,
+    rules: RuleSet,
+    params: Mapping[str, Any],
+    answers: Mapping[str, Any],
+    lookup: Callable[[str, str], Any],
+) -> str:
+    """Fill {answer}, {param} and {table.column} placeholders; `lookup(table, column)` gives a
+    cell for these answers. What cannot be known yet shows as '?'."""
     if "{" not in text:  # most texts: nothing to fill, and the same every time
         return _spaced(text)
 
     def fill(match: re.Match[str]) -> str:
         name, column = match.group(1), match.group(2)
-        if column is not None and ctx.rules.has("table", name):
-            value = ctx.value(Lookup(lookup=name, field=column))
-        elif name in ctx.params:
-            value = ctx.params[name]
-        elif ctx.rules.has("question", name):
-            value = ctx.answers.get(name)
+        if column is not None and rules.has("table", name):
+            value = lookup(name, column)
+        elif name in params:
+            value = params[name]
+        elif rules.has("question", name):
+            value = answers.get(name)
         else:
             return match.group(0)
-        return "?" if value is None or isinstance(value, Unknown) else format_value(value)
+        known = value is not None and isinstance(value, (bool, int, float, str))
+        return format_value(value) if known else "?"
 
     return " ".join(_PLACEHOLDER.sub(fill, text).split())
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tunewise.compiled import Question, Range, RuleSet
-from tunewise.conditions import compare, format_value
+from tunewise.closures import Compiler, finite_number, is_fixed, range_bounds
+from tunewise.compiled import AskNode, Question
+from tunewise.conditions import format_value
 
 
 @dataclass(frozen=True)
@@ -41,24 +42,32 @@ class Cell:
         return f"{low}{qid}{high}"
 
 
-def _bounds(rng: Range, params: Mapping[str, Any]) -> list[tuple[str, float]]:
-    out = []
-    for op in ("ge", "gt", "le", "lt"):
-        bound = getattr(rng, op)
-        if bound is None:
-            continue
-        value = params[bound.param] if hasattr(bound, "param") else bound
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out.append((op, float(value)))
-    return out
+def fixed_points(fast: Compiler, bounds: Iterable[tuple[str, str, Any]]) -> dict[str, set[float]]:
+    """Per question, the numbers among `bounds` (question, operator, value) known before any
+    answer; a bound other answers decide is no point here (see `unprovable_bounds`)."""
+    found: dict[str, set[float]] = {}
+    for qid, _, expr in bounds:
+        if is_fixed(expr):
+            limit = finite_number(fast.fixed_value(expr))
+            if limit is not None:
+                found.setdefault(qid, set()).add(limit)
+    return found
 
 
-def in_range(value: Any, rng: Range, params: Mapping[str, Any]) -> bool:
-    return all(compare(value, op, limit) for op, limit in _bounds(rng, params))
+def range_points(fast: Compiler, node: AskNode) -> list[float]:
+    """Where an ask node's ranges cut its question's domain."""
+    return sorted(fixed_points(fast, fast.thresholds(node)).get(node.ask, ()))
 
 
-def range_points(ranges: Iterable[Range], params: Mapping[str, Any]) -> list[float]:
-    return sorted({limit for rng in ranges for _, limit in _bounds(rng, params)})
+def unprovable_bounds(node: AskNode) -> list[tuple[int, str, Any]]:
+    """(branch index, operator, value) of each range bound of `node` that other answers decide:
+    no finite partition of the question covers it."""
+    return [
+        (index, op, expr)
+        for index, branch in enumerate(node.branches)
+        for op, expr in range_bounds(branch)
+        if not is_fixed(expr)
+    ]
 
 
 def cells(question: Question, points: Iterable[float] = ()) -> list[Cell]:
@@ -93,27 +102,10 @@ def _has_integer(low: float, high: float) -> bool:
     return math.floor(low) + 1 < high
 
 
-def contains(cell: Cell, value: Any) -> bool:
-    if cell.point:
-        return isinstance(value, bool) == isinstance(cell.low, bool) and value == cell.low
-    return bool(cell.low < value < cell.high)
-
-
-def numeric_thresholds(rules: RuleSet, params: Mapping[str, Any]) -> dict[str, list[float]]:
+def numeric_thresholds(fast: Compiler) -> dict[str, list[float]]:
     """Every constant a numeric answer is compared with anywhere (conditions, ranges, tables)."""
-    from tunewise.compiled import AskNode, Compare, ParamRef
-    from tunewise.rules import walk_records
-
-    found: dict[str, set[float]] = {}
-    for _, obj in walk_records(rules):
-        if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
-            operand = obj.operand
-            value = params[operand.param] if isinstance(operand, ParamRef) else operand
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                found.setdefault(obj.answer, set()).add(float(value))
-        elif isinstance(obj, AskNode):
-            ranges = [b.range for b in obj.branches if b.range is not None]
-            found.setdefault(obj.ask, set()).update(range_points(ranges, params))
-    for table in rules.tables:
-        found.setdefault(table.key, set()).update(float(r["from"]) for r in table.rows)
+    found = fixed_points(fast, fast.thresholds(fast.model))
+    for table in fast.model.tables:
+        starts = (finite_number(r["from"]) for r in table.rows)
+        found.setdefault(table.key, set()).update(p for p in starts if p is not None)
     return {k: sorted(v) for k, v in found.items()}

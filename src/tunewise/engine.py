@@ -1,4 +1,4 @@
-"""The walk: one pass through the tree per need, and the verdict. Pure: no I/O, no printing."""
+"""The explaining walk over the evaluator's steps (see `outcomes`), and the verdict (pure)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from typing import Any, Protocol
 
 from tunewise.compiled import (
     AdviceOption,
-    AskNode,
     Check,
-    ChecksNode,
     Leaf,
     Message,
     Reason,
     RuleSet,
 )
-from tunewise.conditions import Context, Truth, Unknown, render
+from tunewise.conditions import render
 from tunewise.decision import (
     AdviceOutcome,
     CheckOutcome,
@@ -24,7 +22,7 @@ from tunewise.decision import (
     NeedResult,
     RulesInfo,
 )
-from tunewise.errors import RuleSetError
+from tunewise.outcomes import AskStep, ChecksStep, Unknown, outcomes_for
 
 
 class NeedInput(Protocol):
@@ -47,37 +45,61 @@ class Rules(Protocol):
     def info(self) -> RulesInfo: ...
 
 
-def _cite(ctx: Context, item: Reason | Message | AdviceOption) -> Cited:
-    text = render(item.text, ctx) if ctx.explain else item.text
-    return Cited(text, tuple(item.sources))
+class _Walk:
+    """One explaining walk: the evaluator's answers to a need's answers, with texts."""
+
+    def __init__(self, rules: Rules, answers: Mapping[str, Any], explain: bool) -> None:
+        self.outcomes = outcomes_for(rules.model, rules.params)
+        self.model, self.params, self.answers = rules.model, rules.params, answers
+        self.explain = explain
+        self.used: set[str] = set()
+
+    def test(self, cond: Any) -> Any:
+        """A condition's truth (True, False or an Unknown); what it reads counts as used."""
+        self.used.update(self.outcomes.reads_of(cond))
+        return self.outcomes.test(cond, self.answers)
+
+    def cite(self, item: Reason | Message | AdviceOption) -> Cited:
+        if not self.explain:
+            return Cited(item.text, tuple(item.sources))
+        text = render(item.text, self.model, self.params, self.answers, self._lookup)
+        return Cited(text, tuple(item.sources))
+
+    def _lookup(self, table: str, column: str) -> Any:
+        self.used.add(self.model.table(table).key)
+        return self.outcomes.lookup(table, column)(self.answers)
+
+    def first_message(self, messages: Sequence[Message]) -> Cited | None:
+        for message in messages:
+            if message.when is None or self.test(message.when) is True:
+                return self.cite(message)
+        return None
+
+    def matching(self, messages: Iterable[Message]) -> list[Cited]:
+        return [self.cite(m) for m in messages if m.when and self.test(m.when) is True]
+
+    def run_check(self, check: Check) -> CheckOutcome:
+        """Evaluate one check; `unknown` lists every answer it still needs."""
+        if check.applies is not None:
+            applies = self.test(check.applies)
+            if applies is False:
+                return CheckOutcome(check.id, check.title, "n/a")
+            if applies is not True:
+                return CheckOutcome(check.id, check.title, "unknown", missing=list(applies.missing))
+        verdict = self.test(check.require)
+        if verdict is False:
+            return CheckOutcome(check.id, check.title, "fail", self.first_message(check.fail))
+        if verdict is not True:
+            return CheckOutcome(check.id, check.title, "unknown", missing=list(verdict.missing))
+        passed = self.cite(check.passed) if check.passed else None
+        return CheckOutcome(
+            check.id, check.title, "pass", passed, warnings=self.matching(check.warn)
+        )
 
 
-def _first_message(ctx: Context, messages: Sequence[Message]) -> Cited | None:
-    for message in messages:
-        if message.when is None or ctx.test(message.when).value is True:
-            return _cite(ctx, message)
-    return None
-
-
-def _matching(ctx: Context, messages: Iterable[Message]) -> list[Cited]:
-    return [_cite(ctx, m) for m in messages if m.when and ctx.test(m.when).value is True]
-
-
-def run_check(ctx: Context, check: Check) -> CheckOutcome:
-    """Evaluate one check; `unknown` lists every answer it still needs."""
-    if check.applies is not None:
-        applies = ctx.test(check.applies)
-        if applies.value is None:
-            return CheckOutcome(check.id, check.title, "unknown", missing=applies.missing)
-        if applies.value is False:
-            return CheckOutcome(check.id, check.title, "n/a")
-    verdict: Truth = ctx.test(check.require)
-    if verdict.value is None:
-        return CheckOutcome(check.id, check.title, "unknown", missing=verdict.missing)
-    if verdict.value is False:
-        return CheckOutcome(check.id, check.title, "fail", _first_message(ctx, check.fail))
-    passed = _cite(ctx, check.passed) if check.passed else None
-    return CheckOutcome(check.id, check.title, "pass", passed, warnings=_matching(ctx, check.warn))
+def run_check(rules: Rules, answers: Mapping[str, Any], check: Check) -> CheckOutcome:
+    """One check's outcome for these answers, with its texts."""
+    return _Walk(rules, answers, True).run_check(check)
 
 
 def walk_need(
@@ -89,58 +111,46 @@ def walk_need(
     explain: bool = True,
 ) -> NeedResult:
     """Walk the tree for one need. `answers` holds the need's and the project's answers.
-    With `explain=False` only the outcome is computed (no texts, no advice): for searches."""
-    model = rules.model
-    ctx = Context(model, rules.params, answers, explain=explain)
-    node = model.node(model.tree.start)
+    With `explain=False` texts are left unfilled and advice is skipped: for searches."""
+    walk = _Walk(rules, answers, explain)
+    step = walk.outcomes.start
     path: list[str] = []
     reasons: list[Cited] = []
     checks: list[CheckOutcome] = []
-    for _ in range(len(model.tree.nodes) + 1):
-        path.append(node.id)
-        if isinstance(node, Leaf):
-            return _at_leaf(ctx, node, need_id, description, path, reasons, checks)
-        if isinstance(node, AskNode):
-            value = ctx.answer(node.ask)
-            if isinstance(value, Unknown):
-                return _undecided(ctx, need_id, description, path, reasons, checks, [node.ask])
-            branch = next((b for b in node.branches if _takes(ctx, b, value)), None)
-            if branch is None:
-                raise RuleSetError(
-                    f"rule set {model.name!r}: node {node.id!r} has no branch for "
-                    f"{node.ask} = {value!r}"
-                )
-            reasons.extend(_cite(ctx, r) for r in branch.reasons)
-            node = model.node(branch.goto)
+    for _ in range(walk.outcomes.limit):
+        path.append(step.id)
+        if isinstance(step, AskStep):
+            walk.used.add(step.qid)
+            value = answers.get(step.qid)
+            if value is None:
+                return _undecided(walk, need_id, description, path, reasons, checks, [step.qid])
+            branch, target = step.branch_for(value, answers)
+            for tried in step.records:  # the branches tried read their bounds
+                walk.used.update(walk.outcomes.reads_of(tried))
+                if tried is branch:
+                    break
+            step = target
+            reasons.extend(walk.cite(r) for r in branch.reasons)
             continue
-        assert isinstance(node, ChecksNode)
-        checks = [run_check(ctx, check) for check in node.checks]
-        if any(c.status == "fail" for c in checks):
-            reasons.extend(c.message for c in checks if c.status == "fail" and c.message)
-            node = model.node(node.on_fail)
-        elif any(c.status == "unknown" for c in checks):
-            missing = [q for c in checks for q in c.missing]
-            return _undecided(ctx, need_id, description, path, reasons, checks, missing)
-        else:
-            reasons.extend(c.message for c in checks if c.message)
-            node = model.node(node.on_pass)
-    raise RuleSetError(f"rule set {model.name!r}: the tree has a cycle through {path[-1]!r}")
-
-
-def _takes(ctx: Context, branch: Any, value: Any) -> bool:
-    if branch.otherwise:
-        return True
-    if branch.when is not None:
-        return _in(value, branch.when)
-    return ctx.in_range(value, branch.range) is True
-
-
-def _in(value: Any, options: list[Any]) -> bool:
-    return any(isinstance(value, bool) == isinstance(o, bool) and value == o for o in options)
+        if isinstance(step, ChecksStep):
+            checks = [walk.run_check(c.check) for c in step.checks]
+            if any(c.status == "fail" for c in checks):
+                reasons.extend(c.message for c in checks if c.status == "fail" and c.message)
+                step = step.on_fail
+            elif any(c.status == "unknown" for c in checks):
+                missing = [q for c in checks for q in c.missing]
+                return _undecided(walk, need_id, description, path, reasons, checks, missing)
+            else:
+                reasons.extend(c.message for c in checks if c.message)
+                step = step.on_pass
+            continue
+        assert isinstance(step.node, Leaf)
+        return _at_leaf(walk, step.node, need_id, description, path, reasons, checks)
+    raise walk.outcomes.cycle(path[-1])
 
 
 def _undecided(
-    ctx: Context,
+    walk: _Walk,
     need_id: str,
     description: str,
     path: list[str],
@@ -150,12 +160,12 @@ def _undecided(
 ) -> NeedResult:
     unique = list(dict.fromkeys(missing))
     return NeedResult(
-        need_id, description, None, None, path, unique, reasons, checks, used=ctx.used
+        need_id, description, None, None, path, unique, reasons, checks, used=walk.used
     )
 
 
 def _at_leaf(
-    ctx: Context,
+    walk: _Walk,
     leaf: Leaf,
     need_id: str,
     description: str,
@@ -163,17 +173,18 @@ def _at_leaf(
     reasons: list[Cited],
     checks: list[CheckOutcome],
 ) -> NeedResult:
-    warnings = [w for c in checks for w in c.warnings] + _matching(ctx, leaf.warnings)
-    warnings += [_cite(ctx, w) for w in leaf.warnings if w.when is None]
+    warnings = [w for c in checks for w in c.warnings] + walk.matching(leaf.warnings)
+    warnings += [walk.cite(w) for w in leaf.warnings if w.when is None]
     advice: list[AdviceOutcome] = []
     optional: list[str] = []
-    for aid in leaf.advice if ctx.explain else ():
-        listing = ctx.rules.advice_list(aid)
+    for aid in leaf.advice if walk.explain else ():
+        listing = walk.model.advice_list(aid)
         for option in listing.options:
-            truth = ctx.test(option.when) if option.when is not None else Truth(True)
-            optional.extend(q for q in truth.missing if q not in optional)
-            if truth.value is True:
-                advice.append(AdviceOutcome(aid, listing.title, option.value, _cite(ctx, option)))
+            truth = walk.test(option.when) if option.when is not None else True
+            if truth.__class__ is Unknown:
+                optional.extend(q for q in truth.missing if q not in optional)
+            if truth is True:
+                advice.append(AdviceOutcome(aid, listing.title, option.value, walk.cite(option)))
                 break
     return NeedResult(
         need_id,
@@ -182,13 +193,13 @@ def _at_leaf(
         leaf.id,
         path,
         [],
-        [_cite(ctx, r) for r in leaf.reasons] + reasons,
+        [walk.cite(r) for r in leaf.reasons] + reasons,
         checks,
         warnings,
-        [_cite(ctx, s) for s in leaf.next_steps],
+        [walk.cite(s) for s in leaf.next_steps],
         advice,
-        used=ctx.used,
-        optional_unanswered=[q for q in optional if ctx.rules.question(q).optional],
+        used=walk.used,
+        optional_unanswered=[q for q in optional if walk.model.question(q).optional],
     )
 
 
@@ -217,8 +228,8 @@ def decide(
     ]
     verdict = verdict_of([r.approach for r in results])
     model = rules.model
-    notes_ctx = Context(model, rules.params, dict(project))
-    notes = [_cite(notes_ctx, r) for r in model.verdict_notes.get(verdict, [])]  # type: ignore[call-overload]
+    notes_walk = _Walk(rules, dict(project), True)
+    notes = [notes_walk.cite(r) for r in model.verdict_notes.get(verdict, [])]  # type: ignore[call-overload]
     warnings = [(r.id, w) for r in results for w in r.warnings]
     steps: list[Cited] = []
     for result in results:

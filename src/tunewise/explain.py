@@ -18,6 +18,7 @@ from tunewise.compiled import (
 )
 from tunewise.conditions import format_value
 from tunewise.errors import UsageProblem
+from tunewise.outcomes import outcomes_for
 from tunewise.rules import walk_records
 from tunewise.show import edges
 
@@ -107,7 +108,7 @@ def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
     elif (check := _find_check(rules, ident)) is not None:
         lines += [f"check {check.id}: {check.title}", "  fails with:"]
         lines += [f"    - {m.text}" for m in check.fail]
-        questions = sorted({o.answer for _, o in walk_records(check) if isinstance(o, Compare)})
+        questions = sorted(outcomes_for(rules, params).reads_of(check))
         lines.append(f"  reads: {', '.join(questions)}")
         cited = [s for _, o in walk_records(check) for s in getattr(o, "sources", None) or []]
         lines += ["  sources:", *_sources(rules, cited)]

@@ -1,24 +1,24 @@
-"""Static verification of a rule set, and a proof that every combination of answers decides."""
+"""Static verification of a rule set over the evaluator's own branch tests; runs the proof."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tunewise.compiled import (
     AnswerRef,
     AskNode,
-    ChecksNode,
     Compare,
     Leaf,
     Lookup,
     ParamRef,
     Scaled,
+    node_targets,
 )
 from tunewise.conditions import placeholders
-from tunewise.domains import Cell, cells, contains, in_range, range_points
+from tunewise.domains import cells, range_points, unprovable_bounds
+from tunewise.outcomes import AskStep, Outcomes, outcomes_for
 from tunewise.rules import LoadedRules, walk_records
 from tunewise.yamlio import Path_
 
@@ -36,6 +36,7 @@ class LintReport:
     combinations: int = 0
     paths: int = 0
     proven: bool = False
+    unprovable: str | None = None  # the node the proof cannot reason about, if any
     counterexample: dict[str, Any] | None = None
 
 
@@ -44,28 +45,36 @@ def _node_loc(rules: LoadedRules, node_id: str) -> Path_:
     return ("tree", "nodes", index)
 
 
-def edges_of(node: Any) -> list[str]:
-    if isinstance(node, AskNode):
-        return [b.goto for b in node.branches]
-    if isinstance(node, ChecksNode):
-        return [node.on_pass, node.on_fail]
-    return []
-
-
-def coverage_defects(rules: LoadedRules) -> list[Defect]:
-    """Each ask node's branches cover its question's domain exactly once."""
+def coverage_defects(rules: LoadedRules, fast: Outcomes) -> list[Defect]:
+    """Each ask node's branches, as the engine tests them, cover its question's domain exactly
+    once; a node whose bounds other answers decide cannot be checked, and says so."""
     out: list[Defect] = []
-    model, params = rules.model, rules.params
+    model = rules.model
     for index, node in enumerate(model.tree.nodes):
         if not isinstance(node, AskNode):
             continue
-        question = model.question(node.ask)
-        ranges = [b.range for b in node.branches if b.range is not None]
         loc: Path_ = ("tree", "nodes", index, "branches")
-        taken: dict[Cell, int] = {}
-        for cell in cells(question, range_points(ranges, params)):
+        unprovable = unprovable_bounds(node)
+        if unprovable:
+            branch, op, expr = unprovable[0]
+            out.append(
+                Defect(
+                    "cannot-prove",
+                    (*loc, branch, "range", op),
+                    f"node {node.id!r}: cannot prove that its branches cover every answer: "
+                    f"branch {branch} compares {node.ask} with a bound that depends on "
+                    f"{', '.join(fast.reads_of(expr)) or 'other answers'}",
+                )
+            )
+            continue
+        question = model.question(node.ask)
+        step = fast.steps[node.id]
+        assert isinstance(step, AskStep)
+        tests = [takes for takes, _, _ in step.branches]
+        taken: set[int] = set()
+        for cell in cells(question, range_points(fast, node)):
             value = cell.sample(question.type == "integer")
-            matching = [i for i, b in enumerate(node.branches) if takes(b, value, params, cell)]
+            matching = [i for i, takes in enumerate(tests) if takes(value, {})]
             explicit = [i for i in matching if not node.branches[i].otherwise]
             if len(explicit) > 1:
                 out.append(
@@ -80,24 +89,16 @@ def coverage_defects(rules: LoadedRules) -> list[Defect]:
                 out.append(
                     Defect("gap", loc, f"node {node.id!r}: no branch for {cell.label(node.ask)}")
                 )
-            elif matching:
-                taken[cell] = matching[0]
+            else:
+                taken.add(matching[0])
         for i in range(len(node.branches)):
-            if i not in taken.values():
+            if i not in taken:
                 out.append(
                     Defect(
                         "dead-branch", (*loc, i), f"node {node.id!r}: branch {i} can never be taken"
                     )
                 )
     return out
-
-
-def takes(branch: Any, value: Any, params: Mapping[str, Any], cell: Cell) -> bool:
-    if branch.otherwise:
-        return True
-    if branch.when is not None:
-        return any(contains(cell, v) for v in branch.when)
-    return in_range(value, branch.range, params)
 
 
 def graph_defects(rules: LoadedRules) -> list[Defect]:
@@ -111,7 +112,7 @@ def graph_defects(rules: LoadedRules) -> list[Defect]:
         if current in seen:
             continue
         seen.add(current)
-        stack.extend(edges_of(model.node(current)))
+        stack.extend(node_targets(model.node(current)))
     for index, node in enumerate(model.tree.nodes):
         if node.id not in seen:
             out.append(
@@ -126,7 +127,7 @@ def graph_defects(rules: LoadedRules) -> list[Defect]:
 
     def visit(node_id: str, trail: list[str]) -> None:
         color[node_id] = 1
-        for target in edges_of(model.node(node_id)):
+        for target in node_targets(model.node(node_id)):
             if color.get(target) == 1:
                 loop = (
                     [*trail[trail.index(target) :], node_id, target]
@@ -223,16 +224,19 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
 
 
 def lint(rules: LoadedRules) -> LintReport:
-    report = LintReport()
-    report.defects += coverage_defects(rules)
-    report.defects += graph_defects(rules)
-    report.defects += content_defects(rules)
     from tunewise.proof import Prover
 
-    prover = Prover(rules)
+    fast = outcomes_for(rules.model, rules.params)
+    report = LintReport()
+    report.defects += coverage_defects(rules, fast)
+    report.defects += graph_defects(rules)
+    report.defects += content_defects(rules)
+    prover = Prover(rules, fast)
     report.combinations = prover.combinations()
     count = prover.paths(rules.model.tree.start, {}, frozenset())
-    if count < 0:
+    if prover.unprovable is not None:
+        report.unprovable = prover.unprovable
+    elif count < 0:
         assert prover.failure is not None
         _, node_id, cell, why = prover.failure
         label = cell.label(rules.model.node(node_id).ask) if cell else "this path"  # type: ignore[union-attr]

@@ -1,12 +1,13 @@
-"""The completeness proof: every combination of answers reaches a decision, or a counterexample."""
+"""The completeness proof over the evaluator's branch tests: every combination of answers
+reaches a decision, or a counterexample, or "cannot prove" where bounds depend on answers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tunewise.compiled import AskNode, ChecksNode, Leaf
-from tunewise.domains import Cell, cells, numeric_thresholds
-from tunewise.lint import edges_of, takes
+from tunewise.compiled import AskNode, ChecksNode, Leaf, node_targets
+from tunewise.domains import Cell, cells, numeric_thresholds, unprovable_bounds
+from tunewise.outcomes import AskStep, Outcomes
 from tunewise.rules import LoadedRules
 
 
@@ -14,14 +15,15 @@ class Prover:
     """Walks every path of the tree over each question's partition; memoised so that a chain of
     independent questions costs one visit per node rather than one per combination."""
 
-    def __init__(self, rules: LoadedRules) -> None:
-        self.rules = rules
+    def __init__(self, rules: LoadedRules, fast: Outcomes) -> None:
+        self.rules, self.fast = rules, fast
         model = rules.model
-        points = numeric_thresholds(model, rules.params)
+        points = numeric_thresholds(fast)
         self.cells = {q.id: cells(q, points.get(q.id, ())) for q in model.questions}
         self.below: dict[str, frozenset[str]] = {}
         self.memo: dict[tuple[str, frozenset[tuple[str, frozenset[Cell]]]], int] = {}
         self.failure: tuple[dict[str, frozenset[Cell]], str, Cell | None, str] | None = None
+        self.unprovable: str | None = None  # a node branching on bounds other answers decide
 
     def asked_below(self, node_id: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
         if node_id in self.below:
@@ -30,7 +32,7 @@ class Prover:
             return frozenset()
         node = self.rules.model.node(node_id)
         found = {node.ask} if isinstance(node, AskNode) else set()
-        for target in edges_of(node):
+        for target in node_targets(node):
             found |= self.asked_below(target, seen | {node_id})
         self.below[node_id] = frozenset(found)
         return self.below[node_id]
@@ -59,7 +61,12 @@ class Prover:
                     return -1
                 total += count
         else:
+            if unprovable_bounds(node):  # no finite partition covers it: never claim a proof
+                self.unprovable = node_id
+                return -1
             question = self.rules.model.question(node.ask)
+            step = self.fast.steps[node_id]
+            assert isinstance(step, AskStep)
             allowed = constraints.get(node.ask, frozenset(self.cells[node.ask]))
             groups: dict[int, set[Cell]] = {}
             for cell in self.cells[node.ask]:
@@ -67,11 +74,7 @@ class Prover:
                     continue
                 value = cell.sample(question.type == "integer")
                 branch = next(
-                    (
-                        i
-                        for i, b in enumerate(node.branches)
-                        if takes(b, value, self.rules.params, cell)
-                    ),
+                    (i for i, (takes, _, _) in enumerate(step.branches) if takes(value, {})),
                     None,
                 )
                 if branch is None:

@@ -11,11 +11,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from tunewise.candidates import apply_changes
-from tunewise.compiled import AskNode, Check, ChecksNode, Compare
+from tunewise.compiled import Check
 from tunewise.decision import Change, NeedResult
 from tunewise.engine import Rules
-from tunewise.outcomes import Outcomes
-from tunewise.rules import walk_records
+from tunewise.outcomes import Outcomes, outcomes_for
 
 
 class _View:
@@ -53,9 +52,8 @@ class Pruner:
         self, rules: Rules, fast: Outcomes, answers: Mapping[str, Any], current: NeedResult
     ) -> None:
         self.fast = fast
-        self.reads = _check_reads(rules)
-        checks = _checks_by_id(rules)
-        failing = [checks[c.id] for c in current.failed_checks]
+        self.reads = fast.check_reads
+        failing = [fast.checks[c.id] for c in current.failed_checks]
         self.base = _View(self, path_questions(rules, current), failing, answers)
         self.after: dict[Change, _View] = {}
 
@@ -177,40 +175,5 @@ class Pruner:
         return self._moves_or_fixes(self.base, change)
 
 
-def _check_reads(rules: Rules) -> dict[str, set[str]]:
-    """The questions each check reads (in `applies`, `require` and value expressions)."""
-    cache = rules.model.__dict__
-    if "_check_reads" not in cache:
-        reads: dict[str, set[str]] = {}
-        for check_id, check in _checks_by_id(rules).items():
-            found: set[str] = set()
-            for part in (check.applies, check.require):
-                for _, obj in walk_records(part):
-                    if isinstance(obj, Compare):
-                        found.add(obj.answer)
-                    for name in ("scaled", "answer"):
-                        value = getattr(obj, name, None)
-                        if isinstance(value, str) and rules.model.has("question", value):
-                            found.add(value)
-                    if hasattr(obj, "lookup"):
-                        found.add(rules.model.table(obj.lookup).key)
-            reads[check_id] = found
-        cache["_check_reads"] = reads
-    result: dict[str, set[str]] = cache["_check_reads"]
-    return result
-
-
 def path_questions(rules: Rules, current: NeedResult) -> set[str]:
-    return {n.ask for n in map(rules.model.node, current.path) if isinstance(n, AskNode)}
-
-
-def _checks_by_id(rules: Rules) -> dict[str, Check]:
-    cache = rules.model.__dict__
-    if "_checks_by_id" not in cache:
-        checks: dict[str, Check] = {}
-        for node in rules.model.tree.nodes:
-            if isinstance(node, ChecksNode):
-                checks.update({c.id: c for c in node.checks})
-        cache["_checks_by_id"] = checks
-    found: dict[str, Check] = cache["_checks_by_id"]
-    return found
+    return outcomes_for(rules.model, rules.params).path_questions(current.path)

@@ -113,6 +113,11 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
             f"proof: every one of {report.combinations:,} combinations of answers reaches a "
             f"decision ({report.paths:,} paths through the tree)"
         )
+    if report.unprovable is not None:
+        lines.append(
+            "proof: cannot prove that every combination of answers reaches a decision: node "
+            f"{report.unprovable!r} branches on a bound that depends on other answers"
+        )
     if report.counterexample is not None:
         lines.append("counterexample profile (no decision for these answers):")
         dumped = yaml.safe_dump(report.counterexample, sort_keys=False, allow_unicode=True)

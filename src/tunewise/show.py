@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunewise.compiled import AskNode, Branch, ChecksNode, Leaf, ParamRef, RuleSet
+from tunewise.compiled import AskNode, Branch, ChecksNode, Leaf, ParamRef, RuleSet, node_targets
 from tunewise.conditions import format_value
 
 FORMATS = ("tree", "mermaid", "dot")
@@ -27,11 +27,12 @@ def branch_label(branch: Branch) -> str:
 
 
 def edges(node: Any) -> list[tuple[str, str]]:
+    """(label, target) of each edge out of a node, in `node_targets` order."""
     if isinstance(node, AskNode):
-        return [(branch_label(b), b.goto) for b in node.branches]
-    if isinstance(node, ChecksNode):
-        return [("all pass", node.on_pass), ("any fails", node.on_fail)]
-    return []
+        labels = [branch_label(b) for b in node.branches]
+    else:
+        labels = ["all pass", "any fails"]
+    return list(zip(labels, node_targets(node), strict=False))
 
 
 def node_text(node: Any) -> str:

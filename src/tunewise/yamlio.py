@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,8 +21,10 @@ from yaml.events import (
 )
 
 from tunewise.errors import InputError, Problem
+from tunewise.safeio import MAX_TEXT_BYTES, open_regular
+from tunewise.safeio import read_text as safeio_read_text
 
-MAX_BYTES = 1024 * 1024
+MAX_BYTES = MAX_TEXT_BYTES
 MAX_DEPTH = 64
 MAX_NODES = 200_000  # counted after alias expansion, so "billion laughs" stops early
 
@@ -70,54 +70,13 @@ def dotted(loc: Path_) -> str:
 
 
 def open_input(path: Path, what: str) -> BinaryIO:
-    """Open an input file for reading, or raise InputError saying plainly what is wrong."""
-    try:
-        return path.open("rb")
-    except FileNotFoundError:
-        raise InputError(Problem(str(path), f"{what} not found")) from None
-    except IsADirectoryError:
-        raise InputError(Problem(str(path), f"is a folder, expected a {what}")) from None
-    except OSError as exc:
-        raise InputError(Problem(str(path), f"cannot read {what}: {exc.strerror or exc}")) from None
-
-
-def _read_at_most(handle: BinaryIO, limit: int) -> bytes:
-    """Up to `limit` bytes. Asking for `limit` outright makes Python allocate that much for
-    every small file (measured: half the cost of reading a profile), so a regular file is
-    read at its size, and on to the limit only if it grew meanwhile."""
-    try:
-        size = os.fstat(handle.fileno()).st_size if handle.seekable() else -1
-    except (OSError, ValueError, io.UnsupportedOperation):
-        size = -1
-    if not 0 < size < limit:
-        return handle.read(limit)
-    raw = handle.read(size + 1)
-    if len(raw) > size:
-        raw += handle.read(limit - len(raw))
-    return raw
+    """Open an input file for reading: a regular file only, never blocking (see `safeio`)."""
+    return open_regular(path, what)
 
 
 def read_text(path: Path, what: str = "file") -> str:
     """Read a UTF-8 text file of at most 1 MiB, or raise InputError naming it."""
-    with open_input(path, what) as handle:
-        try:
-            raw = _read_at_most(handle, MAX_BYTES + 1)
-        except OSError as exc:
-            raise InputError(
-                Problem(str(path), f"cannot read {what}: {exc.strerror or exc}")
-            ) from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(Problem(str(path), f"{what} is larger than 1 MiB; refusing to read it"))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            Problem(str(path), f"{what} is not UTF-8 text (byte {exc.start})", line)
-        ) from None
-    if "\x00" in text:
-        raise InputError(Problem(str(path), f"{what} contains NUL bytes; expected YAML text"))
-    return text.removeprefix("\ufeff")
+    return safeio_read_text(path, what, MAX_BYTES)
 
 
 _RESOLVER = yaml.resolver.Resolver()

@@ -1,0 +1,197 @@
+"""Reading untrusted files: regular files only, opened without blocking, bounded in size and time.
+
+Every file tunewise reads (profiles, rule sets, case files, datasets, evidence) may come from a
+pull request. A FIFO, a device (`/dev/zero`), a folder or a path leading out of the project must
+give one clear problem, never a hang: files are opened with O_NONBLOCK (opening a FIFO then
+returns at once), checked to be regular with fstat on the open descriptor (no race with a
+rename), and read against a byte limit and a deadline."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from tunewise.errors import InputError, Problem
+
+MAX_TEXT_BYTES = 1024 * 1024  # profiles, rule sets and case files
+CONFIG_NAMES = ("tunewise.toml", ".tunewise.toml")
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def open_regular(path: Path | str, what: str) -> BinaryIO:
+    """Open `path` for reading if it is a regular file; else raise InputError naming it.
+
+    Symbolic links are followed (callers that must stay inside a tree resolve first, with
+    `resolve_inside`)."""
+    name = os.fsdecode(path) if not isinstance(path, Path) else str(path)
+    if "\x00" in name:
+        raise InputError(Problem(name, f"{what} path contains a NUL character"))
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise InputError(Problem(name, f"{what} not found")) from None
+    except IsADirectoryError:
+        raise InputError(Problem(name, f"is a folder, expected a {what}")) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(Problem(name, f"cannot read {what}: {reason}")) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(Problem(name, f"is {_kind(mode)}, expected a regular {what} file"))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # a regular file never blocks; plain reads from here on
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bytes(path: Path | str, what: str, max_bytes: int = MAX_TEXT_BYTES) -> bytes:
+    """The whole content of a regular file of at most `max_bytes`, or InputError."""
+    with open_regular(path, what) as handle:
+        try:
+            size = os.fstat(handle.fileno()).st_size
+            # Read at the file's size (asking for the limit outright allocates it every time),
+            # and one byte more, to notice a file that grew past the limit meanwhile.
+            raw = handle.read(min(size, max_bytes) + 1)
+            if len(raw) > size and len(raw) <= max_bytes:
+                raw += handle.read(max_bytes + 1 - len(raw))
+        except OSError as exc:
+            raise InputError(
+                Problem(str(path), f"cannot read {what}: {exc.strerror or exc}")
+            ) from None
+    if len(raw) > max_bytes:
+        raise InputError(
+            Problem(str(path), f"{what} is larger than {_size(max_bytes)}; refusing to read it")
+        )
+    return raw
+
+
+def read_text(path: Path | str, what: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """A UTF-8 text file of at most `max_bytes` (a leading BOM dropped), or InputError."""
+    raw = read_bytes(path, what, max_bytes)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            Problem(str(path), f"{what} is not UTF-8 text (byte {exc.start})", line)
+        ) from None
+    if "\x00" in text:
+        raise InputError(Problem(str(path), f"{what} contains NUL bytes; expected text"))
+    return text.removeprefix("\ufeff")
+
+
+class Deadline:
+    """A time bound for a long read: `check()` raises InputError once `seconds` have passed."""
+
+    def __init__(self, path: Path | str, what: str, seconds: float) -> None:
+        self.path, self.what, self.seconds = str(path), what, seconds
+        self.ends = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.ends:
+            raise InputError(
+                Problem(self.path, f"reading the {self.what} took over {self.seconds:g} s; stopped")
+            )
+
+
+def iter_lines(
+    handle: BinaryIO, max_line: int, deadline: Deadline | None = None
+) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) for each line of `handle`; a line over `max_line` bytes is skipped
+    in bounded memory and given as None. The deadline is checked every 1,024 lines and while
+    skipping, so no input can hold the reader longer than it allows."""
+    number = 0
+    while True:
+        raw = handle.readline(max_line + 1)
+        if not raw:
+            return
+        number += 1
+        if deadline is not None and number % 1024 == 0:
+            deadline.check()
+        if len(raw) > max_line and not raw.endswith(b"\n"):
+            while True:  # the rest of an over-long line, a bounded chunk at a time
+                chunk = handle.read(1 << 20)
+                if deadline is not None:
+                    deadline.check()
+                if not chunk:
+                    break
+                end = chunk.find(b"\n")
+                if end >= 0:
+                    handle.seek(end + 1 - len(chunk), os.SEEK_CUR)
+                    break
+            yield number, None
+            continue
+        yield number, raw
+
+
+def project_root(profile: Path) -> Path:
+    """The nearest folder at or above the profile's that holds `.git` or a tunewise
+    configuration (tunewise.toml, .tunewise.toml, or a pyproject.toml with [tool.tunewise]);
+    else the profile's own folder. Evidence paths must resolve inside it."""
+    start = profile.resolve().parent
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists() or any((folder / n).is_file() for n in CONFIG_NAMES):
+            return folder
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _has_tunewise_table(pyproject):
+            return folder
+    return start
+
+
+def _has_tunewise_table(pyproject: Path) -> bool:
+    try:
+        text = read_text(pyproject, "pyproject.toml")
+    except InputError:
+        return False
+    return any(line.strip().startswith("[tool.tunewise") for line in text.splitlines())
+
+
+def resolve_inside(root: Path, relative: str, what: str, *, origin: str | None = None) -> Path:
+    """`relative` resolved against `root` with every symbolic link followed; InputError when it
+    contains a NUL or ends up outside `root`. `origin` names the file that gave the path."""
+    where = origin or str(root)
+    if "\x00" in relative:
+        raise InputError(Problem(where, f"{what} path contains a NUL character"))
+    real_root = root.resolve()
+    try:
+        target = (real_root / relative).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on Python 3.10
+        raise InputError(Problem(where, f"{what} {relative!r} cannot be resolved: {exc}")) from None
+    if not target.is_relative_to(real_root):
+        raise InputError(
+            Problem(where, f"{what} {relative!r} resolves outside the project root {real_root}")
+        )
+    return target
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} bytes"
