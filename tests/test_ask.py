@@ -326,3 +326,16 @@ def test_invalid_utf8_is_refused_and_asked_again(tmp_path: Path) -> None:
     assert b"not valid UTF-8" in result.stdout
     assert saved(tmp_path / "p.yaml")["needs"][0]["description"] == "Café menu"  # type: ignore[index]
     assert advise_json(tmp_path / "p.yaml")["verdict"] == "prompt"
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("style", "the voice"), ("cost", "cheaper route"), ("format", "template")],
+)
+def test_help_fits_the_need_kind(kind: str, expected: str) -> None:
+    code, out, _ = ask(["Need", "need", kind, "?", "works", "n", "", "", ""])
+    assert code == 0
+    help_text = out.split("[need] How far did")[1].split("source:")[0]
+    assert expected in help_text
+    others = {"style": "the voice", "cost": "cheaper route", "format": "template"}
+    assert not any(text in help_text for k, text in others.items() if k != kind)

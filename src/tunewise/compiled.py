@@ -167,6 +167,7 @@ class Question(Record):
     optional: bool
     what_if: bool
     sources: list[str]
+    help_by: dict[str, dict[str, str]]  # answer of another question -> help for that case
 
     @property
     def values(self) -> list[str]:

@@ -241,6 +241,9 @@ class Question(Strict):
     optional: StrictBool = False
     what_if: StrictBool = True
     sources: list[Slug] = []
+    # Help for a need whose answer to another question is a given value, e.g. `prompting`'s
+    # help for `kind: cost`: {kind: {cost: "..."}}; `help` is shown when none applies.
+    help_by: dict[Slug, dict[StrictStr, StrictStr]] = {}
 
     @model_validator(mode="after")
     def _shape(self) -> Question:

@@ -576,7 +576,7 @@ class TerminalSource:
             **state.project,
             **(state.needs[step.need].answers if step.need is not None else {}),
         }
-        for other, by_value in getattr(question, "help_by", {}).items():
+        for other, by_value in question.help_by.items():
             special = by_value.get(str(answers.get(other)))
             if special:
                 texts = [special]
