@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -14,7 +15,7 @@ import pytest
 import yaml
 from tests.conftest import EXAMPLES
 
-PROMPT = r"\): |\]: |back: "  # prompts end "(...): ", "[default]: " or "... < back: "
+PROMPT = r"\): |\]: |back: |\n> "  # prompts end "(...): ", "[default]: ", "< back: ", or are "> "
 
 
 def spawn(*args: str, cwd: Path, term: str = "dumb", columns: int = 100) -> pexpect.spawn:
@@ -27,6 +28,7 @@ def spawn(*args: str, cwd: Path, term: str = "dumb", columns: int = 100) -> pexp
         cwd=str(cwd),
         env=env,
         encoding="utf-8",
+        codec_errors="replace",  # the terminal echoes undecodable bytes typed in
         timeout=30,
         dimensions=(40, columns),
     )
@@ -165,3 +167,161 @@ def test_ctrl_c_exits_130_and_leaves_files_alone(tmp_path: Path) -> None:
     assert finish(child) == 130
     assert (tmp_path / "keep.yaml").read_text(encoding="utf-8") == "precious\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.yaml"]
+
+
+# --- a real terminal: line editing, history and arrow-key menus ---------------------------
+
+UP, DOWN, LEFT = "\x1b[A", "\x1b[B", "\x1b[D"
+
+
+def keys(child: pexpect.spawn, expected: str, *sequence: str) -> None:
+    """Wait for `expected`, then type `sequence` (each item sent whole, a pause between)."""
+    child.expect(expected)
+    for item in sequence:
+        time.sleep(0.15)  # let the menu or the editor draw before the next key
+        child.send(item)
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_arrow_keys_edit_lines_and_pick_from_menus(tmp_path: Path, columns: int) -> None:
+    child = spawn("--save", "p.yaml", cwd=tmp_path, term="xterm", columns=columns)
+    # ← then typing inserts before the last letter: the editor moved the cursor
+    keys(child, "Describe need 1", "Replies in our voie", LEFT, "c", "\r")
+    keys(child, "Short id", "\r")
+    keys(child, "What does this need ask", DOWN, DOWN, "\r")  # 1 facts -> 3 style
+    keys(child, "prompt-engineering effort", "?")  # help, then the same menu again
+    child.expect("the voice")  # the help for a style need
+    keys(child, "1\\) untried", "w", "\r")  # a value's name picks it
+    keys(child, "Another need", "n\r")
+    keys(child, "The answers point to: prompt", "\r")
+    keys(child, "A name for this profile", "Support voice\r")
+    keys(child, "Enter accepts", UP, "\r")  # ↑ recalls the line typed before
+    child.expect("type a number from 1 to")
+    keys(child, "back:", "\r")
+    child.expect("Saved to p.yaml")
+    assert finish(child) == 0
+    text = (tmp_path / "p.yaml").read_text(encoding="utf-8")
+    assert "\x1b" not in text and "[D" not in text
+    profile = yaml.safe_load(text)
+    assert profile["needs"][0]["description"] == "Replies in our voice"
+    assert (profile["needs"][0]["kind"], profile["needs"][0]["prompting"]) == ("style", "works")
+
+
+def test_menu_back_highlights_the_previous_answer(tmp_path: Path) -> None:
+    child = spawn("--save", "p.yaml", cwd=tmp_path, term="xterm")
+    keys(child, "Describe need 1", "Replies in our voice\r")
+    keys(child, "Short id", "\r")
+    keys(child, "What does this need ask", "3", "\r")  # a number picks style
+    keys(child, "prompt-engineering effort", "<")  # back to kind ...
+    keys(child, "What does this need ask", "\r")  # ... where Enter keeps style
+    keys(child, "prompt-engineering effort", "2", "\r")  # works
+    keys(child, "Another need", "n\r")
+    keys(child, "The answers point to: prompt", "\r")  # the verdict is highlighted
+    keys(child, "A name for this profile", "Support voice\r")
+    keys(child, "Enter accepts", "\r")
+    child.expect("Saved to p.yaml")
+    assert finish(child) == 0
+    text = (tmp_path / "p.yaml").read_text(encoding="utf-8")
+    assert "\x1b" not in text and "[D" not in text and "^[" not in text
+    profile = yaml.safe_load(text)
+    assert profile["needs"][0] == {
+        "id": "replies-voice",
+        "description": "Replies in our voice",
+        "kind": "style",
+        "prompting": "works",
+    }
+    assert profile["proposal"] == "prompt" and profile["name"] == "Support voice"
+
+
+def send_bytes(child: pexpect.spawn, data: bytes) -> None:
+    time.sleep(0.15)
+    os.write(child.child_fd, data)
+
+
+@pytest.mark.parametrize("term", ["dumb", "xterm"])
+def test_invalid_utf8_and_escapes_are_refused(tmp_path: Path, term: str) -> None:
+    child = spawn("--save", "p.yaml", cwd=tmp_path, term=term)
+    child.expect("Describe need 1")
+    send_bytes(child, b"Caf\xe9 menu\r")
+    child.expect("not valid UTF-8")
+    send_bytes(child, "Café menu\x1b\x1b[2~\r".encode())  # Esc, then Insert: not text
+    if term == "dumb":
+        child.expect("control characters")
+        send_bytes(child, "Café menu\r".encode())
+    if term == "dumb":
+        answer(child, "Short id", "menu")
+        answer(child, "What does this need ask", "general")
+        answer(child, "Another need", "n")
+        answer(child, "The answers point to", "")
+        answer(child, "A name for this profile", "")
+        answer(child, "Review your answers", "")
+    else:
+        keys(child, "Short id", "menu\r")
+        keys(child, "What does this need ask", "8", "\r")
+        keys(child, "Another need", "n\r")
+        keys(child, "The answers point to", "\r")
+        keys(child, "A name for this profile", "\r")
+        keys(child, "Enter accepts", "\r")
+    child.expect("Saved to p.yaml")
+    assert finish(child) == 0
+    profile = yaml.safe_load((tmp_path / "p.yaml").read_text(encoding="utf-8"))
+    assert profile["needs"][0]["description"] == "Café menu"
+
+
+def test_review_change_in_menus_keeps_every_answer(tmp_path: Path) -> None:
+    child = spawn(
+        "--profile",
+        str(EXAMPLES / "law-firm.tunewise.yaml"),
+        "--save",
+        "p.yaml",
+        cwd=tmp_path,
+        term="xterm",
+        columns=80,
+    )
+    keys(child, "Enter accepts", "6\r")  # bluebook's kind: the menu highlights format
+    keys(child, "What does this need ask", "1", "\r")  # facts: two new questions
+    keys(child, "fit in the model", "n\r")
+    keys(child, "How often", "2", "\r")
+    keys(child, "Enter accepts", "6\r")
+    keys(child, "What does this need ask", "format", "\r")  # back: nothing is asked again
+    keys(child, "Enter accepts", "\r")
+    child.expect("Verdict: RAG \\+ FINE-TUNING")
+    child.expect("Saved to p.yaml")
+    assert finish(child) == 0
+    saved = yaml.safe_load((tmp_path / "p.yaml").read_text(encoding="utf-8"))
+    assert saved["needs"][1]["prompting"] == "failed" and saved["project"]["examples"] == 2400
+
+
+def test_plain_skipped_gpu_then_data_stays_and_every_check(tmp_path: Path) -> None:
+    child = spawn("--save", "p.yaml", cwd=tmp_path)
+    answer(child, "Describe need 1", "Replies in our voice")
+    answer(child, "Short id", "voice")
+    answer(child, "What does this need ask", "style")
+    answer(child, "prompt-engineering effort", "failed")
+    answer(child, "Another need", "n")
+    for expected, text in [
+        ("How many high-quality", "2,400"),
+        ("How good are those", "high"),
+        ("Where is the product", "production"),
+        ("Expected improvement", "30"),
+        ("retrain the model", "n"),  # a failing check: the others are still asked
+        ("held-out set", "y"),
+        ("Budget", "15,000"),
+        ("hands-on experience", "some"),
+        ("hosted fine-tuning provider", "y"),
+    ]:
+        answer(child, expected, text)
+    answer(child, "The answers point to: prompt", "")
+    answer(child, "A name for this profile", "")
+    answer(child, "Review your answers", "10")  # retrain: y
+    answer(child, "retrain the model", "y")
+    answer(child, "Memory of the largest GPU", "")  # optional while the data may leave
+    answer(child, "Size of the base model", "")
+    answer(child, "Review your answers", "12")  # data_may_leave: n
+    answer(child, "hosted fine-tuning provider", "n")
+    answer(child, "Memory of the largest GPU", "24")  # now required: asked again
+    answer(child, "Review your answers", "")
+    child.expect("Saved to p.yaml")
+    assert finish(child) == 0
+    saved = yaml.safe_load((tmp_path / "p.yaml").read_text(encoding="utf-8"))
+    assert saved["project"]["gpu_vram_gb"] == 24 and saved["project"]["examples"] == 2400

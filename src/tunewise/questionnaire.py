@@ -496,7 +496,7 @@ def suggest_id(description: str, taken: Mapping[str, Any] | set[str]) -> str:
         "its",
         "is",
     }
-    useful = [w for w in words if w not in stop][:3] or ["need"]
+    useful = [w for w in words if w not in stop and not w.isdigit()][:3] or ["need"]
     base = "-".join(useful)[:40].strip("-") or "need"
     candidate, number = base, 2
     while candidate in taken:

@@ -174,7 +174,7 @@ class Terminal(Protocol):
         ...
 
     def choose(
-        self, prompt: str, options: Sequence[tuple[str, str]], default: str | None
+        self, prompt: str, options: Sequence[tuple[str, str]], default: str | None, note: str = ""
     ) -> str | None:
         """A value picked from (value, meaning) options, `<` or `?`; None: use the line."""
         ...
@@ -204,7 +204,7 @@ class PlainTerminal:
             raise EndOfInput(NO_MORE_INPUT) from None
 
     def choose(
-        self, prompt: str, options: Sequence[tuple[str, str]], default: str | None
+        self, prompt: str, options: Sequence[tuple[str, str]], default: str | None, note: str = ""
     ) -> str | None:
         return None  # the numbered list is printed and a line is read
 
@@ -260,19 +260,22 @@ class PromptTerminal:
             raise EndOfInput(NO_MORE_INPUT) from None
 
     def choose(
-        self, prompt: str, options: Sequence[tuple[str, str]], default: str | None
+        self, prompt: str, options: Sequence[tuple[str, str]], default: str | None, note: str = ""
     ) -> str | None:
         import questionary
         from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
 
         self.width = max(40, os.get_terminal_size(sys.stdout.fileno()).columns)
         values = [value for value, _ in options]
-        room = self.width - 4
+        label = len("  Description: ")  # questionary's label before a choice's meaning
+        room = self.width - label - 1
         choices = [
             questionary.Choice(
                 title=f"{number}) {value}",
                 value=value,
-                description=wrap(meaning, room) if meaning else None,
+                description=wrap(meaning, room).replace("\n", "\n" + " " * label)
+                if meaning
+                else None,
             )
             for number, (value, meaning) in enumerate(options, 1)
         ]
@@ -283,7 +286,7 @@ class PromptTerminal:
             qmark="",
             use_jk_keys=False,
             use_emacs_keys=True,
-            instruction="(↑/↓ or a number or name, Enter to pick; ? help, < back)",
+            instruction=f"({note}↑↓, a number or name, Enter; ? help, < back)",
         )
         control = _inquirer_control(question)
         typed: list[str] = []
@@ -353,13 +356,8 @@ def open_terminal(width: int = 80) -> Terminal:
     )
     if real:
         return PromptTerminal()
-    if _isatty(stdin):
-        import contextlib
-
-        with contextlib.suppress(ImportError):  # line editing for plain prompts, where it exists
-            import readline  # noqa: F401
-
-        return PlainTerminal(_read_tty_line, width=width)
+    # Plain lines are read as bytes and decoded strictly (readline would drop an undecodable
+    # byte without a word); the terminal's own line discipline still gives backspace.
     return PlainTerminal(width=width)
 
 
@@ -368,13 +366,6 @@ def _isatty(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):
         return False
-
-
-def _read_tty_line(prompt: str) -> str:
-    try:
-        return input(prompt)
-    except UnicodeDecodeError:
-        return "\udcff"  # refused by clean_text as invalid UTF-8
 
 
 # --- the answer source ------------------------------------------------------------------
@@ -444,8 +435,9 @@ class TerminalSource:
         number = (step.need or 0) + 1
         self.write(f"\nNeed {number}\n")
         shown_default = f" [{visible(default)}]" if default else ""
+        self.write(f"Describe need {number} in a sentence ({HINT}){shown_default}:\n")
         while True:
-            text = self.ask_line(f"Describe need {number} in a sentence ({HINT}){shown_default}: ")
+            text = self.ask_line("> ")
             if text == BACK:
                 raise GoBack
             if text == HELP:
@@ -524,7 +516,7 @@ class TerminalSource:
         """A choice: an arrow-key menu on a real terminal, else a numbered list and a line."""
         hint = self._progress(state) if state is not None else ""
         picked = self.terminal.choose(
-            f"{hint}{tag}", options, default if isinstance(default, str) else None
+            tag, options, default if isinstance(default, str) else None, hint
         )
         if picked is not None:
             return picked
