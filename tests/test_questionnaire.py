@@ -7,8 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.conftest import CHECK_ORDER, PASSING_PROJECT
 
+from tunewise.engine import walk_need
 from tunewise.questionnaire import (
     DraftNeed,
     GoBack,
@@ -16,6 +19,7 @@ from tunewise.questionnaire import (
     State,
     Step,
     add_need,
+    answers_of,
     apply,
     default_for,
     drop_irrelevant,
@@ -232,3 +236,66 @@ def test_suggest_id() -> None:
     )
     assert suggest_id("!!!", set()) == "need"
     assert suggest_id("Case files", {"case-files"}) == "case-files-2"
+
+
+class Random:
+    """A person answering at random: any valid answer, going back now and then."""
+
+    def __init__(self, rules: LoadedRules, data: st.DataObject) -> None:
+        self.rules, self.data, self.asked = rules, data, 0
+
+    def answer(self, step: Step, state: State) -> Any:
+        self.asked += 1
+        draw = self.data.draw
+        if self.asked < 150 and draw(st.integers(0, 9)) == 0:
+            raise GoBack
+        if step.kind == "need-description":
+            return draw(st.sampled_from(["Case files", "Tone", "Bluebook format", "x"]))
+        if step.kind == "need-id":
+            return default_for(self.rules, state, step)
+        if step.kind == "another-need":
+            return len(state.needs) < 3 and draw(st.booleans())
+        if step.kind == "proposal":
+            return draw(st.sampled_from(["prompt", "rag", "fine-tune", "hybrid"]))
+        if step.kind == "name":
+            return draw(st.sampled_from([None, "Project"]))
+        assert step.question is not None
+        question = self.rules.model.question(step.question)
+        if step.optional and draw(st.booleans()):
+            return None
+        if question.type == "choice":
+            return draw(st.sampled_from(question.values))
+        if question.type == "bool":
+            return draw(st.booleans())
+        low = int(question.min or 0) + (1 if question.min_exclusive else 0)
+        return draw(st.integers(low, low + 5000))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_answers_and_changes_end_complete(rules: LoadedRules, data: st.DataObject) -> None:
+    from tunewise.interview import Session, profile_text
+
+    source = Random(rules, data)
+    state = fill(rules, State(), source)
+    for _ in range(data.draw(st.integers(0, 3))):  # review: change, add or remove
+        action = data.draw(st.sampled_from(["change", "add", "remove"]))
+        if action == "add":
+            add_need(state)
+        elif action == "remove" and len(state.needs) > 1:
+            before = {key for key in used_answers(rules, state) if key[0] is None}
+            remove_need(state, data.draw(st.integers(0, len(state.needs) - 1)))
+            drop_irrelevant(state, before, used_answers(rules, state))
+        else:
+            index = data.draw(st.integers(0, len(state.needs) - 1))
+            qid = data.draw(st.sampled_from(sorted(state.needs[index].answers)))
+            step = Step("question", index, qid)
+            source.asked = 1000  # no more going back while changing
+            value = source.answer(step, state)
+            if value is not None:
+                change(rules, state, step, value)
+        fill(rules, state, source)
+    assert next_step(rules, state).kind == "done"
+    for index in range(len(state.needs)):
+        assert walk_need(rules, answers_of(state, index)).approach is not None
+    profile_text(Session(rules, state, source))  # type: ignore[arg-type]  # reads back, valid

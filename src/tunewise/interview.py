@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tunewise.decision import Decision
 from tunewise.engine import Rules
 from tunewise.errors import EndOfInput, InputError, UsageProblem
@@ -31,12 +33,11 @@ from tunewise.questionnaire import (
     to_profile,
     undo,
     used_answers,
+    verdict,
 )
 from tunewise.terminal import TerminalSource, shown, visible
 
-REVIEW_PROMPT = (
-    "Enter accepts; a number changes that answer; + adds a need, -N removes need N; < back: "
-)
+REVIEW_PROMPT = "Enter accepts, a number changes it, + adds a need, -N removes need N, < back: "
 
 
 @dataclass
@@ -166,7 +167,10 @@ def review_rows(rules: Rules, state: State) -> list[tuple[str, Step]]:
             rows.append((text, Step("question", None, qid)))
     for key in ("proposal", "name"):
         if key in state.extra:
-            rows.append((f"{key}: {shown(state.extra[key])}", Step(key)))
+            text = f"{key}: {shown(state.extra[key])}"
+            if key == "proposal" and state.extra[key] != (now := verdict(rules, state)):
+                text += f" (the answers now point to: {now or 'undecided'})"
+            rows.append((text, Step(key)))
     return rows
 
 
@@ -195,10 +199,8 @@ def check_save_target(path: Path) -> None:
 def profile_text(session: Session) -> str:
     """The answers as profile YAML: a re-saved profile keeps its comments, order and number
     spellings; either way the text is read back and must validate to the same answers."""
-    import yaml
-
     data = profile_data(session.rules, session.state)
-    fresh = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    fresh = yaml.dump(data, Dumper=_Indented, sort_keys=False, allow_unicode=True, width=100)
     if session.prefill_text is not None:
         kept = round_trip(session.prefill_text, data)
         if kept is not None and _reads_as(session.rules, kept, data):
@@ -206,6 +208,13 @@ def profile_text(session: Session) -> str:
     if not _reads_as(session.rules, fresh, data):  # pragma: no cover - a bug, not an input
         raise RuntimeError("the saved profile would not read back as the answers given")
     return fresh
+
+
+class _Indented(yaml.SafeDumper):
+    """Lists indented under their key (`needs:` then `  - id: ...`), as the examples are."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
 
 
 def _reads_as(rules: Rules, text: str, data: dict[str, Any]) -> bool:
@@ -298,7 +307,6 @@ def _insert(target: Any, position: int, key: str, value: Any) -> None:
 
 def _quoted(value: Any) -> Any:
     """A new string that YAML 1.1 would read as something else ('yes', '0700') is quoted."""
-    import yaml
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
     if isinstance(value, str):

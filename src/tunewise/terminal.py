@@ -286,7 +286,7 @@ class PromptTerminal:
             qmark="",
             use_jk_keys=False,
             use_emacs_keys=True,
-            instruction=f"({note}↑↓, a number or name, Enter; ? help, < back)",
+            instruction=_instruction(prompt, note, len(values), self.width),
         )
         control = _inquirer_control(question)
         typed: list[str] = []
@@ -320,6 +320,13 @@ class PromptTerminal:
         except EOFError:
             raise EndOfInput(NO_MORE_INPUT) from None
         return str(result) if result is not None else None
+
+
+def _instruction(prompt: str, note: str, count: int, width: int) -> str:
+    """The menu's key hints, with the progress note when the line has room for it."""
+    keys = f"↑↓, 1–{count} or a name, Enter; ? help, < back)"
+    full = f"({note}{keys}"
+    return full if len(prompt) + len(full) + 3 < width else f"({keys}"
 
 
 def _inquirer_control(question: Any) -> Any:
@@ -389,7 +396,7 @@ class TerminalSource:
     def ask_line(self, prompt: str, prefill: str = "") -> str:
         """A line of checked text; `<`, `?` and empty lines are returned as they are. A long
         prompt is wrapped at spaces, and only its last line stays beside the cursor."""
-        lines = wrap(prompt.rstrip(), self.terminal.width - 10).split("\n")
+        lines = wrap(prompt.rstrip(), self.terminal.width - 1).split("\n")
         if len(lines) > 1:
             self.write("\n".join(lines[:-1]) + "\n")
         last = lines[-1] + " "
@@ -523,7 +530,7 @@ class TerminalSource:
         width = max(len(value) for value, _ in options)
         for number, (value, meaning) in enumerate(options, 1):
             self.say(meaning, first=f"  {number}) {value:<{width}}  ")
-        kind = "number or name" + ("; Enter to skip" if optional else "")
+        kind = "number or name" + (", Enter skips" if optional else "")
         shown_default = f" [{shown(default)}]" if default is not None else ""
         return self.ask_line(f"({hint}{kind}; {HINT}){shown_default}: ")
 
@@ -541,7 +548,7 @@ class TerminalSource:
             else:
                 kind = "y/n" if question.type == "bool" else range_text(question)
                 if step.optional:
-                    kind += "; Enter to skip"
+                    kind += ", Enter skips"
                 shown_default = f" [{shown(default)}]" if default is not None else ""
                 text = self.ask_line(f"({self._progress(state)}{kind}; {HINT}){shown_default}: ")
             if text == BACK:
