@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +11,6 @@ from typing import Any
 
 import pytest
 import yaml
-
-# Validated rule sets are cached per user; the tests (and the CLIs they start) use their own.
-os.environ["TUNEWISE_CACHE_DIR"] = tempfile.mkdtemp(prefix="tunewise-cache-")
 
 from tunewise.cli import main
 from tunewise.rules import LoadedRules, load_rules

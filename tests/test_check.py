@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ STYLE = {"id": "tone", "kind": "style", "prompting": "failed"}
 GOOD_WAIVER = {
     "reason": "Contract requires it; approved in the architecture review of May.",
     "approved_by": "jane.doe",
-    "expires": "2099-12-31",
+    "expires": (dt.date.today() + dt.timedelta(days=180)).isoformat(),  # within the horizon
 }
 
 
@@ -134,7 +135,7 @@ def test_valid_waiver_reports_waived(write_profile: Any) -> None:
     code, data = check_json(path)
     file = only_file(data)
     assert code == 0 and data["passed"] is True and file["status"] == "waived"
-    assert any("waived by jane.doe until 2099-12-31" in n for n in file["notes"])
+    assert any(f"waived by jane.doe until {GOOD_WAIVER['expires']}" in n for n in file["notes"])
     text = run_cli("check", str(path)).out
     assert text.startswith("WAIVED") and "1 waived" in text
 
@@ -143,10 +144,9 @@ def test_valid_waiver_reports_waived(write_profile: Any) -> None:
     ("waiver", "expected"),
     [
         ({**GOOD_WAIVER, "expires": "2020-01-31"}, "waiver expired on 2020-01-31"),
-        ({**GOOD_WAIVER, "reason": "because"}, "reason is 7 characters; at least 30"),
+        ({**GOOD_WAIVER, "reason": "because"}, "reason is 7 visible characters; at least 30"),
         ({**GOOD_WAIVER, "approved_by": ""}, "approved_by is missing"),
-        ({**GOOD_WAIVER, "expires": "next year"}, "not an ISO 8601 date"),
-        ({"reason": GOOD_WAIVER["reason"], "approved_by": "x"}, "expires is missing"),
+        ({"reason": GOOD_WAIVER["reason"], "approved_by": "jo"}, "expires is missing"),
     ],
 )
 def test_bad_waiver_fails(write_profile: Any, waiver: dict[str, str], expected: str) -> None:
@@ -160,6 +160,133 @@ def test_waiver_expiry_is_inclusive() -> None:
     waiver = {**GOOD_WAIVER, "expires": "2026-01-31"}
     assert waiver_problems(waiver, dt.date(2026, 1, 31)) == []
     assert waiver_problems(waiver, dt.date(2026, 2, 1)) == ["waiver expired on 2026-01-31"]
+
+
+def _in_days(days: int) -> str:
+    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+
+
+def test_an_invisible_waiver_is_refused(write_profile: Any) -> None:
+    """The issue's attack: 30 zero-width spaces as the reason, approved by a zero-width space,
+    expiring 9999-12-31 — each one a failing finding, the gate fails."""
+    waiver = {"reason": "\u200b" * 30, "approved_by": "\u200b", "expires": "9999-12-31"}
+    code, data = check_json(_waived(write_profile, waiver))
+    file = only_file(data)
+    assert code == 1 and file["status"] == "fail"
+    text = messages(file)
+    assert "reason is 0 visible characters; at least 30" in text
+    assert "approved_by '\\u200b' is not a name" in text
+    assert "expires 9999-12-31 is more than 365 days ahead" in text
+    assert {f["rule"] for f in file["findings"] if "waiver" in f["message"]} == {"waiver-invalid"}
+
+
+@pytest.mark.parametrize(
+    ("reason", "visible"),
+    [
+        ("\u200b\u200c\u200d\u2060\ufeff" * 10, 0),
+        ("a\u202e" * 29, 29),  # bidi overrides hide nothing and count for nothing
+        ("word " + " " * 40 + "word\n\t", 9),  # whitespace collapsed
+        ("\u3164" * 40, 0),  # Hangul filler: a letter that prints as nothing
+        ("e\u0301" * 30, 30),  # é written with a combining accent counts once
+    ],
+)
+def test_reason_length_counts_visible_characters(reason: str, visible: int) -> None:
+    from tunewise.check import visible_length
+
+    assert visible_length(reason) == visible
+
+
+@pytest.mark.parametrize(
+    ("approver", "ok"),
+    [
+        ("jane.doe", True),
+        ("jane@example.com", True),
+        ("j_d-2", True),
+        ("Zoë", True),
+        ("cto", True),
+        ("x", False),
+        ("\u200b", False),
+        ("jd\u200b", False),
+        ("jane doe", False),
+        ("..", False),
+        ("<script>", False),
+        ("jane\ndoe", False),
+    ],
+)
+def test_approver_is_a_name(approver: str, ok: bool) -> None:
+    from tunewise.check import approver_problem
+
+    assert (approver_problem(approver) is None) is ok
+
+
+def test_the_waiver_horizon_is_configurable(write_profile: Any) -> None:
+    path = _waived(write_profile, {**GOOD_WAIVER, "expires": _in_days(400)})
+    code, data = check_json(path)
+    assert code == 1 and "more than 365 days ahead" in messages(only_file(data))
+    result = run_cli("check", str(path), "--format", "json", "--waiver-horizon", "500")
+    assert result.code == 0 and json.loads(result.out)["files"][0]["status"] == "waived"
+    assert run_cli("check", str(path), "--waiver-horizon", "-1").code == 2
+
+
+@pytest.mark.parametrize(("days", "expected"), [(0, "today"), (1, "in 1 day"), (14, "in 14 days")])
+def test_a_waiver_about_to_expire_warns(write_profile: Any, days: int, expected: str) -> None:
+    code, data = check_json(_waived(write_profile, {**GOOD_WAIVER, "expires": _in_days(days)}))
+    file = only_file(data)
+    assert code == 0 and file["status"] == "waived"
+    (warning,) = [f for f in file["findings"] if f["rule"] == "waiver-expiring"]
+    assert warning["level"] == "warning" and f"waiver expires {expected}" in warning["message"]
+
+
+def test_a_waiver_far_from_expiry_does_not_warn(write_profile: Any) -> None:
+    code, data = check_json(_waived(write_profile, {**GOOD_WAIVER, "expires": _in_days(15)}))
+    file = only_file(data)
+    assert code == 0 and file["status"] == "waived"
+    assert not [f for f in file["findings"] if f["rule"] == "waiver-expiring"]
+
+
+def _two_needs(write_profile: Any, scope: list[str]) -> Path:
+    """A fine-tune proposal where neither need reaches fine-tuning, waived for `scope`."""
+    needs = [
+        {**STYLE, "id": "a", "prompting": "untried"},
+        {**STYLE, "id": "b", "prompting": "works"},
+    ]
+    path: Path = write_profile(
+        profile_dict(
+            needs,
+            PASSING_PROJECT,
+            proposal="fine-tune",
+            waiver={**GOOD_WAIVER, "needs": scope},
+        )
+    )
+    return path
+
+
+def test_a_scoped_waiver_waives_only_its_needs(write_profile: Any) -> None:
+    code, data = check_json(_two_needs(write_profile, ["a"]))
+    file = only_file(data)
+    assert code == 1 and file["status"] == "fail"
+    (scope,) = [f for f in file["findings"] if f["rule"] == "waiver-out-of-scope"]
+    assert "waiver covers need a only; not the failures of b" in scope["message"]
+    code, data = check_json(_two_needs(write_profile, ["a", "b"]))
+    file = only_file(data)
+    assert code == 0 and file["status"] == "waived"
+    assert any("waived (needs a, b) by jane.doe" in n for n in file["notes"])
+
+
+@pytest.mark.parametrize("command", ["advise", "check"])
+def test_a_waiver_for_an_unknown_need_is_invalid_input(write_profile: Any, command: str) -> None:
+    result = run_cli(command, str(_two_needs(write_profile, ["a", "c"])))
+    assert result.code == 3
+    assert "waiver.needs[1]: waiver scoped to an unknown need 'c'" in result.out + result.err
+
+
+@pytest.mark.parametrize("command", ["advise", "check"])
+def test_a_malformed_waiver_date_is_invalid_input(write_profile: Any, command: str) -> None:
+    result = run_cli(command, str(_waived(write_profile, {**GOOD_WAIVER, "expires": "someday"})))
+    assert result.code == 3
+    assert "waiver.expires: expected a date like 2027-03-01, got 'someday'" in (
+        result.out + result.err
+    )
 
 
 def _dataset(folder: Path, unique: int, duplicates: int = 0, bad: int = 0) -> Path:
@@ -264,7 +391,9 @@ def test_discovery_rules(tmp_path: Path) -> None:
     assert is_profile_name("tunewise.yml") and is_profile_name("x.tunewise.yaml")
     assert not is_profile_name("tunewise.json") and not is_profile_name("mytunewise.yaml")
     venv = tmp_path / "env"
-    venv.mkdir()
+    (venv / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
+    (venv / "bin").mkdir()
+    (venv / "bin" / "python").symlink_to(sys.executable)
     (venv / "pyvenv.cfg").write_text("", encoding="utf-8")
     (venv / "tunewise.yaml").write_text("", encoding="utf-8")
     (tmp_path / ".git").mkdir()

@@ -1,10 +1,16 @@
-"""Profile discovery by the naming convention."""
+"""Profile discovery by the naming convention; nothing skipped quietly, nothing unread."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from pathlib import Path
 
-from tunewise.discovery import discover, is_profile_name
+import pytest
+from tests.conftest import run_cli
+
+from tunewise.discovery import discover, find_profiles, is_profile_name, is_virtual_environment
 
 
 def test_names() -> None:
@@ -18,6 +24,20 @@ def make(root: Path, *files: str) -> None:
     for rel in files:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("", encoding="utf-8")
+
+
+def make_venv(folder: Path, *, windows: bool = False) -> Path:
+    """What `python -m venv` leaves: pyvenv.cfg, an interpreter link, site-packages."""
+    make(folder, "pyvenv.cfg")
+    if windows:
+        (folder / "Lib" / "site-packages").mkdir(parents=True)
+        make(folder, "Scripts/python.exe")
+        (folder / "Scripts" / "python.exe").chmod(0o755)
+    else:
+        (folder / "lib" / "python3.12" / "site-packages").mkdir(parents=True)
+        (folder / "bin").mkdir()
+        (folder / "bin" / "python").symlink_to(sys.executable)
+    return folder
 
 
 def found_in(root: Path) -> list[str]:
@@ -40,17 +60,20 @@ def test_order_and_explicit_files(tmp_path: Path) -> None:
 
 
 def test_what_is_skipped(tmp_path: Path) -> None:
-    """Virtual environments (by their pyvenv.cfg), VCS folders and links to folders are not
-    searched; a folder named like a profile is not a profile; files come before subfolders."""
+    """Virtual environments, VCS folders and links to folders are not searched — and each is
+    recorded with its reason; a folder named like a profile is not a profile; files come
+    before subfolders."""
     make(
         tmp_path,
         "tunewise.yaml",
-        "env/pyvenv.cfg",
         "env/lib/tunewise.yaml",
         ".git/tunewise.yaml",
         "real/tunewise.yaml",
         "odd/x.tunewise.yaml/tunewise.yaml",
     )
+    make_venv(tmp_path / "env")
+    make_venv(tmp_path / "winenv", windows=True)
+    make(tmp_path, "winenv/tunewise.yaml")
     (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
     (tmp_path / "dangling").mkdir()
     (tmp_path / "dangling" / "pyvenv.cfg").symlink_to(tmp_path / "missing")
@@ -61,5 +84,94 @@ def test_what_is_skipped(tmp_path: Path) -> None:
         "odd/x.tunewise.yaml/tunewise.yaml",
         "real/tunewise.yaml",
     ]
+    skipped = {
+        Path(path).relative_to(tmp_path).as_posix(): why
+        for path, why in find_profiles([tmp_path]).skipped
+    }
+    assert skipped == {
+        ".git": "version control",
+        "env": "virtual environment",
+        "link": "link to a folder (not followed)",
+        "winenv": "virtual environment",
+    }
     # a folder named on the command line is searched even when it is a venv itself
     assert [p.name for p in discover([tmp_path / "env"])] == ["tunewise.yaml"]
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        ["pyvenv.cfg"],  # the issue's attack: one committed file
+        ["pyvenv.cfg", "bin/python"],  # an interpreter that is not executable
+        ["pyvenv.cfg", "lib/python3.12/site-packages/x.py"],  # no interpreter at all
+    ],
+    ids=["cfg only", "plain file as interpreter", "no interpreter"],
+)
+def test_a_committed_pyvenv_cfg_does_not_hide_profiles(tmp_path: Path, planted: list[str]) -> None:
+    make(tmp_path, *(f"venv/{name}" for name in planted), "venv/tunewise.yaml")
+    assert not is_virtual_environment(str(tmp_path / "venv"))
+    assert found_in(tmp_path) == ["venv/tunewise.yaml"]  # `venv` is no longer skipped by name
+
+
+def test_a_venv_needs_its_site_packages(tmp_path: Path) -> None:
+    venv = make_venv(tmp_path / "v")
+    assert is_virtual_environment(str(venv))
+    (venv / "lib" / "python3.12" / "site-packages").rmdir()
+    assert not is_virtual_environment(str(venv))
+
+
+def _lock(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Folders called `name` cannot be listed (as chmod 0 does, for every user but root)."""
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if os.path.basename(path) == name:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_an_unreadable_folder_is_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make(tmp_path, "ok/tunewise.yaml", "locked/tunewise.yaml")
+    _lock(monkeypatch, "locked")
+    found = find_profiles([tmp_path])
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in found.files] == ["ok/tunewise.yaml"]
+    assert found.unreadable == [(str(tmp_path / "locked"), "Permission denied")]
+
+
+def test_an_unreadable_folder_fails_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail closed: profiles the gate cannot see are an error, never a silent pass."""
+    make(tmp_path, "locked/tunewise.yaml")
+    (tmp_path / "tunewise.yaml").write_text(
+        "tunewise: 1\nneeds:\n  - id: a\n    kind: general\n", encoding="utf-8"
+    )
+    _lock(monkeypatch, "locked")
+    result = run_cli("check", str(tmp_path), "--format", "json")
+    assert result.code == 3
+    data = json.loads(result.out)
+    assert data["passed"] is False
+    (error,) = [f for f in data["files"] if f["status"] == "error"]
+    assert error["path"] == str(tmp_path / "locked")
+    assert error["findings"][0]["rule"] == "folder-unreadable"
+    assert "folder cannot be read (Permission denied)" in error["findings"][0]["message"]
+
+
+def test_skipped_folders_are_listed_in_reports(tmp_path: Path) -> None:
+    make(tmp_path, "tunewise.yaml", ".git/config")
+    (tmp_path / "tunewise.yaml").write_text(
+        "tunewise: 1\nneeds:\n  - id: a\n    kind: general\n", encoding="utf-8"
+    )
+    make_venv(tmp_path / "env")
+    data = json.loads(run_cli("check", str(tmp_path), "--format", "json").out)
+    assert data["skipped"] == [
+        {"path": str(tmp_path / ".git"), "reason": "version control"},
+        {"path": str(tmp_path / "env"), "reason": "virtual environment"},
+    ]
+    text = run_cli("check", str(tmp_path)).out
+    assert (
+        f"not searched: 2 folders: {tmp_path / '.git'} (version control), "
+        f"{tmp_path / 'env'} (virtual environment)" in text
+    )

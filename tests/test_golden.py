@@ -19,7 +19,7 @@ from tunewise.rules import load_rules
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REGOLD = os.environ.get("TUNEWISE_REGOLD") == "1"
 # Waiver expiry is judged against today; the golden runs live on a fixed day.
-TODAY = dt.date(2026, 1, 15)
+TODAY = dt.date(2026, 11, 23)
 
 ADVICE_FORMATS = ("text", "json", "markdown")
 CHECK_FORMATS = ("text", "json", "junit", "sarif", "github", "markdown")

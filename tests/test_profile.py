@@ -76,6 +76,34 @@ MALFORMED: dict[str, tuple[str | bytes, str]] = {
     "bad proposal": ("tunewise: 1\nproposal: finetune\n" + GOOD_NEED, "expected one of"),
     "needs not a list": ("tunewise: 1\nneeds: {id: a}\n", "list"),
     "complex key": ("tunewise: 1\n? [a]\n: 1\n", "plain text"),
+    # YAML 1.1 numbers nobody means: octal and base 60 are refused like yes/no, with a hint.
+    "octal": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: 0700\n", "leading 0 as octal"),
+    "base 60": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: 1:30:00\n", "base-60"),
+    "tagged octal": ("tunewise: 1\n" + GOOD_NEED + "project:\n  examples: !!int 0700\n", "octal"),
+    # A 400 KB scalar aliased 12,000 times: ~4.8 GB once expanded; stopped at the alias.
+    "aliased huge scalar": (
+        "tunewise: 1\nname: &big "
+        + "x" * 400_000
+        + "\nneeds:\n"
+        + "".join(f"  - {{id: n{i}, kind: general, description: *big}}\n" for i in range(12_000)),
+        "aliases expand to more than 8 MiB of text (*big)",
+    ),
+    "malformed waiver date": (
+        "tunewise: 1\n" + GOOD_NEED + "waiver:\n  expires: someday\n",
+        "waiver.expires: expected a date like 2027-03-01, got 'someday'",
+    ),
+    "impossible waiver date": (
+        "tunewise: 1\n" + GOOD_NEED + "waiver:\n  expires: 2027-02-30\n",
+        "not a calendar date",
+    ),
+    "waiver scoped to an unknown need": (
+        "tunewise: 1\n" + GOOD_NEED + "waiver:\n  expires: 2027-02-28\n  needs: [b]\n",
+        "waiver.needs[0]: waiver scoped to an unknown need 'b'",
+    ),
+    "waiver needs not a list": (
+        "tunewise: 1\n" + GOOD_NEED + "waiver:\n  needs: a\n",
+        "waiver.needs: expected a list",
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ STYLE = {"id": "tone", "kind": "style", "prompting": "failed"}
 WAIVER = {
     "reason": "Approved exception for the Q3 pilot by the AI review board.",
     "approved_by": "cto",
-    "expires": "2099-01-01",
+    "expires": (dt.date.today() + dt.timedelta(days=180)).isoformat(),  # within the horizon
 }
 
 

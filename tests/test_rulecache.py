@@ -1,4 +1,4 @@
-"""The per-user cache of validated rule sets: used when it can be, harmless when it cannot."""
+"""The default rule set's compiled form shipped in the package: current, used, never forgeable."""
 
 from __future__ import annotations
 
@@ -9,68 +9,105 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tunewise import rulecache, rules
-from tunewise.errors import RuleSetError
-from tunewise.rules import default_rules_path, load_rules
+from tunewise import __version__, rulecache, rules
+from tunewise.compiled import ChecksNode
+from tunewise.rules import default_rules_path, load_rules, validate_rules
 
 ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "tunewise"
+
+# Fails every fine-tuning check: proposal fine-tune, 10 examples, a prototype without a budget.
+FAILING = {
+    "tunewise": 1,
+    "proposal": "fine-tune",
+    "needs": [{"id": "tone", "kind": "style", "prompting": "failed"}],
+    "project": {
+        "stage": "prototype",
+        "examples": 10,
+        "data_quality": "low",
+        "expected_gain_pct": 1,
+        "budget_usd": 0,
+        "ml_expertise": "none",
+        "can_maintain": False,
+        "eval_plan": False,
+        "data_may_leave": True,
+    },
+}
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("TUNEWISE_CACHE_DIR", str(folder))
-    monkeypatch.delenv("TUNEWISE_NO_CACHE", raising=False)
-    return folder
+def _default_text() -> str:
+    return default_rules_path().read_text(encoding="utf-8")
 
 
-def _entries(folder: Path) -> list[Path]:
-    return sorted(folder.glob("rules-*.pickle")) if folder.exists() else []
+def _digest(text: str) -> str:
+    return rulecache.sha256_hex(text.encode("utf-8"))
 
 
-def _no_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_shipped_form_is_current() -> None:
+    """Fails when rules/default.yaml or the records changed without regenerating."""
+    text = _default_text()
+    shipped = rulecache.load_prebuilt(_digest(text))
+    stale = f"the shipped default rule set is stale: run `{rulecache.REGENERATE}`"
+    assert shipped is not None, stale
+    fresh, _ = validate_rules(text, "default.yaml")
+    assert repr(shipped) == repr(fresh), stale
+
+
+def test_the_default_rule_set_is_not_validated_at_run_time(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(text: str, file: str) -> None:
-        raise AssertionError(f"{file} was validated again")
+        raise AssertionError(f"{file} was validated at run time")
 
     monkeypatch.setattr(rules, "validate_rules", refuse)
+    loaded = load_rules()
+    assert loaded.info.sha256 == _digest(_default_text()) and loaded.doc is None
 
 
-def test_a_validated_rule_set_loads_from_the_cache(
-    cache: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_custom_rule_set_is_validated_on_every_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = load_rules()
-    assert len(_entries(cache)) == 1
-    _no_validation(monkeypatch)
-    again = load_rules()
-    assert again.info == first.info and again.params == first.params
-    assert [q.id for q in again.model.questions] == [q.id for q in first.model.questions]
-    assert again.doc is None  # positions are only kept by a fresh parse
+    path = tmp_path / "rules.yaml"
+    path.write_text(_default_text(), encoding="utf-8")
+    calls = []
+    real = rules.validate_rules
+
+    def counting(text: str, file: str) -> object:
+        calls.append(file)
+        return real(text, file)
+
+    monkeypatch.setattr(rules, "validate_rules", counting)
+    load_rules(path)
+    load_rules(path)
+    assert calls == [str(path), str(path)]
 
 
-def test_keep_doc_always_validates_afresh(cache: Path) -> None:
-    load_rules()
+def test_keep_doc_always_validates_afresh() -> None:
     assert load_rules(keep_doc=True).doc is not None
 
 
-def test_an_edited_rule_set_is_validated_again(cache: Path, tmp_path: Path) -> None:
-    path = tmp_path / "rules.yaml"
-    text = default_rules_path().read_text(encoding="utf-8")
-    path.write_text(text, encoding="utf-8")
-    load_rules(path)
-    path.write_text(text.replace("tunewise_rules: 1", "tunewise_rules: 2", 1), encoding="utf-8")
-    with pytest.raises(RuleSetError, match="tunewise_rules"):
-        load_rules(path)
-    assert len(_entries(cache)) == 1  # nothing stored for the invalid one
+def _ship(tmp_path: Path, content: object) -> Path:
+    path = tmp_path / "default-rules.pickle"
+    path.write_bytes(pickle.dumps(content))
+    return path
+
+
+def test_a_stale_shipped_form_is_not_used(tmp_path: Path) -> None:
+    text = _default_text()
+    good = pickle.loads(rulecache.build(text, "default.yaml"))
+    assert rulecache.load_prebuilt(_digest(text), _ship(tmp_path, good)) is not None
+    other_text = (good[0], _digest(text + "\n"), good[2], good[3])
+    assert rulecache.load_prebuilt(_digest(text), _ship(tmp_path, other_text)) is None
+    other_records = (good[0], good[1], (("Leaf", ("id",)),), good[3])
+    assert rulecache.load_prebuilt(_digest(text), _ship(tmp_path, other_records)) is None
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a pickle", pickle.dumps({"a": 1})])
-def test_a_damaged_entry_is_validated_again_and_replaced(cache: Path, damage: bytes) -> None:
-    load_rules()
-    (entry,) = _entries(cache)
-    entry.write_bytes(damage)
-    assert load_rules().model.name
-    assert entry.read_bytes() != damage
+def test_a_damaged_shipped_form_is_not_used(tmp_path: Path, damage: bytes) -> None:
+    path = tmp_path / "default-rules.pickle"
+    path.write_bytes(damage)
+    assert rulecache.load_prebuilt(_digest(_default_text()), path) is None
+    assert rulecache.load_prebuilt(_digest(_default_text()), tmp_path / "absent") is None
 
 
 class Planted:
@@ -78,44 +115,73 @@ class Planted:
         return (os.system, ("touch planted",))
 
 
-def test_a_planted_entry_cannot_run_code(
-    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    load_rules()
-    (entry,) = _entries(cache)
-    entry.write_bytes(pickle.dumps(Planted()))
+def test_a_shipped_form_cannot_run_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert load_rules().model.name
+    assert rulecache.load_prebuilt("x", _ship(tmp_path, Planted())) is None
     assert not (tmp_path / "planted").exists()
 
 
-def test_no_cache_when_disabled(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TUNEWISE_NO_CACHE", "1")
-    load_rules()
-    assert _entries(cache) == []
+def _old_entry_name(text: str) -> str:
+    """The name under which tunewise up to this change cached a rule set: computable offline
+    from public data, which is what made the cache forgeable."""
+    digest = rulecache._SHA256(f"{__version__}\0{sys.version}\0".encode())
+    for name in ("compiled.py", "models.py", "rules.py", "rulecache.py"):
+        digest.update((SRC / name).read_bytes())
+    code = digest.digest()
+    return f"rules-{rulecache.sha256_hex(code + _digest(text).encode())[:40]}.pickle"
 
 
-def test_an_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("", encoding="utf-8")
-    monkeypatch.setenv("TUNEWISE_CACHE_DIR", str(blocker / "cache"))  # a folder inside a file
-    assert load_rules().model.name
+def _forged_entry(text: str) -> bytes:
+    """What the attacker plants: the real rule set with every fine-tuning check emptied."""
+    model, _ = validate_rules(text, "default.yaml")
+    for node in model.tree.nodes:
+        if isinstance(node, ChecksNode):
+            node.checks = []
+    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def test_default_folder_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("TUNEWISE_CACHE_DIR", raising=False)
-    monkeypatch.delenv("TUNEWISE_NO_CACHE", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert rulecache.cache_dir() == tmp_path / "tunewise"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert rulecache.cache_dir() == tmp_path / ".cache" / "tunewise"
-
-
-def test_sha256_matches_hashlib() -> None:
-    import hashlib
-
-    assert rulecache.sha256_hex(b"tunewise") == hashlib.sha256(b"tunewise").hexdigest()
+def test_a_planted_cache_entry_changes_no_verdict(tmp_path: Path) -> None:
+    """The issue's attack, replayed in every place a cache was ever read from: a shared
+    TUNEWISE_CACHE_DIR, XDG_CACHE_HOME, a shared HOME, a relative folder in the checkout —
+    a forged entry (correct name, checks emptied) beside a FIFO under another entry's name."""
+    text = _default_text()
+    forged = _forged_entry(text)
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    profile = checkout / "tunewise.yaml"
+    profile.write_text(yaml.safe_dump(FAILING, sort_keys=False), encoding="utf-8")
+    custom = checkout / "custom-rules.yaml"
+    custom.write_text(text, encoding="utf-8")
+    folders = {
+        "shared": tmp_path / "shared",
+        "xdg": tmp_path / "xdg" / "tunewise",
+        "home": tmp_path / "home" / ".cache" / "tunewise",
+        "relative": checkout / ".cache",
+    }
+    for folder in folders.values():
+        folder.mkdir(parents=True, mode=0o777)
+        (folder / _old_entry_name(text)).write_bytes(forged)
+        os.mkfifo(folder / _old_entry_name(text + "#"))
+    env = dict(
+        os.environ,
+        TUNEWISE_CACHE_DIR=".cache",
+        XDG_CACHE_HOME=str(tmp_path / "xdg"),
+        HOME=str(tmp_path / "home"),
+    )
+    env.pop("TUNEWISE_NO_CACHE", None)
+    for cache_dir in (".cache", str(folders["shared"]), ""):
+        env["TUNEWISE_CACHE_DIR"] = cache_dir
+        for extra in ([], ["--rules", str(custom)]):
+            done = subprocess.run(
+                [sys.executable, "-m", "tunewise", "check", str(profile), *extra],
+                cwd=checkout,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 1, (cache_dir, extra, done.stdout, done.stderr)
+            assert "FAIL" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -126,8 +192,9 @@ def test_sha256_matches_hashlib() -> None:
     ],
     ids=["advise", "check"],
 )
-def test_a_cached_rule_set_skips_pydantic_models(cache: Path, args: list[str]) -> None:
-    """The start-up budget: a warm advise or check must not import pydantic's model machinery."""
+def test_the_default_rule_set_skips_pydantic_models(args: list[str]) -> None:
+    """The start-up budget: advise or check on the built-in rules must not import pydantic's
+    model machinery, from the very first run."""
     script = (
         "import sys, io, contextlib\n"
         "from tunewise.cli import main\n"
@@ -137,56 +204,13 @@ def test_a_cached_rule_set_skips_pydantic_models(cache: Path, args: list[str]) -
         " 'hashlib', 'zipfile') if m in sys.modules)\n"
         "print(code in (0, 1), ','.join(heavy))\n"
     )
-    env = dict(os.environ, TUNEWISE_CACHE_DIR=str(cache))
-
-    def run() -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
-        )
-        return done.stdout.strip()
-
-    assert run().startswith("True ")  # first run: validates with pydantic and fills the cache
-    assert run() == "True"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "True"
 
 
-def _variant(tmp_path: Path, number: int) -> Path:
-    path = tmp_path / f"r{number}.yaml"
-    text = default_rules_path().read_text(encoding="utf-8")
-    path.write_text(text.replace("version: ", f"version: 9.{number}", 1), encoding="utf-8")
-    return path
+def test_sha256_matches_hashlib() -> None:
+    import hashlib
 
-
-def test_the_least_recently_used_entries_are_pruned(
-    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(rulecache, "KEEP", 2)
-    load_rules()
-    (oldest,) = _entries(cache)
-    os.utime(oldest, (1000, 1000))
-    load_rules(_variant(tmp_path, 0))
-    assert len(_entries(cache)) == 2
-    (middle,) = set(_entries(cache)) - {oldest}
-    os.utime(middle, (2000, 2000))
-    load_rules(_variant(tmp_path, 1))
-    remaining = _entries(cache)
-    assert len(remaining) == 2 and middle in remaining and oldest not in remaining
-
-
-def test_a_cache_hit_counts_as_use(cache: Path) -> None:
-    load_rules()
-    (entry,) = _entries(cache)
-    os.utime(entry, (1000, 1000))
-    load_rules()
-    assert entry.stat().st_mtime > 1000
-
-
-def test_a_build_without_its_sources_runs_uncached(
-    cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(rulecache, "_CODE", ("no-such-module.py",))
-    rulecache._code_fingerprint.cache_clear()
-    try:
-        assert load_rules().model.name
-        assert _entries(cache) == []
-    finally:
-        rulecache._code_fingerprint.cache_clear()
+    assert rulecache.sha256_hex(b"tunewise") == hashlib.sha256(b"tunewise").hexdigest()

@@ -121,3 +121,66 @@ def test_project_root_is_the_nearest_repository_or_config(tmp_path: Path) -> Non
     assert project_root(profile) == (tmp_path / "repo").resolve()
     (tmp_path / "repo" / "team" / "pyproject.toml").write_text("[tool.tunewise]\nstrict = true\n")
     assert project_root(profile) == (tmp_path / "repo" / "team").resolve()
+
+
+# --- every command that reads a profile, a rule set or a case file, end to end -------------
+
+HOSTILE = ["fifo", "/dev/zero", "folder", "link to /dev/zero"]
+READERS = {
+    "advise PROFILE": lambda p: ["advise", p],
+    "advise --rules": lambda p: ["advise", str(EXAMPLE), "--rules", p],
+    "check PROFILE": lambda p: ["check", p],
+    "check --rules": lambda p: ["check", str(EXAMPLE), "--rules", p],
+    "rules lint": lambda p: ["rules", "lint", p],
+    "rules show": lambda p: ["rules", "show", p],
+    "rules test": lambda p: ["rules", "test", p],
+    "ask --profile": lambda p: ["ask", "--profile", p],
+}
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "law-firm.tunewise.yaml"
+
+
+def _hostile(tmp_path: Path, kind: str) -> str:
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "x.tunewise.yaml")
+        return str(tmp_path / "x.tunewise.yaml")
+    if kind == "folder":
+        (tmp_path / "x.yaml").mkdir()
+        return str(tmp_path / "x.yaml")
+    if kind == "link to /dev/zero":
+        (tmp_path / "x.tunewise.yaml").symlink_to("/dev/zero")
+        return str(tmp_path / "x.tunewise.yaml")
+    return kind
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_no_command_hangs_on_a_special_file(tmp_path: Path, reader: str, kind: str) -> None:
+    """A FIFO, a device or a folder where a file is read: one clear line, exit 3, at once —
+    run as a real process with a time limit, since a hang is the failure."""
+    import subprocess
+    import sys
+
+    if kind.startswith("/dev/") and not os.path.exists(kind):
+        pytest.skip(f"no {kind} here")
+    path = _hostile(tmp_path, kind)
+    if reader == "check PROFILE" and kind == "folder":
+        pytest.skip("a folder is searched for profiles: covered by the discovery tests")
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "tunewise", *READERS[reader](path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
+    assert time.monotonic() - started < 20
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    shown = done.stdout + done.stderr
+    assert "Traceback" not in shown
+    expected = {
+        "fifo": "FIFO (named pipe)",
+        "/dev/zero": "a device",
+        "link to /dev/zero": "a device",
+        "folder": "folder",
+    }[kind]
+    assert expected in shown, shown

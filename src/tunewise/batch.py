@@ -7,8 +7,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from tunewise.check import FileResult, Gate
-from tunewise.discovery import discover
+from tunewise.check import WAIVER_HORIZON_DAYS, FileResult, Finding, Gate
+from tunewise.discovery import find_profiles
 from tunewise.rules import LoadedRules
 
 PARALLEL_FROM = 400  # files; below this, starting a second process costs more than it saves
@@ -36,10 +36,21 @@ def run_check(
     today: dt.date | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    waiver_horizon_days: int = WAIVER_HORIZON_DAYS,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> Iterator[FileResult]:
-    """Judge every profile found under `paths`, yielding results in order as they come."""
-    files = [str(found) for found in discover(paths)]  # a list of text: half the memory of Paths
-    for done, result in enumerate(_judge(Gate(rules, today), files, jobs), 1):
+    """Judge every profile found under `paths`, yielding results in order as they come; a
+    folder that cannot be read is an error result (its profiles would go unchecked). The
+    folders not searched, and why, are added to `skipped`."""
+    found = find_profiles(paths)
+    if skipped is not None:
+        skipped.extend(found.skipped)
+    for folder, reason in found.unreadable:
+        message = f"folder cannot be read ({reason}): the profiles in it were not checked"
+        yield FileResult(folder, "error", findings=[Finding("error", message, "folder-unreadable")])
+    files = found.files
+    gate = Gate(rules, today, waiver_horizon_days)
+    for done, result in enumerate(_judge(gate, files, jobs), 1):
         if progress is not None:
             progress(done, len(files))
         yield result

@@ -17,7 +17,13 @@ from tunewise.rules import LoadedRules
 from tunewise.yamlio import Path_
 
 Status = Literal["pass", "fail", "waived", "error"]
-MIN_WAIVER_REASON = 30
+MIN_WAIVER_REASON = 30  # visible characters
+WAIVER_HORIZON_DAYS = 365  # the furthest expiry a waiver may have, from the day of the check
+WAIVER_WARNING_DAYS = 14  # a waiver this close to its expiry is a warning
+# Letters and digits (any script) plus these; no spaces, no invisible characters.
+APPROVER_PUNCTUATION = frozenset("._-@")
+# Characters that print as nothing although Unicode calls them letters or symbols.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 @dataclass
@@ -27,6 +33,7 @@ class Finding:
     rule: str  # a stable id for SARIF and annotations
     line: int | None = None
     column: int | None = None
+    need: str | None = None  # the need it is about: what a waiver's `needs` can cover
 
 
 @dataclass
@@ -55,6 +62,9 @@ class Summary:
     )
     failing: int = 0
     rules: RulesInfo | None = None  # which rule set judged: named in every report
+    # Folders the search did not enter, with why (VCS, virtual environment, link...): listed
+    # in reports, since a pull request could otherwise hide profiles where no one looks.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, item: FileResult) -> None:
         self.counts[item.status] += 1
@@ -75,9 +85,15 @@ class Summary:
 class Gate:
     """Judges profiles one at a time against one loaded rule set."""
 
-    def __init__(self, rules: LoadedRules, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        rules: LoadedRules,
+        today: dt.date | None = None,
+        waiver_horizon_days: int = WAIVER_HORIZON_DAYS,
+    ) -> None:
         self.rules = rules
         self.today = today or dt.date.today()
+        self.waiver_horizon_days = waiver_horizon_days
         self.outcomes = outcomes_for(rules.model, rules.params)
 
     def judge(self, path: Path) -> FileResult:
@@ -183,6 +199,7 @@ class Gate:
                     f"need {need.id!r} is undecided: missing answers: {', '.join(need.missing)}",
                     "missing-answers",
                     *self._where(profile, need_loc),
+                    need=need.id,
                 )
             ]
         failed = need.failed_checks
@@ -206,7 +223,11 @@ class Gate:
         else:
             change = "No change of one or two answers makes it fine-tuning"
         summary = Finding(
-            "error", f"{head}: {why.rstrip('.')}. {change}.", rule, *self._where(profile, loc)
+            "error",
+            f"{head}: {why.rstrip('.')}. {change}.",
+            rule,
+            *self._where(profile, loc),
+            need=need.id,
         )
         details = []
         for check in failed:
@@ -221,6 +242,7 @@ class Gate:
                     f"need {need.id!r}: {text}",
                     f"check/{check.id}",
                     *self._where(profile, scope),
+                    need=need.id,
                 )
             )
         return [summary, *details]
@@ -236,7 +258,7 @@ class Gate:
         if waiver is None:
             return
         line = self._where(profile, ("waiver",))
-        problems = waiver_problems(waiver, self.today)
+        problems = waiver_problems(waiver, self.today, self.waiver_horizon_days)
         if result.status == "pass":
             for problem in problems:
                 result.findings.append(
@@ -247,23 +269,106 @@ class Gate:
             rule = "waiver-expired" if any("expired" in p for p in problems) else "waiver-invalid"
             result.findings.extend(Finding("error", f"waiver: {p}", rule, *line) for p in problems)
             return
+        scope = waiver.get("needs")
+        if scope:
+            uncovered = sorted(
+                {f.need or "(the whole profile)" for f in result.findings if f.level == "error"}
+                - set(scope)
+            )
+            if uncovered:
+                result.findings.append(
+                    Finding(
+                        "warning",
+                        f"waiver covers need{'s' * (len(scope) != 1)} {', '.join(scope)} only; "
+                        f"not the failures of {', '.join(uncovered)}",
+                        "waiver-out-of-scope",
+                        *self._where(profile, ("waiver", "needs")),
+                    )
+                )
+                return
         result.status = "waived"
+        scoped = f" (needs {', '.join(scope)})" if scope else ""
         result.notes.append(
-            f"waived by {waiver['approved_by']} until {waiver['expires']}: {waiver['reason']}"
+            f"waived{scoped} by {waiver['approved_by']} until {waiver['expires']}: "
+            f"{waiver['reason']}"
         )
+        left = days_left(waiver, self.today)
+        if left is not None and left <= WAIVER_WARNING_DAYS:
+            when = "today" if left == 0 else f"in {left} day{'s' * (left != 1)}"
+            result.findings.append(
+                Finding(
+                    "warning",
+                    f"waiver expires {when} ({waiver['expires']}): fix the profile or renew it",
+                    "waiver-expiring",
+                    *self._where(profile, ("waiver", "expires")),
+                )
+            )
 
 
-def waiver_problems(waiver: dict[str, Any], today: dt.date) -> list[str]:
+def visible_text(text: str) -> str:
+    """`text` as a reader sees it: control, format (zero-width, bidi), private-use and
+    unassigned characters and blank letters removed; whitespace collapsed to single spaces."""
+    import unicodedata
+
+    kept = []
+    for char in unicodedata.normalize("NFC", text):
+        if char.isspace():
+            kept.append(" ")
+        elif char not in _BLANK_LETTERS and unicodedata.category(char)[0] != "C":
+            kept.append(char)
+    return " ".join("".join(kept).split())
+
+
+def visible_length(text: str) -> int:
+    """Characters of `text` a reader can see; a combining mark adds nothing on its own."""
+    import unicodedata
+
+    return sum(unicodedata.category(char)[0] != "M" for char in visible_text(text))
+
+
+def approver_problem(approver: str) -> str | None:
+    """Why `approver` is not a name someone can be found by, or None."""
+    import unicodedata
+
+    if not approver.strip():
+        return "approved_by is missing; a waiver needs a named approver"
+    visible = visible_text(approver)
+    ok = (
+        visible == unicodedata.normalize("NFC", approver)
+        and visible_length(visible) >= 2
+        and all(ch.isalnum() or ch in APPROVER_PUNCTUATION for ch in visible)
+        and any(ch.isalnum() for ch in visible)
+    )
+    if not ok:
+        return (
+            f"approved_by {approver[:40]!r} is not a name: use at least 2 letters, digits, "
+            "'.', '_', '-' or '@' (e.g. jane.doe or jane@example.com)"
+        )
+    return None
+
+
+def days_left(waiver: dict[str, Any], today: dt.date) -> int | None:
+    """Days from `today` to the waiver's expiry (negative once expired), None without one."""
+    try:
+        return (dt.date.fromisoformat((waiver.get("expires") or "").strip()) - today).days
+    except ValueError:
+        return None
+
+
+def waiver_problems(
+    waiver: dict[str, Any], today: dt.date, horizon_days: int = WAIVER_HORIZON_DAYS
+) -> list[str]:
     """Why a waiver cannot be honoured (empty when it can)."""
     problems = []
-    reason = (waiver.get("reason") or "").strip()
-    if len(reason) < MIN_WAIVER_REASON:
+    reason = visible_length(waiver.get("reason") or "")
+    if reason < MIN_WAIVER_REASON:
         problems.append(
-            f"reason is {len(reason)} characters; at least {MIN_WAIVER_REASON} are "
+            f"reason is {reason} visible characters; at least {MIN_WAIVER_REASON} are "
             "needed to explain the exception"
         )
-    if not (waiver.get("approved_by") or "").strip():
-        problems.append("approved_by is missing; a waiver needs a named approver")
+    approver = approver_problem(waiver.get("approved_by") or "")
+    if approver:
+        problems.append(approver)
     raw = (waiver.get("expires") or "").strip()
     if not raw:
         problems.append("expires is missing; a waiver needs an expiry date (YYYY-MM-DD)")
@@ -275,4 +380,10 @@ def waiver_problems(waiver: dict[str, Any], today: dt.date) -> list[str]:
         else:
             if expires < today:
                 problems.append(f"waiver expired on {expires.isoformat()}")
+            elif (expires - today).days > horizon_days:
+                latest = (today + dt.timedelta(days=horizon_days)).isoformat()
+                problems.append(
+                    f"expires {expires.isoformat()} is more than {horizon_days} days ahead; "
+                    f"a waiver must be reviewed again by {latest} at the latest"
+                )
     return problems

@@ -201,6 +201,15 @@ def check(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     rules: RulesOpt = None,
     param: ParamOpt = None,
+    waiver_horizon: Annotated[
+        int,
+        typer.Option(
+            "--waiver-horizon",
+            metavar="DAYS",
+            min=0,
+            help="Latest expiry a waiver may have, in days from today.",
+        ),
+    ] = 365,
 ) -> None:
     """CI gate: fail profiles that propose fine-tuning without justification."""
     from tunewise.progress import progress_bar
@@ -218,7 +227,13 @@ def check(
         ]
         with progress_bar("Checking profiles") as progress:
             summary = check_paths(
-                paths or [Path(".")], rules, param or [], strict, reporters, progress
+                paths or [Path(".")],
+                rules,
+                param or [],
+                strict,
+                reporters,
+                progress,
+                waiver_horizon_days=waiver_horizon,
             )
     sys.stdout.flush()
     if summary.count("error"):

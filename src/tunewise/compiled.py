@@ -1,9 +1,9 @@
 """The rule set as the engine reads it: plain records made from a pydantic-validated rule set.
 
-No pydantic here, so a rule set validated once (see `rulecache`) loads in a later run without
-paying for pydantic's import and schema building. Every class mirrors the model of the same name
-in `models.py` field for field (tests keep the two in step); YAML spellings that are Python
-keywords are in ALIASES.
+No pydantic here, so the built-in rule set, validated when tunewise is built (see `rulecache`),
+loads without paying for pydantic's import and schema building. Every class mirrors the model
+of the same name in `models.py` field for field (tests keep the two in step); YAML spellings
+that are Python keywords are in ALIASES.
 """
 
 from __future__ import annotations

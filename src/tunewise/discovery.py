@@ -1,9 +1,16 @@
-"""Finding profiles in a tree by the naming convention, skipping VCS, venvs and node_modules."""
+"""Finding profiles in a tree by the naming convention, skipping VCS, venvs and node_modules.
+
+A pull request controls the tree, so nothing is skipped quietly: every folder not searched is
+recorded with the reason (reports list them), a folder that cannot be read is an error rather
+than a gap, and a virtual environment is recognised by what a real one holds, not by a name or
+one committed file."""
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SKIP_DIRS = {
@@ -14,13 +21,12 @@ SKIP_DIRS = {
     "__pycache__",
     ".tox",
     ".nox",
-    ".venv",
-    "venv",
     ".mypy_cache",
     ".ruff_cache",
     ".pytest_cache",
-    "site-packages",
 }
+# Where a virtual environment keeps its interpreter (POSIX, then Windows).
+_INTERPRETERS = ("bin/python", "bin/python3", "Scripts/python.exe")
 
 
 def is_profile_name(name: str) -> bool:
@@ -30,40 +36,104 @@ def is_profile_name(name: str) -> bool:
     )
 
 
+@dataclass
+class Found:
+    """What a search found: profile paths (as text, half the memory of Paths), the folders it
+    did not search and why, and the folders it could not read."""
+
+    files: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
     """Files as given; folders searched (sorted) for profiles, skipping VCS, venvs, node_modules."""
+    return (Path(name) for name in find_profiles(paths).files)
+
+
+def find_profiles(paths: Iterable[Path]) -> Found:
+    """Files as given; folders searched (sorted), recording what was skipped or unreadable."""
+    found = Found()
     for path in paths:
         if path.is_dir():
-            yield from _profiles_under(str(path))
+            _search(str(path), found)
         else:
-            yield path
+            found.files.append(str(path))
+    return found
 
 
-def _profiles_under(top: str) -> Iterator[Path]:
+def _search(top: str, found: Found) -> None:
     """What `os.walk` (top-down, not following links) would find, sorted, with one directory
-    listing per folder: a virtual environment is recognised by its own listing (its
-    pyvenv.cfg) rather than by a look inside every subfolder."""
+    listing per folder; a virtual environment is recognised from its own listing."""
     pending = [top]
     while pending:
         folder = pending.pop()
         try:
             with os.scandir(folder) as listing:
                 entries = list(listing)
-        except OSError:
-            continue  # unreadable: skipped, as os.walk does
-        venv = any(e.name == "pyvenv.cfg" for e in entries)
-        if venv and folder is not top and os.path.exists(os.path.join(folder, "pyvenv.cfg")):
-            continue  # a virtual environment (a dangling pyvenv.cfg link does not make one)
+        except OSError as exc:
+            found.unreadable.append((folder, exc.strerror or str(exc)))
+            continue
+        venv_marker = any(e.name == "pyvenv.cfg" for e in entries)
+        if venv_marker and folder is not top and is_virtual_environment(folder):
+            found.skipped.append((folder, "virtual environment"))
+            continue
         files, folders = [], []
         for entry in entries:
-            if _is_dir(entry):
-                if entry.name not in SKIP_DIRS and not entry.is_symlink():
+            if entry.is_symlink():
+                if _is_dir(entry):
+                    found.skipped.append((entry.path, "link to a folder (not followed)"))
+                elif is_profile_name(entry.name):
+                    files.append(entry.name)  # read like any profile (safeio checks it)
+            elif _is_dir(entry):
+                if entry.name in SKIP_DIRS:
+                    found.skipped.append((entry.path, _skip_reason(entry.name)))
+                else:
                     folders.append(entry.name)
             elif is_profile_name(entry.name):
                 files.append(entry.name)
-        for name in sorted(files):
-            yield Path(folder, name)
+        found.files.extend(os.path.join(folder, name) for name in sorted(files))
         pending.extend(os.path.join(folder, name) for name in sorted(folders, reverse=True))
+
+
+def is_virtual_environment(folder: str) -> bool:
+    """A pyvenv.cfg file, an interpreter that is an executable file (or a link to one), and a
+    site-packages folder: what `python -m venv` makes, more than a pull request's one file."""
+    if not _regular(os.path.join(folder, "pyvenv.cfg"), follow=False):
+        return False
+    interpreter = any(
+        _regular(os.path.join(folder, name), follow=True)
+        and os.access(os.path.join(folder, name), os.X_OK)
+        for name in _INTERPRETERS
+    )
+    if not interpreter:
+        return False
+    if os.path.isdir(os.path.join(folder, "Lib", "site-packages")):
+        return True
+    try:
+        with os.scandir(os.path.join(folder, "lib")) as listing:
+            return any(
+                e.name.startswith("python") and os.path.isdir(os.path.join(e.path, "site-packages"))
+                for e in listing
+            )
+    except OSError:
+        return False
+
+
+def _regular(path: str, *, follow: bool) -> bool:
+    try:
+        mode = (os.stat if follow else os.lstat)(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode)
+
+
+def _skip_reason(name: str) -> str:
+    if name in (".git", ".hg", ".svn"):
+        return "version control"
+    if name == "node_modules":
+        return "node_modules"
+    return "tool cache"
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

@@ -19,7 +19,7 @@ from tunewise.yamlio import Document, Path_, parse_yaml, read_text
 
 PROPOSALS = ("prompt", "rag", "fine-tune", "hybrid")
 NEED_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-WAIVER_KEYS = ("reason", "approved_by", "expires")
+WAIVER_KEYS = ("reason", "approved_by", "expires")  # text; `needs` (need ids) is optional
 
 
 @dataclass
@@ -72,6 +72,19 @@ def _text(**constraints: Any) -> cs.CoreSchema:
     return cs.str_schema(strict=True, **constraints)
 
 
+def _iso_date(text: str) -> str:
+    """A waiver's expiry: a real calendar date written YYYY-MM-DD (kept as text)."""
+    import datetime as dt
+
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        raise ValueError(f"expected a date like 2027-03-01, got {text[:40]!r}")
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a calendar date (YYYY-MM-DD)") from None
+    return text
+
+
 def _answers(questions: list[Question], scope: str) -> dict[str, cs.TypedDictField]:
     return {q.id: _optional(answer_schema(q)) for q in questions if q.scope == scope}
 
@@ -86,6 +99,12 @@ def profile_schema(rules: RuleSet) -> cs.CoreSchema:
         }
     )
     waiver = {name: cs.typed_dict_field(_text(), required=False) for name in WAIVER_KEYS}
+    waiver["expires"] = cs.typed_dict_field(
+        cs.no_info_after_validator_function(_iso_date, _text()), required=False
+    )
+    waiver["needs"] = _optional(
+        cs.list_schema(_text(pattern=NEED_ID_PATTERN, max_length=64), min_length=1)
+    )
     return _mapping(
         {
             "tunewise": cs.typed_dict_field(cs.literal_schema([1])),
@@ -161,18 +180,34 @@ def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
         seen.setdefault(need_id, index)
         description = answers.pop("description", "")
         needs.append(NeedAnswers(need_id, description, answers))
+    project, evidence, waiver = valid.get("project"), valid.get("evidence"), valid.get("waiver")
+    for index, scoped in enumerate((waiver or {}).get("needs") or []):
+        if scoped not in seen:
+            import difflib
+
+            close = difflib.get_close_matches(scoped, list(seen), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            message = f"waiver scoped to an unknown need {scoped!r}{hint}"
+            problems.append(locate(doc, ("waiver", "needs", index), message))
     if problems:
         raise ProfileError(problems[0], lines=problems)
-    project, evidence, waiver = valid.get("project"), valid.get("evidence"), valid.get("waiver")
     return Profile(
         needs=needs,
         project=_clean(project) if project is not None else {},
         name=valid.get("name"),
         proposal=valid.get("proposal"),
         evidence=evidence,
-        waiver={key: waiver.get(key, "") for key in WAIVER_KEYS} if waiver is not None else None,
+        waiver=_waiver(waiver) if waiver is not None else None,
         doc=doc,
     )
+
+
+def _waiver(waiver: dict[str, Any]) -> dict[str, Any]:
+    """Every waiver key present: text ones empty when left out; `needs` only when scoped."""
+    out: dict[str, Any] = {key: waiver.get(key, "") for key in WAIVER_KEYS}
+    if waiver.get("needs"):
+        out["needs"] = list(waiver["needs"])
+    return out
 
 
 def load_profile(path: Path, rules: RuleSet) -> Profile:

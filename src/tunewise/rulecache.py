@@ -1,18 +1,30 @@
-"""A per-user cache of validated rule sets: pydantic validates a rule set once per content and
-tunewise build, later runs load the compiled records (like Python's own .pyc files)."""
+"""The default rule set's validated, compiled form, shipped inside the package beside the code.
+
+Validating a rule set imports pydantic and builds its schemas (most of a cold start), so the
+built-in rule set is validated at development time and its compiled records are shipped in
+`data/default-rules.pickle`: they have the code's own trust. Nothing is read from a per-user or
+per-checkout cache any more — an entry there could be planted by whoever shares the folder, and
+would make the gate lie. A custom `--rules` file is validated on every run.
+
+Regenerate after editing rules/default.yaml or the records (compiled.py, models.py, rules.py):
+
+    python -m tunewise.rulecache
+
+`tests/test_rulecache.py` fails, naming that command, while the shipped form is stale; at run
+time a stale form (other rules text, other record fields) is not used: the rule set is validated.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import os
 import pickle
-import sys
 from pathlib import Path
 from typing import Any
 
-from tunewise import __version__
 from tunewise.compiled import RECORDS, RuleSet
+
+PREBUILT = Path(__file__).resolve().parent / "data" / "default-rules.pickle"
+REGENERATE = "python -m tunewise.rulecache"
+_FORMAT = 1  # of the shipped file: (format, rules sha256, record shape, RuleSet)
 
 
 def _sha256_class() -> Any:
@@ -37,50 +49,13 @@ def sha256_hex(data: bytes) -> str:
     return str(_SHA256(data).hexdigest())
 
 
-KEEP = 32  # entries (about 25 KB each); the least recently used beyond that are removed
-# The code that decides what a valid, compiled rule set is; a change to any of it is a new key.
-_CODE = ("compiled.py", "models.py", "rules.py", "rulecache.py")
-
-
-def cache_dir() -> Path | None:
-    """TUNEWISE_CACHE_DIR, else $XDG_CACHE_HOME/tunewise or ~/.cache/tunewise; None: disabled."""
-    if os.environ.get("TUNEWISE_NO_CACHE"):
-        return None
-    explicit = os.environ.get("TUNEWISE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME")
-    try:
-        return Path(base) / "tunewise" if base else Path.home() / ".cache" / "tunewise"
-    except RuntimeError:  # no home directory to be found
-        return None
-
-
-@functools.cache
-def _code_fingerprint() -> bytes:
-    """This build of tunewise: read once per process (a miss looks the entry up twice)."""
-    here = Path(__file__).parent
-    digest = _SHA256(f"{__version__}\0{sys.version}\0".encode())
-    for name in _CODE:
-        digest.update((here / name).read_bytes())
-    return bytes(digest.digest())
-
-
-def _entry(text_digest: str) -> Path | None:
-    """Where the rule set with this content digest is kept; None: no cache (disabled, or a
-    build installed without its sources, which cannot be fingerprinted)."""
-    folder = cache_dir()
-    if folder is None:
-        return None
-    try:
-        code = _code_fingerprint()
-    except OSError:
-        return None
-    return folder / f"rules-{sha256_hex(code + text_digest.encode())[:40]}.pickle"
+def record_shape() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every record class with its fields: a shipped form made for other records is stale."""
+    return tuple((name, RECORDS[name].FIELDS) for name in sorted(RECORDS))
 
 
 class _RecordsOnly(pickle.Unpickler):
-    """Unpickles rule-set records and plain data only: a planted file cannot run code."""
+    """Unpickles rule-set records and plain data only, whatever the file holds."""
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "tunewise.compiled" and name in RECORDS:
@@ -88,49 +63,45 @@ class _RecordsOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not a rule-set record")
 
 
-def load(text_digest: str) -> RuleSet | None:
-    """The compiled rule set validated earlier for this content, or None."""
-    entry = _entry(text_digest)
-    if entry is None:
-        return None
+def load_prebuilt(text_digest: str, path: Path = PREBUILT) -> RuleSet | None:
+    """The shipped compiled rule set when it was built from rules with this SHA-256 and for
+    these records; None otherwise (the caller validates the text instead)."""
     try:
-        with entry.open("rb") as handle:
+        with path.open("rb") as handle:
             found = _RecordsOnly(handle).load()
-    except Exception:  # missing, or damaged whatever the damage: validate again
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+        return None  # not shipped (a source checkout before its first build) or damaged
+    if not (isinstance(found, tuple) and len(found) == 4 and found[0] == _FORMAT):
         return None
-    if not isinstance(found, RuleSet):
+    _, digest, shape, rules = found
+    if digest != text_digest or shape != record_shape() or not isinstance(rules, RuleSet):
         return None
-    with contextlib.suppress(OSError):
-        os.utime(entry)  # recently used: kept when older entries are pruned
-    return found
+    return rules
 
 
-def store(text_digest: str, rules: RuleSet) -> None:
-    """Keep a validated rule set for later runs; a cache that cannot be written is skipped."""
-    entry = _entry(text_digest)
-    if entry is None:
-        return
-    try:
-        import tempfile
+def build(text: str, file: str) -> bytes:
+    """The shipped file's content for the rule set `text`: validated, compiled, pickled."""
+    from tunewise.rules import validate_rules
 
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=entry.parent, prefix=".rules-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(rules, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, entry)
-        except BaseException:
-            os.unlink(temp)
-            raise
-        _prune(entry.parent)
-    except OSError:
-        return
+    model, _ = validate_rules(text, file)
+    shipped = (_FORMAT, sha256_hex(text.encode("utf-8")), record_shape(), model)
+    return pickle.dumps(shipped, protocol=4)
 
 
-def _prune(folder: Path) -> None:
-    """Keep the KEEP most recently used entries: old tunewise versions and edited rule sets
-    would otherwise pile up."""
-    entries = sorted(folder.glob("rules-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in entries[KEEP:]:
-        with contextlib.suppress(OSError):
-            stale.unlink()
+def regenerate(path: Path = PREBUILT) -> Path:
+    """Rebuild the shipped form from the default rule set (the source tree's rules/)."""
+    from tunewise.rules import default_rules_path
+    from tunewise.safeio import read_text
+
+    source = default_rules_path()
+    data = build(read_text(source, "rule set"), str(source))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover - the regeneration command
+    written = regenerate()
+    print(f"wrote {written} ({written.stat().st_size:,} bytes) from the default rule set")

@@ -58,16 +58,16 @@ def load_rules(
 ) -> LoadedRules:
     """Load and validate a rule set (the built-in one when `path` is None).
 
-    A rule set this tunewise has validated before comes from the cache; `keep_doc` (positions
-    for located findings, as `rules lint` reports) always parses and validates afresh."""
+    The built-in rule set comes compiled with the package (see `rulecache`); any other file is
+    validated on every run. `keep_doc` (positions for located findings, as `rules lint`
+    reports) always parses and validates afresh."""
     source = path or default_rules_path()
     text = read_text(source, "rule set")
     digest = rulecache.sha256_hex(text.encode("utf-8"))
-    model = None if keep_doc else rulecache.load(digest)
+    model = rulecache.load_prebuilt(digest) if path is None and not keep_doc else None
     doc = None
     if model is None:
         model, doc = validate_rules(text, str(source))
-        rulecache.store(digest, model)
     params = resolve_params(model, overrides)
     info = RulesInfo(model.name, model.version, digest, "built-in" if path is None else str(path))
     return LoadedRules(model, params, info, doc)

@@ -58,7 +58,19 @@ def profile_schema(rules: RuleSet) -> dict[str, Any]:
             "project": {**_object(project_props), "type": ["object", "null"]},
             "evidence": {**_object({"dataset": text}, ["dataset"]), "type": ["object", "null"]},
             "waiver": {
-                **_object({"reason": text, "approved_by": text, "expires": text}),
+                **_object(
+                    {
+                        "reason": text,
+                        "approved_by": text,
+                        "expires": {"type": "string", "format": "date"},
+                        "needs": {
+                            "type": ["array", "null"],
+                            "minItems": 1,
+                            "items": {"type": "string"},
+                            "description": "Waive only these needs' failures.",
+                        },
+                    }
+                ),
                 "type": ["object", "null"],
             },
         },

@@ -44,6 +44,8 @@ def check_paths(
     strict: bool,
     reporters: Sequence[CheckReporter],
     progress: Callable[[int, int], None] | None = None,
+    *,
+    waiver_horizon_days: int = 365,
 ) -> Summary:
     """Judge every profile under `paths`, handing each result to every reporter as it comes;
     only the totals are kept. An empty search is an input error."""
@@ -55,7 +57,14 @@ def check_paths(
     if missing:
         raise InputError(f"{missing[0]}: no such file or folder")
     summary = Summary(strict, rules=rules.info)
-    for result in run_check(rules, paths, progress=progress):
+    found = run_check(
+        rules,
+        paths,
+        progress=progress,
+        waiver_horizon_days=waiver_horizon_days,
+        skipped=summary.skipped,
+    )
+    for result in found:
         summary.add(result)
         for reporter in reporters:
             reporter.add(result)

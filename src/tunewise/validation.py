@@ -9,7 +9,7 @@ from typing import Any
 from pydantic_core import ValidationError
 
 from tunewise.errors import Problem
-from tunewise.yamlio import Document, Path_, dotted
+from tunewise.yamlio import Document, Path_, dotted, yaml11_number
 
 MAX_LINES = 20
 
@@ -40,9 +40,9 @@ def problem_text(error: Any, allowed_keys: Iterable[str] | None = None, loc: Pat
         )
         return f"expected true or false, got {_shown(value)}{hint}"
     if kind in ("int_type", "int_from_float", "int_parsing"):
-        return f"expected a whole number, got {_shown(value)}"
+        return f"expected a whole number, got {_shown(value)}{_number_hint(value)}"
     if kind in ("float_type", "float_parsing"):
-        return f"expected a number, got {_shown(value)}"
+        return f"expected a number, got {_shown(value)}{_number_hint(value)}"
     if kind == "finite_number":
         return f"expected a finite number, got {_shown(value)}"
     if kind in ("string_type",):
@@ -68,6 +68,12 @@ def problem_text(error: Any, allowed_keys: Iterable[str] | None = None, loc: Pat
     message = str(error["msg"])
     message = message.removeprefix("Value error, ")
     return message
+
+
+def _number_hint(value: Any) -> str:
+    """Why a number-looking text was refused (`0700`, `1:30:00`)."""
+    surprise = yaml11_number(value) if isinstance(value, str) else None
+    return f" ({surprise}; tunewise refuses it: write the plain decimal number)" if surprise else ""
 
 
 def format_errors(

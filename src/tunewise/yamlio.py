@@ -27,6 +27,9 @@ from tunewise.safeio import read_text as safeio_read_text
 MAX_BYTES = MAX_TEXT_BYTES
 MAX_DEPTH = 64
 MAX_NODES = 200_000  # counted after alias expansion, so "billion laughs" stops early
+# Text after alias expansion: a 1 MiB file holds at most 1 MiB of its own, so this allows some
+# reuse while a scalar aliased thousands of times (gigabytes once expanded) stops at the alias.
+MAX_EXPANDED_BYTES = 8 * 1024 * 1024
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STD = "tag:yaml.org,2002:"
@@ -83,6 +86,18 @@ _RESOLVER = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
+def yaml11_number(text: str) -> str | None:
+    """How YAML 1.1 would misread `text` as a number (octal `0700`, base-60 `1:30:00`), or
+    None. Such a token is kept as text, as yes/no are, so the schema refuses it where a
+    number is expected instead of reading 448 or 5400."""
+    digits = text.lstrip("+-")
+    if ":" in digits:
+        return "YAML 1.1 reads a:b:c as a base-60 number"
+    if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xXbB.eE":
+        return "YAML 1.1 reads a leading 0 as octal"
+    return None
+
+
 def _scalar_value(tag: str, text: str) -> Any:
     """The value of a scalar with an allowed tag."""
     if tag.endswith(":bool"):
@@ -90,6 +105,9 @@ def _scalar_value(tag: str, text: str) -> Any:
         low = text.lower()
         return low == "true" if low in ("true", "false") else text
     if tag.endswith(":int") or tag.endswith(":float"):
+        surprise = yaml11_number(text)
+        if surprise:
+            raise ValueError(f"{surprise}; write the plain decimal number")
         node = yaml.ScalarNode(tag, text)
         if tag.endswith(":int"):
             return _CONSTRUCTOR.construct_yaml_int(node)
@@ -106,6 +124,8 @@ def _implicit_value(text: str, implicit: tuple[bool, bool]) -> Any:
     tag = _RESOLVER.resolve(yaml.ScalarNode, text, implicit)  # type: ignore[no-untyped-call]
     if tag not in _ALLOWED_TAGS:  # YAML 1.1's "=" (value) or "<<" (merge): plain text
         tag = _STD + "str"
+    if tag.endswith((":int", ":float")) and yaml11_number(text):
+        return text  # octal or base 60: text, so a number question refuses it with a hint
     return _scalar_value(tag, text)
 
 
@@ -114,8 +134,9 @@ class _Builder:
 
     def __init__(self, file: str) -> None:
         self.doc = Document(data=None, file=file)
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # value, nodes, bytes
         self.nodes = 0
+        self.size = 0  # bytes of keys and scalars, aliases expanded
 
     def bad_tag(self, mark: Any, tag: str | None) -> InputError:
         tag = tag or "?"
@@ -135,13 +156,14 @@ class _Builder:
                     return event.value  # space (a timestamp may, and stays text anyway)
                 return _implicit_value(event.value, event.implicit)
             return _scalar_value(tag, event.value)
-        except ValueError:  # e.g. `0b_` looks like a number to YAML 1.1 and has no digits
+        except ValueError as exc:  # e.g. `0b_` looks like a number to YAML 1.1, no digits
+            why = f": {exc}" if "plain decimal" in str(exc) else ""
             raise self.fail(
-                event.start_mark, f"{event.value[:40]!r} is not a valid number"
+                event.start_mark, f"{event.value[:40]!r} is not a valid number{why}"
             ) from None
 
     def build(self, text: str) -> Document:
-        # Each open container: [value, path, pending_key, weight, start_mark]
+        # Each open container: [value, path, pending_key, weight, (start mark, anchor, size)]
         stack: list[list[Any]] = []
         documents = 0
         root_set = False
@@ -155,6 +177,7 @@ class _Builder:
                     self.nodes += 1
                     if self.nodes > MAX_NODES:
                         raise self.fail(event.start_mark, "document is too large (too many nodes)")
+                    self.size += len(event.value)
                     frame = stack[-1]
                     container, pending = frame[0], frame[2]
                     if pending is None and container.__class__ is dict:
@@ -162,7 +185,7 @@ class _Builder:
                         continue
                     value = self.scalar(event)
                     if event.anchor:
-                        self.anchors[event.anchor] = (value, 1)
+                        self.anchors[event.anchor] = (value, 1, len(event.value))
                     if pending is None:
                         path = (*frame[1], len(container))
                         container.append(value)
@@ -178,7 +201,7 @@ class _Builder:
                     value, path, _, weight, _mark = stack.pop()
                     anchor = getattr(event, "anchor", None) or _mark[1]
                     if anchor:
-                        self.anchors[anchor] = (value, weight)
+                        self.anchors[anchor] = (value, weight, self.size - _mark[2])
                     root_set = self._attach(stack, value, weight, path, _mark[0]) or root_set
                     continue
                 elif kind is DocumentStartEvent:
@@ -194,10 +217,17 @@ class _Builder:
                 if kind is AliasEvent:
                     if event.anchor not in self.anchors:
                         raise self.fail(event.start_mark, f"unknown alias *{event.anchor}")
-                    value, weight = self.anchors[event.anchor]
+                    value, weight, size = self.anchors[event.anchor]
                     self.nodes += weight
+                    self.size += size
                     if self.nodes > MAX_NODES:
                         raise self.fail(event.start_mark, "aliases expand to too many nodes")
+                    if self.size > MAX_EXPANDED_BYTES:
+                        limit = MAX_EXPANDED_BYTES >> 20
+                        raise self.fail(
+                            event.start_mark,
+                            f"aliases expand to more than {limit} MiB of text (*{event.anchor})",
+                        )
                     root_set = (
                         self._attach(stack, value, weight, None, event.start_mark) or root_set
                     )
@@ -209,11 +239,12 @@ class _Builder:
                         raise self.fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
                     path = self._child_path(stack, event.start_mark)
                     opened: Any = {} if kind is MappingStartEvent else []
-                    stack.append([opened, path, None, 1, (event.start_mark, event.anchor)])
+                    mark = (event.start_mark, event.anchor, self.size)
+                    stack.append([opened, path, None, 1, mark])
                     continue
                 value = self.scalar(event)  # a document that is a single scalar
                 if event.anchor:
-                    self.anchors[event.anchor] = (value, 1)
+                    self.anchors[event.anchor] = (value, 1, len(event.value))
                 root_set = self._attach(stack, value, 1, (), event.start_mark) or root_set
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark

@@ -42,6 +42,7 @@ class Reporter:
             "passed": summary.passed,
             "strict": summary.strict,
             "summary": summary.counts,
+            "skipped": [{"path": path, "reason": why} for path, why in summary.skipped],
         }
         if summary.rules is not None:
             info = summary.rules

@@ -7,6 +7,7 @@ from typing import TextIO
 from tunewise.check import FileResult, Summary
 
 MARK = {"pass": "PASS", "fail": "FAIL", "waived": "WAIVED", "error": "ERROR"}
+SKIPPED_SHOWN = 10  # folders named in the summary; the JSON report lists them all
 
 
 def summary_line(summary: Summary) -> str:
@@ -47,6 +48,11 @@ class Reporter:
         self.stream.write("\n".join(lines) + "\n")
 
     def finish(self, summary: Summary) -> None:
+        if summary.skipped:
+            count = len(summary.skipped)
+            shown = ", ".join(f"{path} ({why})" for path, why in summary.skipped[:SKIPPED_SHOWN])
+            more = f", and {count - SKIPPED_SHOWN} more" if count > SKIPPED_SHOWN else ""
+            self.stream.write(f"not searched: {count} folder{'s' * (count != 1)}: {shown}{more}\n")
         if summary.rules is not None:
             info = summary.rules
             self.stream.write(f"rules: {info.name} {info.version} (sha256 {info.sha256[:12]})\n")
