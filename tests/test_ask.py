@@ -339,3 +339,12 @@ def test_help_fits_the_need_kind(kind: str, expected: str) -> None:
     assert expected in help_text
     others = {"style": "the voice", "cost": "cheaper route", "format": "template"}
     assert not any(text in help_text for k, text in others.items() if k != kind)
+
+
+def test_end_of_input_at_the_replace_question_saves_under_another_name(tmp_path: Path) -> None:
+    target = tmp_path / "existing.yaml"
+    target.write_text("precious\n", encoding="utf-8")
+    code, out, _ = ask(["Trivia", "trivia", "general", "n", "", "", ""], "--save", str(target))
+    assert code == 0 and "saved to" in out and "existing-2.yaml" in out
+    assert target.read_text(encoding="utf-8") == "precious\n"
+    assert saved(tmp_path / "existing-2.yaml")["needs"][0]["id"] == "trivia"  # type: ignore[index]
