@@ -4,9 +4,11 @@ removed, the proposal and the name."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import CHECK_ORDER, PASSING_PROJECT
@@ -299,3 +301,70 @@ def test_any_answers_and_changes_end_complete(rules: LoadedRules, data: st.DataO
     for index in range(len(state.needs)):
         assert walk_need(rules, answers_of(state, index)).approach is not None
     profile_text(Session(rules, state, source))  # type: ignore[arg-type]  # reads back, valid
+
+
+def test_generic_over_the_rule_sets_questions(tmp_path: Any) -> None:
+    """A rule set with a new required project number and an optional need-level number read
+    by a check is asked the same way, with nothing hard-coded."""
+    from tests.test_lint import DEFAULT
+
+    from tunewise.rules import load_rules
+
+    data = copy.deepcopy(DEFAULT)
+    data["questions"] += [
+        {
+            "id": "team_size",
+            "scope": "project",
+            "type": "integer",
+            "min": 1,
+            "prompt": "How many people will maintain it?",
+        },
+        {
+            "id": "monthly_spend",
+            "scope": "need",
+            "type": "number",
+            "min": 0,
+            "optional": True,
+            "prompt": "Monthly spend on this need today?",
+        },
+    ]
+    checks = next(n for n in data["tree"]["nodes"] if n["type"] == "checks")["checks"]
+    checks.append(
+        {
+            "id": "team",
+            "title": "A team",
+            "require": {"answer": "team_size", "ge": 2},
+            "fail": [
+                {"text": "One person cannot maintain a fine-tune.", "sources": ["foundation"]}
+            ],
+        }
+    )
+    checks.append(
+        {
+            "id": "spend",
+            "title": "Worth it",
+            "require": {
+                "any": [
+                    {"answer": "examples", "ge": 100000},
+                    {"answer": "monthly_spend", "ge": 1000},
+                ]
+            },
+            "fail": [{"text": "Not worth it.", "sources": ["foundation"]}],
+        }
+    )
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    custom = load_rules(path)
+    project = {**PASSING_PROJECT, "can_maintain": False, "expected_gain_pct": 5}
+    source = Scripted(custom, [*(project[q] for q in CHECK_ORDER), 1])
+    state = format_need_state({})
+    with pytest.raises(Exhausted):
+        fill(custom, state, source)
+    asked_now = [(s.question, s.optional) for s in source.asked]
+    assert asked_now[-2:] == [
+        ("team_size", False),  # read by a check: required
+        ("monthly_spend", True),  # optional, another check failed already: Enter skips it
+    ]
+    # With every other check passing, the optional question is all that blocks: required.
+    state = format_need_state({**PASSING_PROJECT, "team_size": 3})
+    assert next_step(custom, state) == Step("question", 0, "monthly_spend", level=3)

@@ -107,15 +107,23 @@ def wanted(rules: Rules, answers: Mapping[str, Any]) -> dict[str, int]:
     return {qid: level for qid, level in found.items() if qid not in answers}
 
 
-def _pending(rules: Rules, memory: Memory, need: int | None, qid: str, level: int) -> Step | None:
-    """The step for a wanted question, unless it is optional and was skipped already."""
-    question = rules.model.question(qid)
-    required = level == BLOCKING or (level == CHECKED and not question.optional)
-    if required:
-        return Step("question", need, qid, level=level)
-    if memory.skipped.get(qid, 0) >= level:
-        return None
-    return Step("question", need, qid, optional=True, level=level)
+def _steps(rules: Rules, state: State, need: int, want: dict[str, int]) -> list[Step]:
+    """The steps for the questions one need's walk wants: required ones (the walk cannot go
+    on without them, or a check reads them) and optional ones not skipped at this level yet.
+    An optional question that blocks the walk is required once nothing else blocks it."""
+    model = rules.model
+    blockers = [q for q, level in want.items() if level == BLOCKING]
+    only_optional_block = all(model.question(q).optional for q in blockers)
+    steps: list[Step] = []
+    for qid, level in want.items():
+        question = model.question(qid)
+        where = need if question.scope == "need" else None
+        required = not question.optional and level >= CHECKED
+        if required or (level == BLOCKING and only_optional_block):
+            steps.append(Step("question", where, qid, level=level))
+        elif level != BLOCKING and _memory(state, where).skipped.get(qid, 0) < level:
+            steps.append(Step("question", where, qid, optional=True, level=level))
+    return steps
 
 
 def _memory(state: State, need: int | None) -> Memory:
@@ -127,37 +135,29 @@ def _target(state: State, need: int | None) -> dict[str, Any]:
 
 
 def next_step(rules: Rules, state: State) -> Step:
-    """The first thing still to ask: needs in order (description, id, questions), another
-    need?, the project questions some need's walk reaches, optional refinements, then the
-    proposal and the profile's name."""
-    model = rules.model
-    wants: list[dict[str, int]] = []
+    """The first thing still to ask: needs in order (description, id, required questions),
+    another need?, the required project questions some need's walk reaches, optional
+    questions, then the proposal and the profile's name."""
+    steps: list[Step] = []
     for index, need in enumerate(state.needs):
         if need.description is None:
             return Step("need-description", index)
         if need.id is None:
             return Step("need-id", index)
-        wants.append(wanted(rules, answers_of(state, index)))
-        for qid, level in wants[-1].items():
-            if model.question(qid).scope == "need":
-                step = _pending(rules, need.memory, index, qid, level)
-                if step is not None:
-                    return step
+        found = _steps(rules, state, index, wanted(rules, answers_of(state, index)))
+        for step in found:
+            if step.need is not None and not step.optional:
+                return step
+        steps += found
     if not state.needs or state.wants_more:
         return Step("need-description", len(state.needs))
     if not state.needs_done:
         return Step("another-need")
-    later: list[Step] = []
-    for want in wants:
-        for qid, level in want.items():
-            if model.question(qid).scope == "project":
-                step = _pending(rules, state.memory, None, qid, level)
-                if step is not None and not step.optional:
-                    return step
-                if step is not None:
-                    later.append(step)
-    if later:
-        return later[0]
+    for step in steps:
+        if not step.optional:
+            return step
+    if steps:
+        return steps[0]
     if PROPOSAL not in state.extra:
         return Step("proposal")
     if NAME not in state.extra and _key(NAME) not in state.memory.skipped:
