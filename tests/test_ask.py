@@ -348,3 +348,14 @@ def test_end_of_input_at_the_replace_question_saves_under_another_name(tmp_path:
     assert code == 0 and "saved to" in out and "existing-2.yaml" in out
     assert target.read_text(encoding="utf-8") == "precious\n"
     assert saved(tmp_path / "existing-2.yaml")["needs"][0]["id"] == "trivia"  # type: ignore[index]
+
+
+def test_a_skipped_optional_question_can_be_answered_at_review(tmp_path: Path) -> None:
+    out_file = tmp_path / "p.yaml"
+    project = ["2400", "high", "production", "30", "y", "y", "15000", "some", "y", "", ""]
+    lines = ["Tone", "tone", "style", "failed", "n", *project, "", ""]
+    lines += ["13", "40", ""]  # row 13: gpu_vram_gb (skipped)
+    code, out, _ = ask(lines, "--save", str(out_file))
+    assert code == 0, out
+    assert "project · gpu_vram_gb: (skipped)" in out
+    assert saved(out_file)["project"]["gpu_vram_gb"] == 40  # type: ignore[index]

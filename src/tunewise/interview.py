@@ -22,6 +22,7 @@ from tunewise.questionnaire import (
     State,
     Step,
     add_need,
+    answers_of,
     apply,
     drop_irrelevant,
     fill,
@@ -34,6 +35,7 @@ from tunewise.questionnaire import (
     undo,
     used_answers,
     verdict,
+    wanted,
 )
 from tunewise.terminal import TerminalSource, shown, visible
 
@@ -165,12 +167,29 @@ def review_rows(rules: Rules, state: State) -> list[tuple[str, Step]]:
         if qid in state.project:
             text = f"  project · {qid}: {shown(state.project[qid])}"
             rows.append((text, Step("question", None, qid)))
+    rows += skipped_rows(rules, state)
     for key in ("proposal", "name"):
         if key in state.extra:
             text = f"{key}: {shown(state.extra[key])}"
             if key == "proposal" and state.extra[key] != (now := verdict(rules, state)):
                 text += f" (the answers now point to: {now or 'undecided'})"
             rows.append((text, Step(key)))
+    return rows
+
+
+def skipped_rows(rules: Rules, state: State) -> list[tuple[str, Step]]:
+    """Optional questions left unanswered that the walks still read: answerable at review."""
+    rows: list[tuple[str, Step]] = []
+    seen: set[tuple[int | None, str]] = set()
+    for index, need in enumerate(state.needs):
+        for qid, level in wanted(rules, answers_of(state, index)).items():
+            where = index if rules.model.question(qid).scope == "need" else None
+            memory = need.memory if where is not None else state.memory
+            if qid in memory.skipped and (where, qid) not in seen:
+                seen.add((where, qid))
+                label = "project" if where is None else visible(need.id or "")
+                step = Step("question", where, qid, optional=True, level=level)
+                rows.append((f"  {label} · {qid}: (skipped)", step))
     return rows
 
 

@@ -343,20 +343,24 @@ def verdict(rules: Rules, state: State) -> str | None:
     return None if found == "undecided" else found
 
 
+PROGRESS_WALKS = 400  # walks one progress estimate may take (a few ms on the default rules)
+
+
 def progress(rules: Rules, state: State) -> tuple[int, int]:
     """(this question's number, about how many there will be): the steps answered so far plus
     the expected number still to come if each answer were equally likely."""
     done = len(state.history)
     expected, reach = 0.0, 0.0
+    budget = [PROGRESS_WALKS]
     project: set[str] = set()
     for index, need in enumerate(state.needs):
         if need.description is None or need.id is None:
             expected += 2 if need.description is None else 1
-        more, chance, seen = _expected(rules, dict(answers_of(state, index)), 0)
+        more, chance, seen = _expected(rules, dict(answers_of(state, index)), budget)
         expected += more
         reach, project = max(reach, chance), project | seen
     if not state.needs or state.wants_more:
-        expected += 2 + _expected(rules, dict(state.project), 0)[0]
+        expected += 2 + _expected(rules, dict(state.project), budget)[0]
     if not state.needs_done:
         expected += 1
     if reach >= 0.5:
@@ -365,14 +369,18 @@ def progress(rules: Rules, state: State) -> tuple[int, int]:
     return done + 1, max(done + 1, done + round(expected))
 
 
-def _expected(rules: Rules, answers: dict[str, Any], depth: int) -> tuple[float, float, set[str]]:
+def _expected(
+    rules: Rules, answers: dict[str, Any], budget: list[int]
+) -> tuple[float, float, set[str]]:
     """Need questions still to come (on average over their answers), the chance of reaching
-    project questions, and which project questions those are."""
+    project questions, and which project questions those are. At most `budget[0]` walks in
+    all (a rule set with many questions gets a rougher estimate, never a slow prompt)."""
+    budget[0] -= 1
     want = wanted(rules, answers)
     model = rules.model
     own = [q for q in want if model.question(q).scope == "need"]
     project = {q for q in want if model.question(q).scope == "project"}
-    if not own or depth > 8:
+    if not own or budget[0] <= 0:
         return 0.0, 1.0 if project else 0.0, project
     question = model.question(own[0])
     values: list[Any] = (
@@ -384,7 +392,7 @@ def _expected(rules: Rules, answers: dict[str, Any], depth: int) -> tuple[float,
     )
     total, reach, seen = 0.0, 0.0, set(project)
     for value in values:
-        more, chance, found = _expected(rules, {**answers, question.id: value}, depth + 1)
+        more, chance, found = _expected(rules, {**answers, question.id: value}, budget)
         total, reach, seen = total + more, reach + chance, seen | found
     return 1 + total / len(values), reach / len(values), seen
 

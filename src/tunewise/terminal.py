@@ -271,7 +271,7 @@ class PromptTerminal:
         room = self.width - label - 1
         choices = [
             questionary.Choice(
-                title=f"{number}) {value}",
+                title=f"{number}) {value or '(skip)'}",
                 value=value,
                 description=wrap(meaning, room).replace("\n", "\n" + " " * label)
                 if meaning
@@ -522,8 +522,9 @@ class TerminalSource:
     ) -> str:
         """A choice: an arrow-key menu on a real terminal, else a numbered list and a line."""
         hint = self._progress(state) if state is not None else ""
+        menu = [*options, ("", "leave it unanswered")] if optional else list(options)
         picked = self.terminal.choose(
-            tag, options, default if isinstance(default, str) else None, hint
+            tag, menu, default if isinstance(default, str) else None, hint
         )
         if picked is not None:
             return picked
