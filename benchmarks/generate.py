@@ -80,3 +80,44 @@ def chained_rules(rules: dict[str, Any], questions: int = 20) -> dict[str, Any]:
 
 if __name__ == "__main__":
     generate(Path(sys.argv[1]), int(sys.argv[2]))
+
+
+_VOCABULARY = (
+    "the contract clause tenant landlord notice period payment invoice refund policy court "
+    "filing summary citation statute section paragraph client matter deadline review draft "
+    "agreement party liability damages appeal ruling evidence witness counsel hearing order"
+)
+WORDS = tuple(_VOCABULARY.split())
+
+
+def chat_dataset(path: Path, megabytes: int, seed: int = 11, near_every: int = 10) -> int:
+    """A chat JSONL of about `megabytes` MB with a shared system prompt, a few tools lines,
+    exact duplicates and near-duplicates (one word changed) every `near_every` records."""
+    import json
+
+    rng = random.Random(seed)
+    goal = megabytes * 1_000_000
+    written = count = 0
+    previous: list[dict[str, Any]] | None = None
+    system = {"role": "system", "content": "You are a careful legal assistant. " * 4}
+    with path.open("w", encoding="utf-8") as handle:
+        while written < goal:
+            if previous is not None and count % near_every == 0:
+                messages = json.loads(json.dumps(previous))
+                messages[-1]["content"] += " " + rng.choice(WORDS)  # a near-duplicate
+            elif previous is not None and count % near_every == 1:
+                messages = previous  # an exact duplicate
+            else:
+                question = " ".join(rng.choices(WORDS, k=rng.randint(20, 80)))
+                answer = " ".join(rng.choices(WORDS, k=rng.randint(60, 220)))
+                messages = [
+                    system,
+                    {"role": "user", "content": question},
+                    {"role": "assistant", "content": answer},
+                ]
+            line = json.dumps({"id": count, "messages": messages}) + "\n"
+            handle.write(line)
+            written += len(line)
+            previous = messages
+            count += 1
+    return count

@@ -27,8 +27,8 @@ CHECK_ORDER = (
     "can_maintain",
     "eval_plan",
     "budget_usd",
-    "ml_expertise",
     "data_may_leave",
+    "ml_expertise",
 )
 
 # A project whose every fine-tuning check passes; tests change one answer at a time.

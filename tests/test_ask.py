@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,9 +28,13 @@ LAW_NEEDS = [
     "",
     "format",
     "failed",
+    "not-applicable",
     "n",
 ]
-LAW_PROJECT = ["2,400", "high", "production", "30", "y", "y", "15,000", "some", "y", "24", "8"]
+# examples, quality, stage, gain, can maintain, eval plan, budget, data may leave; then the
+# optional prompts_may_leave and preference_data are skipped (a hosted run needs no GPU)
+LAW_PROJECT = ["2,400", "high", "production", "30", "y", "y", "15,000", "y", "", ""]
+SKIP = ""  # Enter: skip an optional question (prompts_may_leave is asked on every path)
 PROPOSAL_AND_NAME = ["", "Law firm assistant"]  # Enter: the proposal the answers point to
 
 
@@ -67,11 +72,13 @@ def test_law_firm_from_scratch_gives_hybrid_and_saves(tmp_path: Path) -> None:
 
 def test_every_failing_check_is_listed_after_the_first(tmp_path: Path) -> None:
     out_file = tmp_path / "p.yaml"
-    project = ["2400", "high", "production", "30", "n", "y", "100", "some", "y"]
-    lines = ["Replies in our voice", "voice", "style", "failed", "n", *project, "", "", ""]
+    project = ["2400", "high", "production", "30", "n", "y", "100", "n", "none"]
+    lines = ["Replies in our voice", "voice", "style", "failed", "n", *project]
+    lines += [SKIP] * 4 + ["", "", ""]
     code, out, _ = ask(lines, "--save", str(out_file))
-    assert code == 0
-    assert out.count("[project]") == 9  # every question a check reads, after `can_maintain: n`
+    assert code == 0, out
+    # every question a check reads is asked after `can_maintain: n`
+    assert "[project] The team's hands-on experience" in out
     advice = advise_json(out_file)
     need = advice["needs"][0]  # type: ignore[index]
     failing = [c for c in need["checks"] if c["status"] == "fail"]  # type: ignore[index]
@@ -79,7 +86,7 @@ def test_every_failing_check_is_listed_after_the_first(tmp_path: Path) -> None:
 
 
 def test_invalid_input_is_asked_again_with_did_you_mean() -> None:
-    lines = ["Trivia", "trivia", "9", "genral", "general", "n", "", "", ""]
+    lines = ["Trivia", "trivia", "9", "genral", "general", "n", SKIP, "", "", ""]
     code, out, _ = ask(lines)
     assert code == 0
     assert out.count("type a number from 1 to 8") == 2
@@ -97,7 +104,7 @@ def test_invalid_input_is_asked_again_with_did_you_mean() -> None:
 )
 def test_escape_sequences_never_reach_an_answer(tmp_path: Path, typed: str, message: str) -> None:
     out_file = tmp_path / "p.yaml"
-    lines = [typed, "Replies in our voice", "", "style", "works", "n", "", "", ""]
+    lines = [typed, "Replies in our voice", "", "style", "works", "n", SKIP, "", "", ""]
     code, out, _ = ask(lines, "--save", str(out_file))
     assert code == 0 and message in out
     text = out_file.read_text(encoding="utf-8")
@@ -113,13 +120,13 @@ def test_numbers_with_thousands_separators() -> None:
 
 
 def test_help_shows_sources() -> None:
-    code, out, _ = ask(["Trivia", "trivia", "?", "general", "n", "", "", ""])
+    code, out, _ = ask(["Trivia", "trivia", "?", "general", "n", SKIP, "", "", ""])
     assert "source: When to Fine-Tune: Specializing Your Foundation Model" in out and code == 0
 
 
 def test_going_back_twice_keeps_the_answers_as_defaults(tmp_path: Path) -> None:
     out_file = tmp_path / "p.yaml"
-    lines = ["Docs", "docs", "domain", "often", "<", "<", "facts", "n", "", "n", "", "", ""]
+    lines = ["Docs", "docs", "domain", "often", "<", "<", "facts", "n", "", "n", SKIP, "", "", ""]
     code, out, _ = ask(lines, "--save", str(out_file))
     assert code == 0
     assert "[domain]" in out and "[often]" in out
@@ -165,9 +172,10 @@ def test_change_at_review_asks_what_became_relevant(tmp_path: Path) -> None:
 
 def test_skipped_gpu_is_asked_once_the_data_must_stay(tmp_path: Path) -> None:
     out_file = tmp_path / "p.yaml"
-    project = ["2400", "high", "production", "30", "y", "y", "15000", "some", "y", "", ""]
+    project = ["2400", "high", "production", "30", "y", "y", "15000", "y", SKIP, SKIP]
     lines = ["Tone", "tone", "style", "failed", "n", *project, "", ""]
-    lines += ["12", "n", "24", ""]  # row 12: data_may_leave -> n; the GPU memory is asked
+    # row 11: data_may_leave -> n; the expertise and the GPU memory are asked
+    lines += ["11", "n", "some", "24", SKIP, SKIP, ""]
     code, out, _ = ask(lines, "--save", str(out_file))
     assert code == 0, out
     assert saved(out_file)["project"]["gpu_vram_gb"] == 24  # type: ignore[index]
@@ -176,7 +184,7 @@ def test_skipped_gpu_is_asked_once_the_data_must_stay(tmp_path: Path) -> None:
 
 def test_needs_added_and_removed_at_review(tmp_path: Path) -> None:
     out_file = tmp_path / "p.yaml"
-    lines = ["Trivia", "trivia", "general", "n", "", ""]
+    lines = ["Trivia", "trivia", "general", "n", SKIP, "", ""]
     lines += ["+", "Replies in our voice", "voice", "style", "works", "-1", ""]
     code, out, _ = ask(lines, "--save", str(out_file))
     assert code == 0, out
@@ -199,7 +207,11 @@ def test_resave_keeps_comments_order_and_numbers(tmp_path: Path) -> None:
     original = (EXAMPLES / "law-firm.tunewise.yaml").read_text(encoding="utf-8")
     target = tmp_path / "law.yaml"
     target.write_text(original, encoding="utf-8")
-    code, _, _ = ask(["11", "31", ""], "--profile", str(target), "--save", str(target), "--force")
+    first = run_cli("ask", "--profile", str(target), stdin="\n").out
+    row = re.search(r"(\d+)\.   project · expected_gain_pct", first)
+    assert row is not None
+    args = ("--profile", str(target), "--save", str(target), "--force")
+    code, _, _ = ask([row.group(1), "31", ""], *args)
     assert code == 0
     text = target.read_text(encoding="utf-8")
     assert text.startswith("# The law-firm assistant from the seed")
@@ -222,7 +234,7 @@ def test_prefilled_partial_profile_asks_only_missing(tmp_path: Path) -> None:
 def test_refused_overwrite_offers_another_name(tmp_path: Path) -> None:
     target = tmp_path / "existing.yaml"
     target.write_text("precious\n", encoding="utf-8")
-    answers = ["Trivia", "trivia", "general", "n", "", "", ""]
+    answers = ["Trivia", "trivia", "general", "n", SKIP, "", "", ""]
     code, out, _ = ask([*answers, "n"], "--save", str(target))
     assert code == 0 and "Not saved" in out
     assert target.read_text(encoding="utf-8") == "precious\n"
@@ -239,7 +251,8 @@ def test_refused_overwrite_offers_another_name(tmp_path: Path) -> None:
 def test_a_dangling_link_is_not_replaced_without_a_yes(tmp_path: Path) -> None:
     target = tmp_path / "link.yaml"
     target.symlink_to(tmp_path / "nowhere")
-    code, out, _ = ask(["Trivia", "trivia", "general", "n", "", "", "", "n"], "--save", str(target))
+    lines = ["Trivia", "trivia", "general", "n", SKIP, "", "", "", "n"]
+    code, out, _ = ask(lines, "--save", str(target))
     assert code == 0 and "exists" in out and target.is_symlink()
     assert not (tmp_path / "nowhere").exists()
 
@@ -257,7 +270,7 @@ def test_force_replaces(tmp_path: Path) -> None:
     target = tmp_path / "existing.yaml"
     target.write_text("old\n", encoding="utf-8")
     code, _, _ = ask(
-        ["Trivia", "trivia", "general", "n", "", "", ""], "--save", str(target), "--force"
+        ["Trivia", "trivia", "general", "n", SKIP, "", "", ""], "--save", str(target), "--force"
     )
     assert code == 0 and "trivia" in target.read_text(encoding="utf-8")
 
@@ -287,8 +300,8 @@ def test_unwritable_save_folder_is_refused_before_any_question() -> None:
 
 def test_unjustified_proposal_is_saved_and_fails_check(tmp_path: Path) -> None:
     out_file = tmp_path / "tone.tunewise.yaml"
-    project = ["40", "high", "production", "30", "y", "y", "15000", "some", "y"]
-    lines = ["Tone", "tone", "style", "failed", "n", *project, "fine-tune", "", ""]
+    project = ["40", "high", "production", "30", "y", "y", "15000", "y"]
+    lines = ["Tone", "tone", "style", "failed", "n", *project, SKIP, "fine-tune", "", ""]
     code, out, _ = ask(lines, "--save", str(out_file))
     assert code == 0 and "The answers point to: prompt" in out
     assert saved(out_file)["proposal"] == "fine-tune"
@@ -320,7 +333,7 @@ def test_closed_stdin_is_end_of_input_not_a_crash() -> None:
 
 
 def test_invalid_utf8_is_refused_and_asked_again(tmp_path: Path) -> None:
-    lines = [b"Caf\xe9 menu", "Café menu".encode(), b"", b"general", b"n", b"", b"", b""]
+    lines = [b"Caf\xe9 menu", "Café menu".encode(), b"", b"general", b"n", b"", b"", b"", b""]
     result = run_piped(b"\n".join(lines) + b"\n", "--save", str(tmp_path / "p.yaml"))
     assert result.returncode == 0, result.stderr
     assert b"not valid UTF-8" in result.stdout
@@ -333,7 +346,7 @@ def test_invalid_utf8_is_refused_and_asked_again(tmp_path: Path) -> None:
     [("style", "the voice"), ("cost", "cheaper route"), ("format", "template")],
 )
 def test_help_fits_the_need_kind(kind: str, expected: str) -> None:
-    code, out, _ = ask(["Need", "need", kind, "?", "works", "n", "", "", ""])
+    code, out, _ = ask(["Need", "need", kind, "?", "works", "n", SKIP, "", "", ""])
     assert code == 0
     help_text = out.split("[need] How far did")[1].split("source:")[0]
     assert expected in help_text
@@ -344,7 +357,8 @@ def test_help_fits_the_need_kind(kind: str, expected: str) -> None:
 def test_end_of_input_at_the_replace_question_saves_under_another_name(tmp_path: Path) -> None:
     target = tmp_path / "existing.yaml"
     target.write_text("precious\n", encoding="utf-8")
-    code, out, _ = ask(["Trivia", "trivia", "general", "n", "", "", ""], "--save", str(target))
+    lines = ["Trivia", "trivia", "general", "n", SKIP, "", "", ""]
+    code, out, _ = ask(lines, "--save", str(target))
     assert code == 0 and "saved to" in out and "existing-2.yaml" in out
     assert target.read_text(encoding="utf-8") == "precious\n"
     assert saved(tmp_path / "existing-2.yaml")["needs"][0]["id"] == "trivia"  # type: ignore[index]
@@ -352,10 +366,10 @@ def test_end_of_input_at_the_replace_question_saves_under_another_name(tmp_path:
 
 def test_a_skipped_optional_question_can_be_answered_at_review(tmp_path: Path) -> None:
     out_file = tmp_path / "p.yaml"
-    project = ["2400", "high", "production", "30", "y", "y", "15000", "some", "y", "", ""]
-    lines = ["Tone", "tone", "style", "failed", "n", *project, "", ""]
-    lines += ["13", "40", ""]  # row 13: gpu_vram_gb (skipped)
+    project = ["40", "high", "production", "30", "y", "y", "15000", "y"]
+    lines = ["Tone", "tone", "style", "failed", "n", *project, SKIP, "", ""]
+    lines += ["12", "n", ""]  # row 12: prompts_may_leave (skipped)
     code, out, _ = ask(lines, "--save", str(out_file))
     assert code == 0, out
-    assert "project · gpu_vram_gb: (skipped)" in out
-    assert saved(out_file)["project"]["gpu_vram_gb"] == 40  # type: ignore[index]
+    assert "project · prompts_may_leave: (skipped)" in out
+    assert saved(out_file)["project"]["prompts_may_leave"] is False  # type: ignore[index]

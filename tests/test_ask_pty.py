@@ -60,6 +60,7 @@ def law_firm_needs(child: pexpect.spawn) -> None:
     answer(child, r"Short id for this need \[summaries-exact-bluebook", "bluebook")
     answer(child, "What does this need ask", "4")
     answer(child, "prompt-engineering effort", "failed")
+    answer(child, "schema-constrained decoding", "not-applicable")
     answer(child, "Another need", "n")
 
 
@@ -72,10 +73,9 @@ def law_firm_project(child: pexpect.spawn) -> None:
         ("retrain the model", "y"),
         ("held-out set", "y"),
         ("Budget", "15000"),
-        ("hands-on experience", "some"),
         ("hosted fine-tuning provider", "y"),
-        ("largest GPU", "24"),
-        ("Size of the base model", "8"),
+        ("prompts and retrieved documents", ""),  # optional: skipped
+        ("preference pairs", ""),
     ]:
         answer(child, expected, text)
 
@@ -107,6 +107,7 @@ def test_going_back_twice_and_changing_at_review(tmp_path: Path) -> None:
     answer(child, "fit in the model's context", "n")
     answer(child, "How often does this information change", "never")
     answer(child, "Another need", "n")
+    answer(child, "prompts and retrieved documents", "")  # optional: skipped
     answer(child, "The answers point to", "")
     answer(child, "A name for this profile", "")
     answer(child, "Review your answers", "4")  # change `changes`
@@ -193,6 +194,7 @@ def test_arrow_keys_edit_lines_and_pick_from_menus(tmp_path: Path, columns: int)
     child.expect("the voice")  # the help for a style need
     keys(child, "1\\) untried", "w", "\r")  # a value's name picks it
     keys(child, "Another need", "n\r")
+    keys(child, "prompts and retrieved documents", "\r")  # optional: skipped
     keys(child, "The answers point to: prompt", "\r")
     keys(child, "A name for this profile", "Support voice\r")
     keys(child, "Enter accepts", UP, "\r")  # ↑ recalls the line typed before
@@ -216,6 +218,7 @@ def test_menu_back_highlights_the_previous_answer(tmp_path: Path) -> None:
     keys(child, "What does this need ask", "\r")  # ... where Enter keeps style
     keys(child, "prompt-engineering effort", "2", "\r")  # works
     keys(child, "Another need", "n\r")
+    keys(child, "prompts and retrieved documents", "\r")  # optional: skipped
     keys(child, "The answers point to: prompt", "\r")  # the verdict is highlighted
     keys(child, "A name for this profile", "Support voice\r")
     keys(child, "Enter accepts", "\r")
@@ -252,6 +255,7 @@ def test_invalid_utf8_and_escapes_are_refused(tmp_path: Path, term: str) -> None
         answer(child, "Short id", "menu")
         answer(child, "What does this need ask", "general")
         answer(child, "Another need", "n")
+        answer(child, "prompts and retrieved documents", "")
         answer(child, "The answers point to", "")
         answer(child, "A name for this profile", "")
         answer(child, "Review your answers", "")
@@ -259,6 +263,7 @@ def test_invalid_utf8_and_escapes_are_refused(tmp_path: Path, term: str) -> None
         keys(child, "Short id", "menu\r")
         keys(child, "What does this need ask", "8", "\r")
         keys(child, "Another need", "n\r")
+        keys(child, "prompts and retrieved documents", "\r")  # optional: skipped
         keys(child, "The answers point to", "\r")
         keys(child, "A name for this profile", "\r")
         keys(child, "Enter accepts", "\r")
@@ -307,20 +312,26 @@ def test_plain_skipped_gpu_then_data_stays_and_every_check(tmp_path: Path) -> No
         ("retrain the model", "n"),  # a failing check: the others are still asked
         ("held-out set", "y"),
         ("Budget", "15,000"),
-        ("hands-on experience", "some"),
         ("hosted fine-tuning provider", "y"),
+        ("prompts and retrieved documents", ""),  # optional: skipped
     ]:
         answer(child, expected, text)
     answer(child, "The answers point to: prompt", "")
     answer(child, "A name for this profile", "")
-    answer(child, "Review your answers", "10")  # retrain: y
+    answer(child, "Review your answers", "9")  # retrain: y
     answer(child, "retrain the model", "y")
-    answer(child, "Memory of the largest GPU", "")  # optional while the data may leave
-    answer(child, "Size of the base model", "")
-    answer(child, "Review your answers", "12")  # data_may_leave: n
+    answer(child, "preference pairs", "")  # optional, now that the need is a fine-tune
+    answer(child, "Review your answers", "11")  # data_may_leave: n
     answer(child, "hosted fine-tuning provider", "n")
-    answer(child, "Memory of the largest GPU", "24")  # now required: asked again
-    answer(child, "Review your answers", "")
+    answer(child, "hands-on experience", "some")  # a check reads it now
+    answer(child, "Memory of the largest GPU", "24")  # required now: asked
+    for _ in range(3):  # optional refinements of the self-hosted advice
+        index = child.expect([r"Enter skips; \? help, < back\): ", "Review your answers"])
+        if index == 1:
+            break
+        child.sendline("")
+    child.expect(PROMPT)
+    child.sendline("")
     child.expect("Saved to p.yaml")
     assert finish(child) == 0
     saved = yaml.safe_load((tmp_path / "p.yaml").read_text(encoding="utf-8"))

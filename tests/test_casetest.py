@@ -12,8 +12,8 @@ CASES = ROOT / "rules" / "cases" / "default.cases.yaml"
 def test_repository_cases_cover_every_leaf_and_check() -> None:
     result = run_cli("rules", "test", str(CASES), "--min-coverage", "100")
     assert result.code == 0, result.out
-    assert "coverage: 29/29 leaves and check outcomes (100.0%)" in result.out
-    assert result.out.strip().endswith("14 passed, 0 failed")
+    assert "coverage: 37/37 leaves and check outcomes (100.0%)" in result.out
+    assert result.out.strip().endswith("29 passed, 0 failed")
 
 
 def _cases(folder: Path, text: str) -> Path:
@@ -64,3 +64,37 @@ def test_invalid_inline_profile_is_a_failed_case(tmp_path: Path) -> None:
     )
     result = run_cli("rules", "test", str(case))
     assert result.code == 1 and "needs[0].kind" in result.out and ":4:" in result.out
+
+
+def test_a_profile_file_outside_the_project_is_refused(tmp_path: Path) -> None:
+    """A case file from a pull request cannot read files elsewhere on the runner (their first
+    line would be echoed in the error): `profile_file` must resolve inside the project."""
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("token-abc123: x\n", encoding="utf-8")
+    (project / "link.yaml").symlink_to(secret)
+    for target in ("../secret.yaml", str(secret), "link.yaml"):
+        case = _cases(
+            project,
+            "tunewise_cases: 1\ncases:\n  - name: outside\n"
+            f"    profile_file: {target}\n    expect: {{verdict: prompt}}\n",
+        )
+        result = run_cli("rules", "test", str(case))
+        assert result.code == 1, result.out
+        assert "resolves outside the project root" in result.out
+        assert "token-abc123" not in result.out + result.err
+
+
+def test_a_profile_file_inside_the_project_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "p.yaml").write_text(
+        "tunewise: 1\nneeds: [{id: a, kind: general}]\n", encoding="utf-8"
+    )
+    case = _cases(
+        tmp_path,
+        "tunewise_cases: 1\ncases:\n  - name: inside\n"
+        "    profile_file: profiles/p.yaml\n    expect: {verdict: prompt}\n",
+    )
+    assert run_cli("rules", "test", str(case)).code == 0

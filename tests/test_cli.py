@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from tests.conftest import EXAMPLES, run_cli
@@ -94,3 +96,137 @@ def test_param_errors() -> None:
 def test_no_color_and_plain_output_without_a_terminal() -> None:
     out = run_cli("advise", str(EXAMPLES / "law-firm.tunewise.yaml")).out
     assert "\x1b[" not in out
+
+
+def _all_commands() -> list[list[str]]:
+    import typer
+
+    from tunewise.cli import app
+
+    found: list[list[str]] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        found.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+@pytest.mark.parametrize("path", _all_commands(), ids=lambda p: " ".join(p) or "tunewise")
+def test_dash_h_and_usage_lines_everywhere(path: list[str]) -> None:
+    short, long = run_cli(*path, "-h"), run_cli(*path, "--help")
+    assert short.code == 0 and short.out == long.out
+    usage = short.out.splitlines()[0]
+    assert usage.startswith("Usage: tunewise") and "{" not in usage and "<" not in usage
+    assert "<str>" not in short.out and "<path>" not in short.out and "list[" not in short.out
+
+
+def test_usage_shows_the_real_choices() -> None:
+    text = run_cli("check", "-h").out
+    assert "[text|json|junit|sarif|github|markdown" in text
+    assert "[auto|always|never]" in text
+    assert "[text|json|markdown]" in run_cli("advise", "-h").out
+    assert "[profile|advice|check]" in run_cli("schema", "-h").out
+
+
+def test_command_summaries_are_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    for path in ([], ["rules"]):
+        listing = run_cli(*path, "--help").out.split("Commands:")[1]
+        assert "..." not in listing, listing
+
+
+def test_only_the_invoked_command_is_built() -> None:
+    from tunewise.cli import _app_for, app
+
+    def names(args: list[str]) -> set[str]:
+        lean = _app_for(args)
+        return {c.callback.__name__ for c in lean.registered_commands if c.callback} | {
+            g.name or "" for g in lean.registered_groups
+        }
+
+    assert names(["--color", "never", "advise", "x.yaml"]) == {"advise"}
+    assert names(["--config", "advise", "rules", "lint"]) == {"rules"}
+    assert _app_for(["--help"]) is app and _app_for(["nonsense"]) is app
+
+
+def test_colour_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from tunewise import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for name in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    tty, pipe = Terminal(), io.StringIO()
+    cli._Run.color = None
+    assert cli._color(tty) and not cli._color(pipe)
+    monkeypatch.setenv("NO_COLOR", "")  # empty: not set, per no-color.org
+    assert cli._color(tty)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not cli._color(tty)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert cli._color(pipe), "FORCE_COLOR wins over NO_COLOR and a pipe"
+    monkeypatch.setenv("FORCE_COLOR", "")
+    assert not cli._color(tty)
+    cli._Run.color = "always"
+    assert cli._color(pipe)
+    cli._Run.color = "never"
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert not cli._color(tty), "--color wins over the environment"
+    cli._Run.color = None
+
+
+def test_color_flag_reaches_the_output() -> None:
+    law = str(EXAMPLES / "law-firm.tunewise.yaml")
+    assert "\x1b[" in run_cli("advise", law, "--color", "always").out
+    assert "\x1b[" in run_cli("--color", "always", "advise", law).out
+    assert "\x1b[" not in run_cli("advise", law, "--color", "never").out
+    assert run_cli("advise", law, "--color", "sometimes").code == 2
+
+
+def test_stdin_dash() -> None:
+    law = EXAMPLES / "law-firm.tunewise.yaml"
+    from_file = run_cli("advise", str(law), "-f", "json")
+    from_stdin = run_cli("advise", "-", "-f", "json", stdin=law.read_text(encoding="utf-8"))
+    assert from_stdin.code == 0 and from_stdin.out == from_file.out
+    dataset = '{"prompt": "a", "completion": "b"}\n{"prompt": "c", "completion": "d"}\n'
+    measured = run_cli("data", "-", "-f", "json", stdin=dataset)
+    assert measured.code == 0 and json.loads(measured.out)["records"] == 2
+
+
+def test_stdin_dash_in_a_real_process() -> None:
+    law = EXAMPLES / "law-firm.tunewise.yaml"
+    done = subprocess.run(
+        [sys.executable, "-m", "tunewise", "advise", "-", "-f", "json"],
+        input=law.read_text(encoding="utf-8"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and json.loads(done.stdout)["verdict"] == "hybrid"
+
+
+def test_shell_completion() -> None:
+    env = {**os.environ, "_TUNEWISE_COMPLETE": "complete_bash", "COMP_CWORD": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tunewise"],
+        env={**env, "COMP_WORDS": "tunewise adv"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.split() == ["advise"]
+    script = subprocess.run(
+        [sys.executable, "-m", "tunewise"],
+        env={**os.environ, "_TUNEWISE_COMPLETE": "source_bash"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "_tunewise_completion" in script.stdout

@@ -175,3 +175,67 @@ def test_skipped_folders_are_listed_in_reports(tmp_path: Path) -> None:
         f"not searched: 2 folders: {tmp_path / '.git'} (version control), "
         f"{tmp_path / 'env'} (virtual environment)" in text
     )
+
+
+def test_exclude_globs_prune_names_and_paths(tmp_path: Path) -> None:
+    for name in (
+        "keep/tunewise.yaml",
+        "drafts/a.tunewise.yaml",
+        "x/drafts/b.tunewise.yaml",
+        "x/old/tunewise.yaml",
+        "old/tunewise.yaml",
+        "keep/skip.tunewise.yaml",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("tunewise: 1\n", encoding="utf-8")
+    anchored = str(tmp_path / "x" / "old")
+    found = find_profiles([tmp_path], ["drafts", anchored, "skip.*"])
+    assert sorted(Path(p).relative_to(tmp_path).as_posix() for p in found.files) == [
+        "keep/tunewise.yaml",
+        "old/tunewise.yaml",
+    ]
+    skipped = {Path(p).relative_to(tmp_path).as_posix(): why for p, why in found.skipped}
+    assert skipped == {
+        "drafts": "excluded by drafts",
+        "x/drafts": "excluded by drafts",
+        "x/old": f"excluded by {anchored}",
+        "keep/skip.tunewise.yaml": "excluded by skip.*",
+    }
+
+
+def test_a_skipped_folder_name_cannot_inject_a_line(tmp_path: Path) -> None:
+    (tmp_path / "tunewise.yaml").write_text(
+        "tunewise: 1\nneeds:\n  - id: a\n    kind: general\n", encoding="utf-8"
+    )
+    (tmp_path / "real").mkdir()
+    (tmp_path / "x\n##vso[task.setvariable variable=x]1\u202e").symlink_to(tmp_path / "real")
+    text = run_cli("check", str(tmp_path)).out
+    assert not any(line.startswith("##vso") for line in text.splitlines())
+    assert "x\\n##vso[task.setvariable variable=x]1\\u202e (link to a folder" in text
+
+
+def test_a_profile_link_leading_outside_is_refused(tmp_path: Path) -> None:
+    """A link named like a profile, pointing at a file elsewhere on the runner (its content
+    would be echoed in errors) or at a folder: an error result, never read, never silent."""
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("secret-token: x\n", encoding="utf-8")
+    tree = tmp_path / "tree"
+    make(tree, "real.tunewise.yaml", "sub/x.yaml")
+    (tree / "real.tunewise.yaml").write_text(
+        "tunewise: 1\nneeds:\n  - id: a\n    kind: general\n", encoding="utf-8"
+    )
+    (tree / "leak.tunewise.yaml").symlink_to(outside)
+    (tree / "etc.tunewise.yaml").symlink_to("/etc")
+    (tree / "dir.tunewise.yaml").symlink_to(tree / "sub")
+    (tree / "inside.tunewise.yaml").symlink_to(tree / "real.tunewise.yaml")
+    found = find_profiles([tree])
+    assert [Path(p).name for p in found.files] == ["inside.tunewise.yaml", "real.tunewise.yaml"]
+    assert {Path(p).name: why for p, why in found.refused} == {
+        "dir.tunewise.yaml": "is a link to a folder, expected a profile",
+        "etc.tunewise.yaml": "is a link leading outside the searched folder; refused",
+        "leak.tunewise.yaml": "is a link leading outside the searched folder; refused",
+    }
+    result = run_cli("check", str(tree), "--format", "json")
+    assert result.code == 3 and "secret-token" not in result.out + result.err
+    errors = [f for f in json.loads(result.out)["files"] if f["status"] == "error"]
+    assert len(errors) == 3 and {e["findings"][0]["rule"] for e in errors} == {"invalid-profile"}

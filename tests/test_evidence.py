@@ -37,11 +37,11 @@ def test_recognised_formats_and_counts(tmp_path: Path) -> None:
         "",
     ]
     stats = measure(write(tmp_path / "d.jsonl", rows))
-    assert (stats.records, stats.valid, stats.unique, stats.duplicates) == (9, 4, 3, 1)
-    assert (stats.empty_outputs, stats.invalid) == (1, 4)
-    assert stats.formats == {"instruction": 1, "prompt-completion": 3, "chat": 1}
-    assert [line for line, _ in stats.problems] == [5, 6, 7, 8, 9]
-    assert (stats.train, stats.validation) == (2, 1)
+    assert (stats.records, stats.valid, stats.unique, stats.duplicates) == (9, 5, 4, 1)
+    assert (stats.empty_outputs, stats.invalid) == (1, 3)
+    assert stats.formats == {"instruction": 1, "prompt-completion": 3, "chat": 1, "text": 1}
+    assert [line for line, _ in stats.problems] == [5, 6, 7, 9]
+    assert (stats.train, stats.validation) == (3, 1)
 
 
 def test_key_order_does_not_hide_duplicates(tmp_path: Path) -> None:
@@ -61,8 +61,88 @@ def test_large_file_streams(tmp_path: Path) -> None:
 def test_data_command(tmp_path: Path) -> None:
     path = write(tmp_path / "d.jsonl", [json.dumps({"prompt": "p", "completion": "c"})] * 3)
     text = run_cli("data", str(path))
-    assert text.code == 0 and "unique         1  (exact duplicates: 2)" in text.out
+    assert text.code == 0 and "unique         1  (exact duplicates: 2;" in text.out
     data = json.loads(run_cli("data", str(path), "--format", "json").out)
     assert data["unique"] == 1 and data["split"] == {"train": 0, "validation": 1}
     missing = run_cli("data", str(tmp_path / "nope.jsonl"))
     assert missing.code == 3 and "dataset not found" in missing.err
+
+
+def _chat(user: str, answer: str, **extra: object) -> str:
+    messages = [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+    return json.dumps({"messages": messages, **extra})
+
+
+def test_duplicates_are_judged_on_training_fields_normalised(tmp_path: Path) -> None:
+    # 600 copies differing only in an `id` key (and in case and spacing) are one record.
+    rows = [
+        _chat("Cite  Roe", "Roe v. Wade" if i % 2 else "ROE v.  wade", id=i) for i in range(600)
+    ]
+    stats = measure(write(tmp_path / "d.jsonl", rows))
+    assert (stats.valid, stats.unique, stats.duplicates) == (600, 1, 599)
+
+
+def test_near_duplicates_are_found(tmp_path: Path) -> None:
+    base = " ".join(f"word{i}" for i in range(60))
+    rows = [_chat("q", base), _chat("q", base + " extra"), _chat("other", "entirely different")]
+    stats = measure(write(tmp_path / "d.jsonl", rows))
+    assert (stats.unique, stats.near_duplicates, stats.near_pairs) == (2, 1, [(2, 1)])
+
+
+def test_lone_surrogate_is_an_invalid_line(tmp_path: Path) -> None:
+    rows = ['{"prompt": "a\\ud800", "completion": "b"}', _chat("q", "a")]
+    stats = measure(write(tmp_path / "d.jsonl", rows))
+    assert stats.invalid == 1 and "surrogate" in stats.problems[0][1]
+
+
+def test_tokens_and_over_length(tmp_path: Path) -> None:
+    rows = [_chat("q", "x" * 400), _chat("q", "y" * 40_000)]
+    stats = measure(write(tmp_path / "d.jsonl", rows))
+    assert stats.max_tokens > 10_000 and stats.longest_line == 2
+    assert stats.over_length == 1 and stats.over_length_lines == [2]
+    assert stats.training_tokens(3) == stats.tokens * 3
+
+
+def test_against_reports_exact_and_near_overlap(tmp_path: Path) -> None:
+    def long(i: int) -> str:
+        return " ".join(f"t{i}w{j}" for j in range(80))
+
+    train = write(
+        tmp_path / "train.jsonl",
+        [_chat(f"question {i}", f"answer {i} {long(i)}") for i in range(20)],
+    )
+    held = write(
+        tmp_path / "eval.jsonl",
+        [
+            _chat("Question  3", "ANSWER 3 " + long(3)),  # exact after normalising
+            _chat("question 5", f"answer 5 {long(5)} more"),  # near-duplicate
+            _chat("new", "unrelated text here"),
+        ],
+    )
+    stats = measure(train, against=held)
+    assert stats.overlap is not None
+    assert (stats.overlap.held_out, stats.overlap.exact, stats.overlap.near) == (3, 1, 1)
+    assert stats.overlap.pairs[0] == (1, 4, "exact")
+
+
+def test_data_cli_strict_stdin_and_all_invalid(tmp_path: Path) -> None:
+    good = write(tmp_path / "good.jsonl", [_chat("q", "a"), _chat("q2", "b")])
+    assert run_cli("data", str(good), "--strict").code == 0
+    dup = write(tmp_path / "dup.jsonl", [_chat("q", "a")] * 2)
+    assert run_cli("data", str(dup), "--strict").code == 1
+    bad = write(tmp_path / "bad.jsonl", ["nope", "{}"])
+    assert run_cli("data", str(bad)).code == 3
+    piped = run_cli("data", "-", "--format", "json", stdin=_chat("q", "a") + "\n")
+    assert piped.code == 0 and json.loads(piped.out)["valid"] == 1
+    against = run_cli("data", str(dup), "--against", str(good))
+    assert "1 of 2 held-out records are also in the training set" in against.out
+
+
+def test_devices_and_fifos_are_refused_fast(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero"), tmp_path):
+        result = run_cli("data", str(path))
+        assert result.code == 3 and "expected a" in result.err

@@ -5,6 +5,7 @@ longer search (ten times as many)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -202,7 +203,7 @@ def _answer(question: Any) -> st.SearchStrategy[Any]:
         return st.booleans()
     low = question.min if question.min is not None else 0
     if question.type == "integer":
-        return st.integers(int(low), 20_000)
+        return st.integers(int(low) + question.min_exclusive, 20_000)
     floats = st.floats(float(low), 200_000, allow_nan=False, allow_infinity=False)
     return floats.filter(lambda v: v > low) if question.min_exclusive else floats
 
@@ -279,3 +280,186 @@ def test_ask_from_a_complete_profile_saves_the_same_answers(
         assert {k: v for k, v in need_out.items() if k in need_in} == {
             k: v for k, v in need_in.items() if k in need_out
         }
+
+
+# --- hostile profile text: aliases, YAML 1.1 numbers, tags, control characters, huge scalars --
+
+HOSTILE_NUMBERS = [
+    "0700",
+    "-0700",
+    "+0700",
+    "00",
+    "0_7",
+    "1:30:00",
+    "-1:30",
+    "190:20:30.15",
+    "0x1F",
+    "0b101",
+    "0o17",
+    "1_000",
+    "1e309",
+    "-1e309",
+    ".inf",
+    "-.Inf",
+    ".NaN",
+    "0.",
+    "1e3",
+    "9" * 400,
+    "0b_",
+    "0x_",
+    "~",
+    "null",
+    "yes",
+    "No",
+    "ON",
+    "2027-02-30",
+    "2027-03-01",
+    "2001-12-14t21:59:43.10-05:00",
+]
+HOSTILE_TAGS = [
+    "!!python/object/apply:os.system ['true']",
+    "!!python/name:os.system",
+    "!!binary aGVsbG8=",
+    "!!set {a: null}",
+    "!!omap [a: 1]",
+    "!!pairs [a: 1]",
+    "!!timestamp 2001-12-14",
+    "!custom x",
+    "!!str 0700",
+    "!!int 0700",
+    "!!int 1:30",
+    "!!float 1:30:00.5",
+    "!!int 1e3",
+    "!!bool yes",
+    "!!null ''",
+    "!<tag:yaml.org,2002:int> 12",
+    "!!merge <<",
+    "!!value =",
+    "!!int",
+    "!!map {}",
+]
+# Double-quoted YAML escapes: control characters, line and paragraph separators, bidi controls,
+# terminal sequences, a lone surrogate, NUL.
+HOSTILE_ESCAPES = [
+    "\\0",
+    "\\a",
+    "\\e[31mRED",
+    "\\e]8;;http://x\\a",
+    "\\x85",
+    "\\u2028",
+    "\\u2029",
+    "\\u202e",
+    "\\u200b",
+    "\\ud800",
+    "\\uffff",
+    "\\ufeff",
+    "\\r\\n##vso[task.setvariable]x",
+    "\\N",
+    "\\_",
+]
+CONTROL_CHARACTERS = "".join(map(chr, [*range(32), 127, 0x85, 0x2028, 0x202E, 0xFEFF]))
+
+
+@st.composite
+def hostile_scalars(draw: Any) -> str:
+    """One YAML value as text: ordinary, number-like, tagged, escaped, raw control, huge."""
+    kind = draw(st.integers(0, 6))
+    if kind == 0:
+        return draw(st.sampled_from(["facts", "style", "failed", "true", "12", "text with spaces"]))
+    if kind == 1:
+        return draw(st.sampled_from(HOSTILE_NUMBERS))
+    if kind == 2:
+        return draw(st.sampled_from(HOSTILE_TAGS))
+    if kind == 3:
+        return '"' + "".join(draw(st.lists(st.sampled_from(HOSTILE_ESCAPES), max_size=4))) + '"'
+    if kind == 4:
+        return draw(st.text(alphabet=CONTROL_CHARACTERS + "ab :#-", min_size=1, max_size=8))
+    if kind == 5:
+        return "x" * draw(st.sampled_from([1, 1000, 100_000, 400_000]))
+    return draw(st.sampled_from(["*big", "*project", "*nothing", "[*big, *big]"]))
+
+
+@st.composite
+def hostile_profiles(draw: Any) -> bytes:
+    """A profile shaped like a real one, each value slot usually ordinary and sometimes
+    hostile (so runs reach the decision and the reports too), with anchors to alias (a big
+    scalar, a need, the project) and aliases repeated many times."""
+
+    def v(ordinary: str) -> str:
+        return ordinary if draw(st.integers(0, 12)) < 12 else draw(hostile_scalars())
+
+    copies = draw(st.sampled_from([0, 2, 50, 400]))
+    copy = f"kind: {v('general')}, description: {v('*big')}"
+    extra_needs = "".join(f"  - {{id: n{i}, {copy}}}\n" for i in range(copies))
+    text = (
+        f"tunewise: {v('1')}\n"
+        f"name: &big {v('Law firm')}\n"
+        f"proposal: {v('fine-tune')}\n"
+        "needs:\n"
+        f"  - id: {v('a')}\n"
+        f"    kind: {v('style')}\n"
+        f"    prompting: {v('failed')}\n"
+        f"    description: {v('Summaries in our house style')}\n"
+        f"{extra_needs}"
+        "project: &project\n"
+        f"  stage: {v('production')}\n"
+        f"  examples: {v('2400')}\n"
+        f"  data_quality: {v('high')}\n"
+        f"  expected_gain_pct: {v('30')}\n"
+        f"  budget_usd: {v('15000')}\n"
+        f"  ml_expertise: {v('some')}\n"
+        f"  can_maintain: {v('true')}\n"
+        f"  eval_plan: {v('true')}\n"
+        f"  data_may_leave: {v('true')}\n"
+        "waiver:\n"
+        f"  reason: {v('Approved in the architecture review; contract requires it.')}\n"
+        f"  approved_by: {v('jane.doe')}\n"
+        f"  expires: {v((dt.date.today() + dt.timedelta(days=30)).isoformat())}\n"
+        f"  needs: {v('[a]')}\n"
+    )
+    return text.encode("utf-8", "surrogatepass")
+
+
+@fuzz(80)
+@given(hostile_profiles())
+def test_hostile_profiles_through_advise_and_check(content: bytes) -> None:
+    """Never exit 70, never a hang: a clear exit-3 line or a decision, quickly."""
+    import time
+
+    path = WORKDIR / "hostile.tunewise.yaml"
+    path.write_bytes(content)
+    for args in (["advise", str(path), "--format", "json"], ["check", str(path)]):
+        started = time.monotonic()
+        result = run_cli(*args)
+        assert time.monotonic() - started < 10, args
+        assert result.code in DOCUMENTED, (args, result.code, result.err[-2000:])
+        assert "Traceback" not in result.err
+
+
+@fuzz(100)
+@given(
+    st.integers(1, 400_000),
+    st.lists(st.integers(1, 60), min_size=1, max_size=6),
+)
+def test_alias_chains_are_bounded_by_expanded_size(size: int, fanouts: list[int]) -> None:
+    """An anchor aliased `fanout` times, that list aliased again, and so on: parsing either
+    builds a document of bounded expanded size or stops with a located error, quickly."""
+    import time
+
+    from tunewise import yamlio
+
+    lines = [f"a0: &a0 {'x' * size}"]
+    for level, fanout in enumerate(fanouts, 1):
+        lines.append(f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * fanout)}]")
+    text = "\n".join(lines) + "\n"
+    expanded = size
+    for fanout in fanouts:
+        expanded *= fanout
+    started = time.monotonic()
+    try:
+        yamlio.parse_yaml(text, "aliases.yaml")
+    except TunewiseError as exc:
+        assert "aliases expand" in exc.lines[0] and ":" in exc.lines[0]
+    else:
+        assert expanded <= yamlio.MAX_EXPANDED_BYTES
+    assert time.monotonic() - started < 5

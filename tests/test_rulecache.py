@@ -110,6 +110,26 @@ def test_a_damaged_shipped_form_is_not_used(tmp_path: Path, damage: bytes) -> No
     assert rulecache.load_prebuilt(_digest(_default_text()), tmp_path / "absent") is None
 
 
+def test_a_stale_or_damaged_shipped_form_means_validating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a checkout whose rules/default.yaml was edited without regenerating gets: the
+    same rule set, validated at run time."""
+    expected = repr(load_rules().model)
+    damaged = tmp_path / "default-rules.pickle"
+    damaged.write_bytes(b"damaged")
+    monkeypatch.setattr(rulecache, "PREBUILT", damaged)
+    calls = []
+    real = rules.validate_rules
+
+    def counting(text: str, file: str) -> object:
+        calls.append(file)
+        return real(text, file)
+
+    monkeypatch.setattr(rules, "validate_rules", counting)
+    assert repr(load_rules().model) == expected and len(calls) == 1
+
+
 class Planted:
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (os.system, ("touch planted",))

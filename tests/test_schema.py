@@ -66,7 +66,7 @@ INVALID = [
     {"tunewise": 1, "needs": [{"id": "a"}], "project": {"can_maintain": "yes"}},
     {"tunewise": 1, "needs": [{"id": "a"}], "project": {"model_params_b": 0}},
     {"tunewise": 1, "needs": [{"id": "a"}], "proposal": "finetune"},
-    {"tunewise": 1, "needs": [{"id": "a"}], "evidence": {}},
+    {"tunewise": 1, "needs": [{"id": "a"}], "evidence": {"prompting": {"report": "r.json"}}},
     {"tunewise": 1, "needs": [{"id": "a"}], "extra": True},
 ]
 
@@ -106,3 +106,51 @@ def test_custom_rules_get_their_own_schema(tmp_path: Path) -> None:
     custom = json.loads(run_cli("schema", "--rules", str(path)).out)
     kinds = custom["properties"]["needs"]["items"]["properties"]["kind"]["enum"]
     assert "safety" in kinds
+
+
+@pytest.mark.parametrize("which", ["advice", "check"])
+def test_output_schemas_are_published_and_valid(which: str) -> None:
+    result = run_cli("schema", "--output", which)
+    assert result.code == 0
+    schema = json.loads(result.out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["properties"]["format_version"] == {
+        "const": 2,
+        "description": "Shape of this document; raised on change.",
+    }
+    assert "format_version" in schema["required"]
+    committed = ROOT / "rules" / f"{which}.schema.json"
+    assert committed.read_text(encoding="utf-8") == result.out, (
+        f"run: tunewise schema --output {which} > rules/{which}.schema.json"
+    )
+
+
+def _validator(which: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads(run_cli("schema", "--output", which).out)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.tunewise.yaml")), ids=lambda p: p.name)
+def test_advise_json_matches_its_schema(path: Path) -> None:
+    output = json.loads(run_cli("advise", str(path), "--format", "json").out)
+    assert output["format_version"] == 2
+    _validator("advice").validate(output)
+
+
+def test_check_json_matches_its_schema(tmp_path: Path) -> None:
+    validator = _validator("check")
+    every = run_cli("check", str(EXAMPLES), "--format", "json")
+    validator.validate(json.loads(every.out))
+    broken = tmp_path / "tunewise.yaml"
+    broken.write_text("tunewise: 1\nneeds: [{id: a, kind: nonsense}]\n", encoding="utf-8")
+    invalid = json.loads(run_cli("check", str(broken), "--format", "json").out)
+    validator.validate(invalid)
+    assert invalid["files"][0]["findings"][0]["rule"] == "invalid-profile"
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**invalid, "format_version": 1})
+
+
+def test_schema_output_choice_is_checked() -> None:
+    assert run_cli("schema", "--output", "nonsense").code == 2

@@ -9,22 +9,23 @@ from tests.conftest import ROOT, run_cli
 
 def test_tree() -> None:
     out = run_cli("rules", "show").out
-    assert out.startswith("rules default 1.0.0")
+    assert out.startswith("rules default 2.0.0")
     assert "[general] PROMPT: General knowledge needs no adaptation" in out
-    assert "[all pass] FINE-TUNE: Fine-tuning is justified" in out
+    assert "[all pass] Does the fine-tune replace retrieval or sit" in out
+    assert "FINE-TUNE: Fine-tuning is justified" in out
 
 
 def test_mermaid_has_every_node_and_edge() -> None:
     out = run_cli("rules", "show", "--format", "mermaid").out
     assert out.startswith("flowchart TD\n")
-    assert len(re.findall(r" -- \"", out)) == 18
+    assert len(re.findall(r" -- \"", out)) == 38
     assert 'by_kind -- "general" --> general_prompt' in out
 
 
 def test_dot_is_a_digraph() -> None:
     out = run_cli("rules", "show", "--format", "dot").out
     assert out.startswith('digraph "default" {') and out.rstrip().endswith("}")
-    assert '"fine-tuning-checks" -> "fine-tune-justified" [label="all pass"];' in out
+    assert '"fine-tuning-checks" -> "fine-tune-by-kind" [label="all pass"];' in out
 
 
 def test_readme_embeds_the_current_mermaid_diagram() -> None:

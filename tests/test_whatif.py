@@ -63,7 +63,9 @@ def test_derived_threshold_for_gpu_memory(rules: LoadedRules) -> None:
         "gpu_vram_gb": 8,
     }
     found = texts(options(rules, answers, "fine-tune"))
-    assert {("gpu_vram_gb", 9.3)} in found and {("data_may_leave", True)} in found
+    # QLoRA of 13B: 13 × 0.6 + 2 = 9.8 GB; on 8 GB at most (8 - 2) / 0.6 = 10B fits
+    assert {("gpu_vram_gb", 9.8)} in found and {("data_may_leave", True)} in found
+    assert {("model_params_b", 10.0)} in found
 
 
 def test_facts_cannot_become_fine_tune(rules: LoadedRules) -> None:
@@ -74,7 +76,9 @@ def test_facts_cannot_become_fine_tune(rules: LoadedRules) -> None:
 def test_fine_tune_need_shows_what_would_take_it_away(rules: LoadedRules) -> None:
     found = options(rules, {**PASSING_PROJECT, **STYLE}, None)
     assert {("prompting", "untried")} in texts(found)
-    assert {("examples", 499)} in texts(found)
+    assert {("data_quality", "unknown")} in texts(found)
+    # never less data: a fine-tune is not taken away by throwing examples out
+    assert all(c.question != "examples" for w in found for c in w.changes)
     assert all(len(w.changes) == 1 for w in found)
 
 
@@ -89,6 +93,6 @@ def test_undecided_needs_get_no_suggestions(rules: LoadedRules) -> None:
 
 
 def test_untried_prompting_points_at_the_checks(rules: LoadedRules) -> None:
-    found = options(rules, {"kind": "format", "prompting": "untried"}, "fine-tune")
+    found = options(rules, {"kind": "style", "prompting": "untried"}, "fine-tune")
     assert len(found) == 1 and found[0].approach == "undecided"
     assert found[0].changes[0].new == "failed" and "examples" in found[0].missing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from tunewise.check import WAIVER_HORIZON_DAYS, FileResult, Finding, Gate
@@ -38,18 +38,22 @@ def run_check(
     progress: Callable[[int, int], None] | None = None,
     waiver_horizon_days: int = WAIVER_HORIZON_DAYS,
     skipped: list[tuple[str, str]] | None = None,
+    exclude: Sequence[str] = (),
+    require_evidence: Sequence[str] = (),
 ) -> Iterator[FileResult]:
     """Judge every profile found under `paths`, yielding results in order as they come; a
     folder that cannot be read is an error result (its profiles would go unchecked). The
     folders not searched, and why, are added to `skipped`."""
-    found = find_profiles(paths)
+    found = find_profiles(paths, exclude)
     if skipped is not None:
         skipped.extend(found.skipped)
     for folder, reason in found.unreadable:
         message = f"folder cannot be read ({reason}): the profiles in it were not checked"
         yield FileResult(folder, "error", findings=[Finding("error", message, "folder-unreadable")])
+    for link, reason in found.refused:
+        yield FileResult(link, "error", findings=[Finding("error", reason, "invalid-profile")])
     files = found.files
-    gate = Gate(rules, today, waiver_horizon_days)
+    gate = Gate(rules, today, waiver_horizon_days, require_evidence=list(require_evidence))
     for done, result in enumerate(_judge(gate, files, jobs), 1):
         if progress is not None:
             progress(done, len(files))

@@ -6,12 +6,13 @@ answer with (evaluated for this profile), so no rule needs a hand-written hint.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from tunewise.closures import ValueOf, finite_number, is_fixed
-from tunewise.compiled import Question
+from tunewise.closures import Unknown, ValueOf, compare, finite_number, is_fixed
+from tunewise.compiled import AskNode, ChecksNode, Question
 from tunewise.decision import Change
 from tunewise.engine import Rules
 from tunewise.outcomes import Outcomes, outcomes_for
@@ -21,42 +22,100 @@ MAX_SHARED = 20_000  # change lists kept per rule set for reuse (see `candidates
 
 class Bounds(NamedTuple):
     by_question: dict[str, list[tuple[str, ValueOf]]]  # (operator, value as a function)
+    inverse: dict[str, list[tuple[str, str, ValueOf]]]  # read by a bound: (compared, op, bound)
     shared: set[str]  # questions whose changes depend on their own answer alone
 
 
 _BOUNDS: weakref.WeakKeyDictionary[Outcomes, Bounds] = weakref.WeakKeyDictionary()
+NUMERIC = ("integer", "number")
+SEARCH_LIMIT = 1e7  # the largest value the search for a bound's inverse tries
+STEPS = 40  # bisection steps: far below a displayed decimal at any scale searched
 
 
 def numeric_bounds(fast: Outcomes) -> Bounds:
-    """Per question, every (operator, value) the tree compares it with, the values as
-    functions of the answers; once per rule set and parameters."""
+    """Per question, every (operator, value) it is compared with where an outcome is decided
+    (checks and ask nodes; a message's condition decides nothing), the values as functions
+    of the answers; and per numeric question a computed bound reads, the comparisons it moves
+    (GPU memory against a bound computed from the model size). Once per rule set and
+    parameters."""
     found = _BOUNDS.get(fast)
     if found is None:
+        model = fast.model
         by_question: dict[str, list[tuple[str, ValueOf]]] = {}
-        by_answers: set[str] = set()  # questions compared with a bound other answers decide
-        for qid, op, expr in fast.thresholds(fast.model.tree):
-            by_question.setdefault(qid, []).append((op, fast.value_of(expr)))
-            if not is_fixed(expr):
-                by_answers.add(qid)
-        shared = {q.id for q in fast.model.questions if q.id not in by_answers}
-        found = _BOUNDS[fast] = Bounds(by_question, shared)
+        inverse: dict[str, list[tuple[str, str, ValueOf]]] = {}
+        by_answers: set[str] = set()  # questions whose changes depend on other answers
+        deciding: list[Any] = []
+        for node in model.tree.nodes:
+            if isinstance(node, ChecksNode):
+                deciding += [p for c in node.checks for p in (c.applies, c.require) if p]
+            elif isinstance(node, AskNode):
+                deciding.append(node)
+        for qid, op, expr in fast.thresholds(deciding):
+            value_of = fast.value_of(expr)
+            by_question.setdefault(qid, []).append((op, value_of))
+            if is_fixed(expr):
+                continue
+            by_answers.add(qid)
+            for read in fast.reads_of(expr):
+                if read != qid and model.question(read).type in NUMERIC:
+                    inverse.setdefault(read, []).append((qid, op, value_of))
+                    by_answers.add(read)
+        shared = {q.id for q in model.questions if q.id not in by_answers}
+        found = _BOUNDS[fast] = Bounds(by_question, inverse, shared)
     return found
 
 
 def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
-    """(value, relation) pairs at which a comparison on `qid` changes outcome."""
+    """(value, relation) pairs at which a comparison on `qid` changes outcome: its own bounds,
+    and where a bound is computed from `qid`, the value of `qid` at which that comparison
+    flips ("a model of at most 63.3B parameters fits QLoRA on 40 GB")."""
+    bounds = numeric_bounds(fast)
     found: list[tuple[float, str]] = []
-    for op, value_of in numeric_bounds(fast).by_question.get(qid, []):
+    for op, value_of in bounds.by_question.get(qid, []):
         limit = finite_number(value_of(answers))
         if limit is not None:
             found += _around(limit, op)
-    for table in fast.model.tables:
-        if table.key == qid:
-            for row in table.rows[1:]:
-                start = finite_number(row["from"])
-                if start is not None:
-                    found += [(start, "≥"), (start, "<")]
+    question = fast.model.question(qid)
+    for compared, op, value_of in bounds.inverse.get(qid, []):
+        left = answers.get(compared)
+        if left is not None:
+            found += _solve(question, answers, left, op, value_of)
     return found
+
+
+def _solve(
+    question: Question, answers: Mapping[str, Any], left: Any, op: str, bound: ValueOf
+) -> list[tuple[float, str]]:
+    """Where `left <op> bound(answers with question = v)` flips as v grows, by bisection
+    (the rule set's bounds grow with sizes: costs and memory)."""
+
+    def holds(value: float) -> bool | None:
+        limit = bound({**answers, question.id: value})
+        return None if limit.__class__ is Unknown else compare(left, op, limit)
+
+    low = float(question.min) if question.min is not None else 0.0
+    if question.min_exclusive:
+        low += 1e-6
+    at_low = holds(low)
+    high = max(1.0, low * 2)
+    ceiling = float(question.max) if question.max is not None else SEARCH_LIMIT
+    while holds(high) == at_low and high < ceiling:
+        high = min(high * 2, ceiling)
+    at_high = holds(high)
+    if at_low is None or at_high is None or at_low == at_high:
+        return []
+    for _ in range(STEPS):
+        middle = (low + high) / 2
+        if holds(middle) == at_low:
+            low = middle
+        else:
+            high = middle
+    integer = question.type == "integer"
+    if at_low:  # small values pass: the largest value that still does
+        edge = math.floor(low) if integer else math.floor(low * 10) / 10
+        return [(float(edge), "≤")] if edge > 0 and holds(edge) else []
+    edge = math.ceil(high) if integer else math.ceil(high * 10) / 10
+    return [(float(edge), "≥")] if holds(edge) else []
 
 
 def _around(limit: float, op: str) -> list[tuple[float, str]]:
@@ -70,8 +129,10 @@ def _value_for(question: Question, limit: float, relation: str) -> Any:
     value = {"≥": limit, "≤": limit, ">": limit + step, "<": limit - step}[relation]
     if question.type == "integer":
         value = int(value) if float(value).is_integer() else int(value) + (relation in "≥>")
-    if question.min is not None and value < question.min:
-        return None
+    if question.min is not None and (
+        value < question.min or (question.min_exclusive and value <= question.min)
+    ):
+        return None  # outside the question's domain (no "model_params_b ≤ 0")
     if question.max is not None and value > question.max:
         return None
     return value
@@ -112,8 +173,12 @@ def _changes(
     out: list[Change] = []
     seen: set[Any] = set()
     for limit, relation in _thresholds(fast, answers, question.id):
+        if question.never_lower and relation in ("≤", "<"):
+            continue  # never advise less data
         value = _value_for(question, limit, relation)
         if value is None or value == current or value in seen:
+            continue
+        if question.never_lower and current is not None and value < current:
             continue
         if current is not None and _same_side(current, limit, relation):
             continue

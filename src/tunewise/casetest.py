@@ -14,6 +14,7 @@ from tunewise.engine import decide
 from tunewise.errors import InputError, TunewiseError
 from tunewise.profile import profile_from_data
 from tunewise.rules import LoadedRules, resolve_params
+from tunewise.safeio import project_root, resolve_inside
 from tunewise.validation import format_errors
 from tunewise.yamlio import Document, Path_, load_yaml_file
 
@@ -110,7 +111,10 @@ def _run_case(
         if case.profile is not None:
             profile_doc = _sub_document(doc, (*loc, "profile"), case.profile, str(path))
         else:
-            profile_doc = load_yaml_file(path.parent / str(case.profile_file), "profile")
+            # A case file may come from a pull request: its profile stays inside the project.
+            wanted = str(path.resolve().parent / str(case.profile_file))
+            target = resolve_inside(project_root(path), wanted, "profile_file", origin=str(path))
+            profile_doc = load_yaml_file(target, "profile")
         profile = profile_from_data(rules.model, profile_doc)
         overrides = [f"{k}={v}" for k, v in case.params.items()]
         params = resolve_params(rules.model, overrides) if overrides else rules.params

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tunewise.compiled import AskNode
 from tunewise.decision import NeedResult, RulesInfo
@@ -15,6 +16,9 @@ from tunewise.outcomes import outcomes_for
 from tunewise.profile import Profile, load_profile
 from tunewise.rules import LoadedRules
 from tunewise.yamlio import Path_
+
+if TYPE_CHECKING:
+    from tunewise.claims import EvidenceReading
 
 Status = Literal["pass", "fail", "waived", "error"]
 MIN_WAIVER_REASON = 30  # visible characters
@@ -90,10 +94,13 @@ class Gate:
         rules: LoadedRules,
         today: dt.date | None = None,
         waiver_horizon_days: int = WAIVER_HORIZON_DAYS,
+        require_evidence: Sequence[str] = (),
     ) -> None:
         self.rules = rules
         self.today = today or dt.date.today()
         self.waiver_horizon_days = waiver_horizon_days
+        self.require_evidence = list(require_evidence)
+        self.questions = {q.id for q in rules.model.questions}
         self.outcomes = outcomes_for(rules.model, rules.params)
 
     def judge(self, path: Path) -> FileResult:
@@ -106,13 +113,15 @@ class Gate:
             ]
             return FileResult(str(path), "error", findings=findings)
         result = FileResult(str(path), "pass", proposal=profile.proposal, waiver=profile.waiver)
-        self._evidence(profile, result)
+        reading = self._evidence(profile, result)
         # Outcome-only walks give the verdict; the explaining walk (texts, failing checks, what
         # would change) runs only for a proposal it has to argue with.
         approaches = [
             self.outcomes.approach({**profile.project, **need.answers}) for need in profile.needs
         ]
         result.verdict = verdict_of(approaches)
+        if self.require_evidence and profile.proposal in ("fine-tune", "hybrid"):
+            self._required(profile, result, reading, approaches)
         if profile.proposal in ("fine-tune", "hybrid") and "fine-tune" not in approaches:
             self._not_justified(profile, result)
         elif profile.proposal is not None and profile.proposal != result.verdict:
@@ -135,46 +144,51 @@ class Gate:
         found = profile.doc.where(loc) if profile.doc else None
         return found if found else (None, None)
 
-    def _evidence(self, profile: Profile, result: FileResult) -> None:
-        if not profile.evidence:
-            return
-        from tunewise.evidence import measure
+    def _evidence(self, profile: Profile, result: FileResult) -> EvidenceReading | None:
+        """Read the evidence (the same reading `advise` makes), fill what it measured, and
+        turn what it contradicts into findings at the answer or key concerned."""
+        if not profile.evidence and not any(need.evidence for need in profile.needs):
+            return None
+        from tunewise.claims import apply_answers, read_evidence
 
-        relative = profile.evidence["dataset"]
-        base = profile.path.parent if profile.path else Path(".")
-        dataset = base / relative
-        line = self._where(profile, ("evidence", "dataset"))
-        try:
-            stats = measure(dataset)
-        except TunewiseError as exc:
-            result.findings.append(
-                Finding("error", f"evidence.dataset: {exc.message}", "evidence-unreadable", *line)
-            )
-            return
-        claimed = profile.project.get("examples")
-        if claimed is None:
-            profile.project["examples"] = stats.unique
-            result.notes.append(
-                f"examples = {stats.unique}, measured in {relative} "
-                f"({stats.valid} valid, {stats.duplicates} duplicates)"
-            )
-        elif claimed > stats.unique:
-            result.findings.append(
-                Finding(
-                    "error",
-                    f"claims {claimed} examples; the dataset has {stats.unique} valid unique "
-                    "records "
-                    f"({relative}: {stats.records} records, {stats.duplicates} duplicates, "
-                    f"{stats.invalid + stats.empty_outputs} unusable)",
-                    "evidence-overclaim",
-                    *self._where(profile, ("project", "examples")),
-                )
-            )
-        else:
-            result.notes.append(
-                f"{relative}: {stats.unique} valid unique records support "
-                f"the {claimed} examples claimed"
-            )
+        reading = read_evidence(profile, self.questions)
+        apply_answers(profile, reading)
+        for found in reading.findings:
+            if found.level == "note":
+                result.notes.append(found.message)
+                continue
+            level: Literal["error", "warning"] = found.level
+            where = self._nearest(profile, found.loc)
+            result.findings.append(Finding(level, found.message, found.rule, *where))
+        return reading
+
+    def _required(
+        self,
+        profile: Profile,
+        result: FileResult,
+        reading: EvidenceReading | None,
+        approaches: list[str | None],
+    ) -> None:
+        """--require-evidence: each need the proposal relies on (a fine-tune) has each kind."""
+        from tunewise.claims import EvidenceReading, missing_evidence
+
+        relied = [i for i, approach in enumerate(approaches) if approach == "fine-tune"]
+        found = reading or EvidenceReading()
+        if reading is None:
+            from tunewise.claims import NeedEvidence
+
+            found.needs = [NeedEvidence() for _ in profile.needs]
+        for item in missing_evidence(found, profile, relied, self.require_evidence):
+            where = self._nearest(profile, item.loc)
+            result.findings.append(Finding("error", item.message, item.rule, *where))
+
+    def _nearest(self, profile: Profile, loc: Path_) -> tuple[int | None, int | None]:
+        """Where `loc` is in the profile, or the nearest enclosing key that is."""
+        for end in range(len(loc), 0, -1):
+            found = self._where(profile, loc[:end])
+            if found[0] is not None:
+                return found
+        return (None, None)
 
     def _not_justified(self, profile: Profile, result: FileResult) -> None:
         """Fine-tuning is proposed and no need reaches it: say why, need by need."""

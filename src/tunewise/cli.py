@@ -8,23 +8,42 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Optional, TypeVar
 
 import typer
 
 from tunewise import __version__
+from tunewise.clivalues import PlainCommand, PlainGroup
 from tunewise.errors import TunewiseError
+from tunewise.reporters import ADVICE_FORMATS, CHECK_FORMATS
 
+if TYPE_CHECKING:
+    from tunewise.config import Config
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="tunewise",
     help="Decide between prompt engineering, RAG and fine-tuning — with every reason cited.",
-    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=CONTEXT,
+    cls=PlainGroup,
 )
-rules_app = typer.Typer(help="Verify, test and draw rule sets.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Verify, test and draw rule sets.",
+    no_args_is_help=True,
+    context_settings=CONTEXT,
+    cls=PlainGroup,
+)
 app.add_typer(rules_app, name="rules")
+command = functools.partial(app.command, cls=PlainCommand)
+rules_command = functools.partial(rules_app.command, cls=PlainCommand)
+
+
+def _choices(names: Sequence[str]) -> str:
+    return "[" + "|".join(names) + "]"
+
 
 # Options shared by several commands, declared once.
 RulesOpt = Annotated[
@@ -39,12 +58,34 @@ ParamOpt = Annotated[
 ]
 RulesFileArg = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Argument(help="Rule set (default: the built-in one).", show_default=False),
+    typer.Argument(
+        metavar="[FILE]", help="Rule set (default: the built-in one).", show_default=False
+    ),
 ]
 AdviceFormat = Annotated[
     str,
-    typer.Option("--format", "-f", help="Output format: text, json or markdown."),
+    typer.Option("--format", "-f", metavar=_choices(list(ADVICE_FORMATS)), help="Output format."),
 ]
+COLOR_CHOICES = ("auto", "always", "never")
+ColorOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--color",
+        metavar=_choices(COLOR_CHOICES),
+        help="Colour in text output (default: auto, which honours NO_COLOR and FORCE_COLOR).",
+        show_default=False,
+    ),
+]
+ConfigOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="Use this configuration file, not the nearest one.",
+        show_default=False,
+    ),
+]
+IsolatedOpt = Annotated[bool, typer.Option("--isolated", help="Ignore every configuration file.")]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,8 +119,34 @@ def handles_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+class _Run:
+    """The global options of this run (given before or after the command name)."""
+
+    color: str | None = None
+    config: Path | None = None
+    isolated: bool = False
+
+
+def _settings(color: str | None, config: Path | None, isolated: bool) -> Config:
+    """Apply the global options and load the configuration in force (flags win over it)."""
+    from tunewise.config import load
+
+    if color is not None:
+        _Run.color = _choice(color, COLOR_CHOICES, "--color")
+    return load(config or _Run.config, isolated or _Run.isolated)
+
+
+def _color(stream: Any = None) -> bool:
+    """--color, then FORCE_COLOR and NO_COLOR (each counts only when set and not empty, as
+    force-color.org and no-color.org say), then whether the stream is a colour terminal."""
+    choice = _Run.color or "auto"
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    return (stream or sys.stdout).isatty() and os.environ.get("TERM") != "dumb"
 
 
 def _width() -> int:
@@ -94,6 +161,14 @@ def _choice(value: str, allowed: Sequence[str], option: str) -> str:
     return value
 
 
+def _rules_and_params(
+    cfg: Config, rules: Path | None, param: list[str] | None
+) -> tuple[Path | None, list[str]]:
+    """The rule set and parameter overrides: the configuration's, then the command line's
+    (a later NAME=VALUE wins)."""
+    return rules or cfg.rules, [*cfg.param_args(), *(param or [])]
+
+
 def _version(value: bool) -> None:
     if value:
         _emit(f"tunewise {__version__}\n")
@@ -106,29 +181,49 @@ def main_options(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    color: ColorOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
     """tunewise: which of prompt engineering, RAG or fine-tuning fits each need, and why."""
+    if color is not None:
+        _Run.color = _choice(color, COLOR_CHOICES, "--color")
+    _Run.config, _Run.isolated = config, isolated
 
 
-@app.command()
+@command()
 @handles_errors
 def advise(
-    profile: Annotated[Path, typer.Argument(help="Project profile (YAML).", show_default=False)],
+    profile: Annotated[
+        Path,
+        typer.Argument(
+            metavar="PROFILE",
+            help="Project profile (YAML); - reads it from stdin.",
+            show_default=False,
+        ),
+    ],
     output_format: AdviceFormat = "text",
     rules: RulesOpt = None,
     param: ParamOpt = None,
+    color: ColorOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
-    """Recommend an approach for every need in PROFILE. Exit 4 if answers are missing."""
-    from tunewise.reporters import ADVICE_FORMATS, render
+    """Recommend an approach for every need in a profile.
+
+    Exit 4 when a need is undecided; the output lists the answers it is missing.
+    """
+    from tunewise.reporters import render
     from tunewise.service import advise_profile
 
+    cfg = _settings(color, config, isolated)
     _choice(output_format, list(ADVICE_FORMATS), "--format")
-    decision = advise_profile(profile, rules, param or [])
+    decision = advise_profile(profile, *_rules_and_params(cfg, rules, param))
     _emit(render(ADVICE_FORMATS, output_format, decision, color=_color(), width=_width()))
     raise typer.Exit(0 if decision.verdict != "undecided" else 4)
 
 
-@app.command()
+@command()
 @handles_errors
 def ask(
     profile: Annotated[
@@ -146,17 +241,24 @@ def ask(
     ] = False,
     rules: RulesOpt = None,
     param: ParamOpt = None,
+    color: ColorOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
-    """Interactive questionnaire: answer only what matters, review, get the recommendation."""
+    """Answer the questions interactively; get the recommendation.
+
+    Only the questions that matter are asked; the answers can be reviewed and saved.
+    """
     from tunewise import interview
-    from tunewise.reporters import ADVICE_FORMATS, render
+    from tunewise.reporters import render
     from tunewise.rules import load_rules
     from tunewise.terminal import TerminalSource, open_terminal
 
+    cfg = _settings(color, config, isolated)
     if save is not None:  # say so now, not after every question
         interview.check_save_target(save)
     terminal = open_terminal(_width())
-    loaded = load_rules(rules, param or [])
+    loaded = load_rules(*_rules_and_params(cfg, rules, param))
     source = TerminalSource(loaded, terminal)
     source.say("tunewise — answer the questions; ? shows help, < goes back.", "")
     session = interview.run(loaded, profile, source)
@@ -171,13 +273,36 @@ def ask(
     raise typer.Exit(interview.exit_code(decision))
 
 
-@app.command()
+def _evidence_kinds(values: Sequence[str]) -> list[str]:
+    """KINDS of --require-evidence: comma-separated, repeatable, each a known kind."""
+    from tunewise.config import EVIDENCE_KINDS
+
+    kinds = [kind.strip() for value in values for kind in value.split(",") if kind.strip()]
+    for kind in kinds:
+        _choice(kind, EVIDENCE_KINDS, "--require-evidence")
+    return list(dict.fromkeys(kinds))
+
+
+def _anchored(patterns: Sequence[str], base: Path) -> list[str]:
+    """Globs as discovery matches them: a pattern with a slash is a path from `base` (the
+    configuration's folder, or the current one for --exclude), one without matches a name
+    at any depth."""
+    folder = os.path.abspath(base)
+    return [
+        os.path.normpath(os.path.join(folder, p)) if "/" in p.rstrip("/") else p.rstrip("/")
+        for p in patterns
+    ]
+
+
+@command()
 @handles_errors
 def check(
     paths: Annotated[
         Optional[list[Path]],  # noqa: UP045
         typer.Argument(
-            help="Profiles or folders to search (default: the current folder).", show_default=False
+            metavar="[PATHS]...",
+            help="Profiles or folders to search (default: the current folder).",
+            show_default=False,
         ),
     ] = None,
     output_format: Annotated[
@@ -185,8 +310,9 @@ def check(
         typer.Option(
             "--format",
             "-f",
-            help="text, json, junit, sarif, github or markdown "
-            "(default: github when GITHUB_ACTIONS=true, else text).",
+            metavar=_choices(list(CHECK_FORMATS)),
+            help="Report format (default: github when GITHUB_ACTIONS=true, else text).",
+            show_default=False,
         ),
     ] = None,
     output: Annotated[
@@ -198,7 +324,28 @@ def check(
             help="Also write a report in FORMAT to FILE (repeatable).",
         ),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    strict: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--strict/--no-strict", help="Warnings fail too.", show_default=False),
+    ] = None,
+    exclude: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--exclude",
+            metavar="GLOB",
+            help="Skip files and folders matching GLOB when searching folders (repeatable; "
+            "replaces the configuration's list).",
+        ),
+    ] = None,
+    require_evidence: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--require-evidence",
+            metavar="KINDS",
+            help="A fine-tune or hybrid proposal fails when a need it relies on lacks this "
+            "evidence: dataset, prompting, eval_set (comma-separated).",
+        ),
+    ] = None,
     rules: RulesOpt = None,
     param: ParamOpt = None,
     waiver_horizon: Annotated[
@@ -210,15 +357,37 @@ def check(
             help="Latest expiry a waiver may have, in days from today.",
         ),
     ] = 365,
+    color: ColorOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
-    """CI gate: fail profiles that propose fine-tuning without justification."""
+    """Fail profiles that propose fine-tuning without justification.
+
+    Exit 1 when a profile fails, 3 when one is invalid or none is found.
+    """
     from tunewise.progress import progress_bar
-    from tunewise.reporters import CHECK_FORMATS, check_reporter
+    from tunewise.reporters import check_reporter
     from tunewise.service import check_paths, report_files
 
-    chosen = output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    cfg = _settings(color, config, isolated)
+    chosen = (
+        output_format
+        or cfg.format
+        or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    )
     _choice(chosen, list(CHECK_FORMATS), "--format")
+    strict = strict if strict is not None else bool(cfg.strict)
+    if exclude is not None:
+        globs = _anchored(exclude, Path("."))
+    else:
+        globs = _anchored(cfg.exclude or [], cfg.folder)
+    kinds = (
+        _evidence_kinds(require_evidence)
+        if require_evidence is not None
+        else list(cfg.require_evidence or [])
+    )
     targets = [_parse_output(item, list(CHECK_FORMATS)) for item in output or []]
+    rules_path, params = _rules_and_params(cfg, rules, param)
     with report_files([file for _, file in targets]) as streams:
         reporters = [check_reporter(chosen, sys.stdout, strict)]
         reporters += [
@@ -228,12 +397,14 @@ def check(
         with progress_bar("Checking profiles") as progress:
             summary = check_paths(
                 paths or [Path(".")],
-                rules,
-                param or [],
+                rules_path,
+                params,
                 strict,
                 reporters,
                 progress,
                 waiver_horizon_days=waiver_horizon,
+                exclude=globs,
+                require_evidence=kinds,
             )
     sys.stdout.flush()
     if summary.count("error"):
@@ -248,41 +419,88 @@ def _parse_output(item: str, formats: list[str]) -> tuple[str, Path]:
     return _choice(fmt, formats, "--output"), Path(file)
 
 
-@app.command()
+@command()
 @handles_errors
 def data(
-    dataset: Annotated[Path, typer.Argument(help="Training set (JSONL).", show_default=False)],
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    dataset: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", help="Training set (JSONL); - reads it from stdin.", show_default=False
+        ),
+    ],
+    against: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--against", metavar="EVAL", help="Held-out set: report the overlap."),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option("--format", "-f", metavar=_choices(["text", "json"]), help="Output format."),
+    ] = "text",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when any problem is found.")
+    ] = False,
+    rules: RulesOpt = None,
+    param: ParamOpt = None,
+    color: ColorOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
-    """Inspect a JSONL training set: records, valid, unique, formats, problems, 80/20 split."""
+    """Inspect a JSONL training set.
+
+    Records, formats, duplicates, problems, tokens and the 80/20 split.
+    """
     from tunewise.evidence import measure
     from tunewise.progress import progress_bar
     from tunewise.reporters.dataset import render_dataset
+    from tunewise.rules import load_rules
 
+    cfg = _settings(color, config, isolated)
     _choice(output_format, ["text", "json"], "--format")
+    epochs = load_rules(*_rules_and_params(cfg, rules, param)).params.get("epochs", 3)
+    source: Path | BinaryIO = Path(dataset)
+    if dataset == "-":
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is None:  # a text stream without bytes underneath (tests, embedding)
+            import io
+
+            buffer = io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
+        source = buffer
     with progress_bar("Reading dataset") as progress:
-        stats = measure(dataset, progress)
-    _emit(render_dataset(stats, output_format))
+        stats = measure(source, progress, against=against)
+    _emit(render_dataset(stats, output_format, int(epochs)))
+    if stats.records and not stats.valid:
+        raise typer.Exit(3)  # nothing in it is usable: an invalid input, not a finding
+    raise typer.Exit(1 if strict and stats.problem_count else 0)
 
 
-@rules_app.command("lint")
+@rules_command("lint")
 @handles_errors
 def rules_lint(
     file: RulesFileArg = None,
     param: ParamOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
-    """Verify a rule set: coverage, reachability, cycles, unused items, and a completeness proof."""
+    """Verify a rule set and prove it complete.
+
+    Coverage, reachability, cycles, unused items, and a proof that every combination of
+    answers reaches a decision.
+    """
     from tunewise.service import lint_rules
 
-    text, ok = lint_rules(file, param or [])
+    cfg = _settings(None, config, isolated)
+    text, ok = lint_rules(*_rules_and_params(cfg, file, param))
     _emit(text)
     raise typer.Exit(0 if ok else 1)
 
 
-@rules_app.command("test")
+@rules_command("test")
 @handles_errors
 def rules_test(
-    cases: Annotated[list[Path], typer.Argument(help="Case files (YAML).", show_default=False)],
+    cases: Annotated[
+        list[Path],
+        typer.Argument(metavar="CASES...", help="Case files (YAML).", show_default=False),
+    ],
     min_coverage: Annotated[
         Optional[float],  # noqa: UP045
         typer.Option(
@@ -295,70 +513,141 @@ def rules_test(
     ] = None,
     rules: RulesOpt = None,
     param: ParamOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
-    """Run rule-set test cases and report leaf and check coverage."""
+    """Run rule-set test cases and report coverage."""
     from tunewise.casetest import render_report, run_case_files
     from tunewise.rules import load_rules
 
-    report = run_case_files(load_rules(rules, param or []), cases)
+    cfg = _settings(None, config, isolated)
+    report = run_case_files(load_rules(*_rules_and_params(cfg, rules, param)), cases)
     text, ok = render_report(report, min_coverage)
     _emit(text)
     raise typer.Exit(0 if ok else 1)
 
 
-@rules_app.command("show")
+SHOW_FORMATS = ("tree", "mermaid", "dot")
+
+
+@rules_command("show")
 @handles_errors
 def rules_show(
     file: RulesFileArg = None,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="tree, mermaid or dot.")
+        str,
+        typer.Option("--format", "-f", metavar=_choices(SHOW_FORMATS), help="Drawing format."),
     ] = "tree",
+    color: ColorOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
     """Draw the decision tree."""
     from tunewise.rules import load_rules
     from tunewise.show import FORMATS, render
 
+    cfg = _settings(color, config, isolated)
     _choice(output_format, FORMATS, "--format")
-    _emit(render(load_rules(file).model, output_format, _color(), _width()))
+    _emit(render(load_rules(file or cfg.rules).model, output_format, _color(), _width()))
 
 
-@app.command()
+@command()
 @handles_errors
 def explain(
     ident: Annotated[
         str,
         typer.Argument(
             metavar="ID",
-            help="A question, node, check, parameter, source or advice id.",
+            help="A question, value, node, check, parameter, source or advice id, or a rule id "
+            "from a report (check/ID, leaf/ID, not-fine-tune, evidence-..., waiver-...).",
             show_default=False,
         ),
     ],
     rules: RulesOpt = None,
     param: ParamOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:
-    """Explain a question, node, leaf, check, parameter or source of the rule set."""
+    """Explain a rule-set item or a rule id from a report."""
     from tunewise.explain import explain as describe
     from tunewise.rules import load_rules
 
-    loaded = load_rules(rules, param or [])
+    cfg = _settings(None, config, isolated)
+    loaded = load_rules(*_rules_and_params(cfg, rules, param))
     _emit(describe(loaded.model, ident, loaded.params))
 
 
-@app.command()
+SCHEMA_OUTPUTS = ("profile", "advice", "check")
+
+
+@command()
 @handles_errors
-def schema(rules: RulesOpt = None) -> None:
-    """Print the JSON Schema of the profile, for editors and other validators."""
+def schema(
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            metavar=_choices(SCHEMA_OUTPUTS),
+            help="Which document: a profile, or the JSON of advise or check.",
+        ),
+    ] = "profile",
+    rules: RulesOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
+) -> None:
+    """Print a JSON Schema: the profile, or advise or check JSON."""
     from tunewise.rules import load_rules
     from tunewise.schema import render as render_schema
+    from tunewise.schema import render_output
 
-    _emit(render_schema(load_rules(rules).model))
+    cfg = _settings(None, config, isolated)
+    _choice(output, SCHEMA_OUTPUTS, "--output")
+    if output == "profile":
+        _emit(render_schema(load_rules(rules or cfg.rules).model))
+    else:
+        _emit(render_output(output))
+
+
+GLOBAL_VALUE_OPTIONS = ("--color", "--config")
+
+
+def _app_for(args: Sequence[str]) -> typer.Typer:
+    """The app with only the invoked command registered (click's lazy-loading pattern: building
+    every command's parameters costs a start-up what running one needs). Without a known
+    command name, for help, or for shell completion, the whole app."""
+    import copy
+
+    name, skip = None, False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in GLOBAL_VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            name = arg
+            break
+    if name is None or any(key.endswith("_COMPLETE") for key in os.environ):
+        return app
+    commands = [c for c in app.registered_commands if _command_name(c) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app  # an unknown name: the full app says so, with the list of commands
+    lean = copy.copy(app)
+    lean.registered_commands, lean.registered_groups = commands, groups
+    return lean
+
+
+def _command_name(info: Any) -> str:
+    return str(info.name or info.callback.__name__.replace("_", "-"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run tunewise with `argv` (default: sys.argv[1:]) and return the exit code."""
-    command = typer.main.get_command(app)
+    _Run.color, _Run.config, _Run.isolated = None, None, False
+    args = list(argv) if argv is not None else sys.argv[1:]
+    command = typer.main.get_command(_app_for(args))
     try:
-        command.main(args=list(argv) if argv is not None else None, prog_name="tunewise")
+        command.main(args=args, prog_name="tunewise")
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

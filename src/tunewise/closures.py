@@ -13,13 +13,18 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from tunewise.arithmetic import combine
 from tunewise.compiled import (
+    ARITHMETIC,
     AllOf,
     AnswerRef,
     AnyOf,
     AskNode,
     Branch,
+    Choose,
     Compare,
+    First,
+    FormulaRef,
     Lookup,
     NotOf,
     ParamRef,
@@ -147,18 +152,74 @@ class Compiler:
 
     def _lookup(self, expr: Lookup) -> ValueOf:
         table = self.model.table(expr.lookup)
-        key, rows, column = table.key, table.rows, expr.field
-        missing, wrong = Unknown((key,)), Unknown(())
+        rows, column = table.rows, expr.field
+        key_of = self.value_of(expr.at if expr.at is not None else AnswerRef(answer=table.key))
+        wrong = Unknown(())
 
         def lookup(answers: Answers) -> Any:
-            found = answers.get(key)
-            if found is None:
-                return missing
+            found = key_of(answers)
+            if found.__class__ is Unknown:
+                return found
             if not isinstance(found, (int, float)) or found != found:  # not a number, or NaN
                 return wrong
             return table_row(rows, found)[column]
 
         return lookup
+
+    def _formula(self, expr: FormulaRef) -> ValueOf:
+        """A named formula, compiled once (references are acyclic: validated)."""
+        cache: dict[str, ValueOf] = self.__dict__.setdefault("_formulas", {})
+        if expr.formula not in cache:
+            cache[expr.formula] = self.value_of(self.model.formula(expr.formula).value)
+        return cache[expr.formula]
+
+    def _first(self, expr: First) -> ValueOf:
+        """The first known value: "measured, else answered, else a default"."""
+        options = [self.value_of(part) for part in expr.first]
+
+        def first(answers: Answers) -> Any:
+            unsure = None
+            for option in options:
+                found = option(answers)
+                if found.__class__ is not Unknown:
+                    return found
+                unsure = found if unsure is None else unsure.merged(found)
+            return unsure
+
+        return first
+
+    def _choose(self, expr: Choose) -> ValueOf:
+        """`then` or `else` as the condition holds; no `else`: no value when it does not."""
+        holds, then = self.test_of(expr.if_), self.value_of(expr.then)
+        otherwise = _constant(Unknown(())) if expr.else_ is None else self.value_of(expr.else_)
+
+        def choose(answers: Answers) -> Any:
+            truth = holds(answers)
+            if truth.__class__ is Unknown:
+                return truth
+            return then(answers) if truth else otherwise(answers)
+
+        return choose
+
+    def _arithmetic(self, expr: Any) -> ValueOf:
+        """sum, product, min, max, quotient (see `arithmetic.combine`): any unknown operand
+        makes the result unknown, needing what every unknown operand needs."""
+        kind = ARITHMETIC[type(expr)]
+        parts = [self.value_of(part) for part in getattr(expr, kind)]
+        wrong = Unknown(())
+
+        def arithmetic(answers: Answers) -> Any:
+            operands = [part(answers) for part in parts]
+            unsure = None
+            for value in operands:
+                if value.__class__ is Unknown:
+                    unsure = value if unsure is None else unsure.merged(value)
+            if unsure is not None:
+                return unsure
+            result = combine(kind, operands)
+            return wrong if result is None else result
+
+        return arithmetic
 
     def _scaled(self, expr: Scaled) -> ValueOf:
         base_id = expr.scaled
@@ -297,13 +358,33 @@ _VALUE_KINDS: dict[type, Callable[[Compiler, Any], ValueOf]] = {
     AnswerRef: Compiler._answer,
     Lookup: Compiler._lookup,
     Scaled: Compiler._scaled,
+    FormulaRef: Compiler._formula,
+    First: Compiler._first,
+    Choose: Compiler._choose,
+    **{kind: Compiler._arithmetic for kind in ARITHMETIC},
 }
+
+
+def _formula_reads(model: RuleSet, fid: str) -> Iterable[str]:
+    """What a formula reads, through the formulas it refers to (acyclic: validated)."""
+    if not model.has("formula", fid):
+        return ()
+    names: dict[str, None] = {}
+    for obj in conditions_in(model.formula(fid).value):
+        reader = _READS.get(type(obj))
+        if reader is not None:
+            names.update(dict.fromkeys(reader(model, obj)))
+    return names
+
+
 _READS: dict[type, Callable[[RuleSet, Any], Iterable[str]]] = {
     Compare: lambda model, obj: (obj.answer,),
     AnswerRef: lambda model, obj: (obj.answer,),
     Scaled: lambda model, obj: (obj.scaled,),
-    Lookup: lambda model, obj: (model.table(obj.lookup).key,),
+    # with `at`, the lookup reads what `at` reads (its records are walked too)
+    Lookup: lambda model, obj: (model.table(obj.lookup).key,) if obj.at is None else (),
     AskNode: lambda model, obj: (obj.ask,),
+    FormulaRef: lambda model, obj: _formula_reads(model, obj.formula),
 }
 
 

@@ -59,6 +59,7 @@ class AnswerRef(Record):
 class Lookup(Record):
     lookup: str
     field: str
+    at: Value | None
 
 
 class Scaled(Record):
@@ -68,7 +69,65 @@ class Scaled(Record):
     if_missing: Value | None
 
 
-Value = Union[Scalar, ParamRef, AnswerRef, Lookup, Scaled]  # noqa: UP007
+class FormulaRef(Record):
+    formula: str
+
+
+class Sum(Record):
+    sum: list[Value]
+
+
+class Product(Record):
+    product: list[Value]
+
+
+class Minimum(Record):
+    min: list[Value]
+
+
+class Maximum(Record):
+    max: list[Value]
+
+
+class Quotient(Record):
+    quotient: list[Value]
+
+
+class First(Record):
+    first: list[Value]
+
+
+class Choose(Record):
+    ALIASES: ClassVar[dict[str, str]] = {"if_": "if", "else_": "else"}
+    if_: Condition
+    then: Value
+    else_: Value | None
+
+
+# The arithmetic value kinds, each with the field holding its operands.
+ARITHMETIC: dict[type[Record], str] = {
+    Sum: "sum",
+    Product: "product",
+    Minimum: "min",
+    Maximum: "max",
+    Quotient: "quotient",
+}
+
+Value = Union[  # noqa: UP007
+    Scalar,
+    ParamRef,
+    AnswerRef,
+    Lookup,
+    Scaled,
+    FormulaRef,
+    Sum,
+    Product,
+    Minimum,
+    Maximum,
+    Quotient,
+    First,
+    Choose,
+]
 
 # --- conditions -------------------------------------------------------------------------
 
@@ -146,6 +205,9 @@ class Table(Record):
     key: str
     columns: list[str]
     rows: list[dict[str, Scalar]]
+    title: str
+    as_of: str | None
+    sources: list[str]
 
 
 class Choice(Record):
@@ -167,6 +229,9 @@ class Question(Record):
     optional: bool
     what_if: bool
     sources: list[str]
+    need_override: bool
+    never_lower: bool
+    work: dict[str, str]
     help_by: dict[str, dict[str, str]]  # answer of another question -> help for that case
 
     @property
@@ -228,7 +293,7 @@ class Leaf(Record):
     approach: Approach
     reasons: list[Reason]
     warnings: list[Message]
-    next_steps: list[Reason]
+    next_steps: list[Message]
     advice: list[str]
 
 
@@ -262,6 +327,24 @@ class Advice(Record):
     options: list[AdviceOption]
 
 
+class Formula(Record):
+    id: str
+    value: Value
+    unit: str
+    help: str
+    sources: list[str]
+
+
+class Estimate(Record):
+    training_tokens: Value
+    epochs: Value
+    compute_usd: Value
+    effort_low_usd: Value
+    effort_high_usd: Value
+    serving_usd_per_month: Value | None
+    prices: list[str]
+
+
 class RuleSet(Record):
     tunewise_rules: Literal[1]
     name: str
@@ -270,9 +353,11 @@ class RuleSet(Record):
     sources: list[Source]
     parameters: list[Parameter]
     tables: list[Table]
+    formulas: list[Formula]
     questions: list[Question]
     tree: Tree
     advice: list[Advice]
+    estimate: Estimate | None
     verdict_notes: dict[Verdict, list[Reason]]
 
     def _derive(self) -> None:
@@ -280,6 +365,7 @@ class RuleSet(Record):
             source={s.id: s for s in self.sources},
             parameter={p.id: p for p in self.parameters},
             table={t.id: t for t in self.tables},
+            formula={f.id: f for f in self.formulas},
             question={q.id: q for q in self.questions},
             node={n.id: n for n in self.tree.nodes},
             advice={a.id: a for a in self.advice},
@@ -296,6 +382,9 @@ class RuleSet(Record):
 
     def table(self, tid: str) -> Table:
         return self._index["table"][tid]  # type: ignore[no-any-return]
+
+    def formula(self, fid: str) -> Formula:
+        return self._index["formula"][fid]  # type: ignore[no-any-return]
 
     def advice_list(self, aid: str) -> Advice:
         return self._index["advice"][aid]  # type: ignore[no-any-return]

@@ -27,17 +27,23 @@ def render(
     rules: RuleSet,
     params: Mapping[str, Any],
     answers: Mapping[str, Any],
-    lookup: Callable[[str, str], Any],
+    lookup: Callable[[str, str | None], Any],
 ) -> str:
-    """Fill {answer}, {param} and {table.column} placeholders; `lookup(table, column)` gives a
-    cell for these answers. What cannot be known yet shows as '?'."""
+    """Fill {answer}, {param}, {formula}, {table.column} and {table.as_of} placeholders;
+    `lookup(table, column)` gives a cell for these answers and `lookup(formula, None)` a
+    formula's value. What cannot be known yet shows as '?'."""
     if "{" not in text:  # most texts: nothing to fill, and the same every time
         return _spaced(text)
 
     def fill(match: re.Match[str]) -> str:
         name, column = match.group(1), match.group(2)
-        if column is not None and rules.has("table", name):
+        value: Any
+        if column == "as_of" and rules.has("table", name):
+            value = rules.table(name).as_of
+        elif column is not None and rules.has("table", name):
             value = lookup(name, column)
+        elif column is None and rules.has("formula", name):
+            value = lookup(name, None)
         elif name in params:
             value = params[name]
         elif rules.has("question", name):

@@ -46,6 +46,7 @@ class Change:
     new: Any
     relation: str = "="
     limit: Any = None
+    work: str = field(default="", compare=False)  # the change said as the work that makes it true
 
 
 @dataclass
@@ -74,6 +75,7 @@ class NeedResult:
     optional_unanswered: list[str] = field(default_factory=list)
     what_if: list[WhatIf] = field(default_factory=list)
     what_if_target: str | None = None
+    estimate: dict[str, Any] | None = None  # a fine-tune's cost, from the rule set's formulas
 
     @property
     def decided(self) -> bool:

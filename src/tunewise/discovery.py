@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 SKIP_DIRS = {
@@ -44,6 +45,7 @@ class Found:
     files: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # profile-named links
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
@@ -51,20 +53,28 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
     return (Path(name) for name in find_profiles(paths).files)
 
 
-def find_profiles(paths: Iterable[Path]) -> Found:
-    """Files as given; folders searched (sorted), recording what was skipped or unreadable."""
+def find_profiles(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Found:
+    """Files as given; folders searched (sorted), recording what was skipped or unreadable.
+    `exclude`: globs of files and folders not to search; one without a slash matches a name at
+    any depth, one with a slash an absolute path (a matching folder is pruned whole)."""
     found = Found()
     for path in paths:
         if path.is_dir():
-            _search(str(path), found)
+            _search(str(path), found, exclude)
         else:
             found.files.append(str(path))
     return found
 
 
-def _search(top: str, found: Found) -> None:
+def excluded(name: str, path: str, exclude: Sequence[str]) -> str | None:
+    """The exclude glob a file or folder (its name, its absolute path) matches, if any."""
+    return next((g for g in exclude if fnmatchcase(path if "/" in g else name, g)), None)
+
+
+def _search(top: str, found: Found, exclude: Sequence[str] = ()) -> None:
     """What `os.walk` (top-down, not following links) would find, sorted, with one directory
     listing per folder; a virtual environment is recognised from its own listing."""
+    real_top = os.path.realpath(top)
     pending = [top]
     while pending:
         folder = pending.pop()
@@ -81,7 +91,10 @@ def _search(top: str, found: Found) -> None:
         files, folders = [], []
         for entry in entries:
             if entry.is_symlink():
-                if _is_dir(entry):
+                refusal = _link_refusal(entry, real_top) if is_profile_name(entry.name) else None
+                if refusal:
+                    found.refused.append((entry.path, refusal))
+                elif _is_dir(entry):
                     found.skipped.append((entry.path, "link to a folder (not followed)"))
                 elif is_profile_name(entry.name):
                     files.append(entry.name)  # read like any profile (safeio checks it)
@@ -92,8 +105,30 @@ def _search(top: str, found: Found) -> None:
                     folders.append(entry.name)
             elif is_profile_name(entry.name):
                 files.append(entry.name)
+        if exclude:
+            here = os.path.abspath(folder)
+            kept = []
+            for name in files + folders:
+                glob = excluded(name, os.path.join(here, name), exclude)
+                if glob is None:
+                    kept.append(name)
+                else:
+                    found.skipped.append((os.path.join(folder, name), f"excluded by {glob}"))
+            files = [n for n in files if n in kept]
+            folders = [n for n in folders if n in kept]
         found.files.extend(os.path.join(folder, name) for name in sorted(files))
         pending.extend(os.path.join(folder, name) for name in sorted(folders, reverse=True))
+
+
+def _link_refusal(entry: os.DirEntry[str], real_top: str) -> str | None:
+    """Why a link named like a profile cannot be one: it leads out of the searched folder
+    (a pull request could point it at any file on the runner) or to a folder."""
+    target = os.path.realpath(entry.path)
+    if os.path.commonpath([target, real_top]) != real_top:
+        return "is a link leading outside the searched folder; refused"
+    if os.path.isdir(target):
+        return "is a link to a folder, expected a profile"
+    return None
 
 
 def is_virtual_environment(folder: str) -> bool:

@@ -65,7 +65,9 @@ class _Walk:
         text = render(item.text, self.model, self.params, self.answers, self._lookup)
         return Cited(text, tuple(item.sources))
 
-    def _lookup(self, table: str, column: str) -> Any:
+    def _lookup(self, table: str, column: str | None) -> Any:
+        if column is None:  # a formula (see `conditions.render`)
+            return self.outcomes.formula(table)(self.answers)
         self.used.add(self.model.table(table).key)
         return self.outcomes.lookup(table, column)(self.answers)
 
@@ -175,8 +177,13 @@ def _at_leaf(
 ) -> NeedResult:
     warnings = [w for c in checks for w in c.warnings] + walk.matching(leaf.warnings)
     warnings += [walk.cite(w) for w in leaf.warnings if w.when is None]
+    steps = [s for s in leaf.next_steps if s.when is None or walk.test(s.when) is True]
     advice: list[AdviceOutcome] = []
     optional: list[str] = []
+    for message in (*leaf.warnings, *leaf.next_steps) if walk.explain else ():
+        truth = walk.test(message.when) if message.when is not None else True
+        if truth.__class__ is Unknown:  # an optional answer would refine what is shown
+            optional.extend(q for q in truth.missing if q not in optional)
     for aid in leaf.advice if walk.explain else ():
         listing = walk.model.advice_list(aid)
         for option in listing.options:
@@ -196,11 +203,20 @@ def _at_leaf(
         [walk.cite(r) for r in leaf.reasons] + reasons,
         checks,
         warnings,
-        [walk.cite(s) for s in leaf.next_steps],
+        [walk.cite(s) for s in steps],
         advice,
         used=walk.used,
         optional_unanswered=[q for q in optional if walk.model.question(q).optional],
+        estimate=_estimate(walk, leaf),
     )
+
+
+def _estimate(walk: _Walk, leaf: Leaf) -> dict[str, Any] | None:
+    if leaf.approach != "fine-tune" or not walk.explain:
+        return None
+    from tunewise.estimate import estimate_for
+
+    return estimate_for(walk.model, walk.params, walk.answers)
 
 
 def verdict_of(approaches: Sequence[str | None]) -> str:
@@ -234,5 +250,6 @@ def decide(
     steps: list[Cited] = []
     for result in results:
         steps.extend(s for s in result.next_steps if s not in steps)
-    titles = {s.id: s.title for s in model.sources}
+    # a source a reader can follow: its title, then its URL or bibliographic reference
+    titles = {s.id: f"{s.title} — {s.location}" if s.location else s.title for s in model.sources}
     return Decision(verdict, results, rules.info, notes, warnings, steps, profile_name, titles)

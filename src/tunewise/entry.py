@@ -13,16 +13,24 @@ Usage: tunewise [OPTIONS] COMMAND [ARGS]...
   cited.
 
 Options:
-  --version  Show the version.
-  --help     Show this message and exit.
+  --version                    Show the version.
+  --color [auto|always|never]  Colour in text output (default: auto, which
+                               honours NO_COLOR and FORCE_COLOR).
+  --config FILE                Use this configuration file, not the nearest
+                               one.
+  --isolated                   Ignore every configuration file.
+  --install-completion         Install completion for the current shell.
+  --show-completion            Show completion for the current shell, to copy
+                               it or customize the installation.
+  -h, --help                   Show this message and exit.
 
 Commands:
-  advise   Recommend an approach for every need in PROFILE.
-  ask      Interactive questionnaire: answer only what matters, review,...
-  check    CI gate: fail profiles that propose fine-tuning without...
-  data     Inspect a JSONL training set: records, valid, unique, formats,...
-  explain  Explain a question, node, leaf, check, parameter or source of...
-  schema   Print the JSON Schema of the profile, for editors and other...
+  advise   Recommend an approach for every need in a profile.
+  ask      Answer the questions interactively; get the recommendation.
+  check    Fail profiles that propose fine-tuning without justification.
+  data     Inspect a JSONL training set.
+  explain  Explain a rule-set item or a rule id from a report.
+  schema   Print a JSON Schema: the profile, or advise or check JSON.
   rules    Verify, test and draw rule sets.
 """
 
@@ -35,7 +43,7 @@ def run() -> None:
 
         sys.stdout.write(f"tunewise {__version__}\n")
         raise SystemExit(0)
-    if argv == ["--help"]:
+    if argv in (["--help"], ["-h"]):
         sys.stdout.write(HELP)
         raise SystemExit(0)
     # pydantic otherwise scans every installed package's entry points for plugins on first use

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import textwrap
 from typing import Any
 
 from tunewise.compiled import (
@@ -11,6 +12,7 @@ from tunewise.compiled import (
     Check,
     ChecksNode,
     Compare,
+    FormulaRef,
     Leaf,
     ParamRef,
     RuleSet,
@@ -18,6 +20,7 @@ from tunewise.compiled import (
 )
 from tunewise.conditions import format_value
 from tunewise.errors import UsageProblem
+from tunewise.gate_rules import all_gate_rules, gate_rule
 from tunewise.outcomes import outcomes_for
 from tunewise.rules import walk_records
 from tunewise.show import edges
@@ -34,6 +37,8 @@ def _owner(loc: tuple[Any, ...], rules: RuleSet) -> str:
         return f"advice {rules.advice[loc[1]].id}"
     if loc[:1] == ("tables",):
         return f"table {rules.tables[loc[1]].id}"
+    if loc[:1] == ("formulas",):
+        return f"formula {rules.formulas[loc[1]].id}"
     if loc[:1] == ("parameters",):
         return f"parameter {rules.parameters[loc[1]].id}"
     if loc[:1] == ("questions",):
@@ -57,6 +62,14 @@ def _sources(rules: RuleSet, ids: list[str]) -> list[str]:
 
 def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
     lines: list[str] = []
+    report_rule = gate_rule(ident, rules)
+    if report_rule is not None:
+        # A finding's rule id: what it means, then the rule-set item it is about, if any.
+        lines += [f"report rule {report_rule.id} ({report_rule.level}): {report_rule.title}"]
+        lines += textwrap.wrap(report_rule.help, 96, initial_indent="  ", subsequent_indent="  ")
+        if report_rule.subject is None:
+            return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n\n" + explain(rules, report_rule.subject, params)
     if rules.has("question", ident):
         q = rules.question(ident)
         lines += [f"question {q.id} ({q.scope}, {q.type})", f"  {q.prompt}"]
@@ -135,6 +148,8 @@ def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
         a = rules.advice_list(ident)
         lines.append(f"advice {a.id}: {a.title}")
         lines += [f"  {o.value}: {o.text}" for o in a.options]
+    elif rules.has("formula", ident) or rules.has("table", ident):
+        lines += _explain_computed(rules, ident)
     else:
         values = [(q.id, c) for q in rules.questions for c in q.choices or [] if c.value == ident]
         if values:
@@ -144,6 +159,26 @@ def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
             )
         raise UsageProblem(_unknown(rules, ident))
     return "\n".join(lines) + "\n"
+
+
+def _explain_computed(rules: RuleSet, ident: str) -> list[str]:
+    """A formula (what it computes, what it reads) or a dated table (its rows)."""
+    if rules.has("formula", ident):
+        f = rules.formula(ident)
+        unit = f" ({f.unit})" if f.unit else ""
+        lines = [f"formula {f.id}{unit}: {f.help or 'a value the rule set computes'}"]
+        reads = outcomes_for(rules, {p.id: p.default for p in rules.parameters}).reads_of(f.value)
+        lines.append(f"  reads: {', '.join(reads) or 'parameters only'}")
+        used = _uses(rules, lambda o: isinstance(o, FormulaRef) and o.formula == ident)
+        lines.append(f"  used by: {', '.join(used) or 'texts only'}")
+        return lines + (["  sources:", *_sources(rules, f.sources)] if f.sources else [])
+    t = rules.table(ident)
+    dated = f", prices as of {t.as_of}" if t.as_of else ""
+    lines = [f"table {t.id}{dated}: {t.title or 'rows keyed by ' + t.key}", f"  key: {t.key}"]
+    for row in t.rows:
+        cells = ", ".join(f"{c} {format_value(row[c])}" for c in t.columns)
+        lines.append(f"  from {format_value(row['from'])}: {cells}")
+    return lines + (["  sources:", *_sources(rules, t.sources)] if t.sources else [])
 
 
 def _find_check(rules: RuleSet, ident: str) -> Check | None:
@@ -160,11 +195,13 @@ def all_ids(rules: RuleSet) -> list[str]:
     ids += [c.id for n in rules.tree.nodes if isinstance(n, ChecksNode) for c in n.checks]
     ids += [p.id for p in rules.parameters] + [s.id for s in rules.sources]
     ids += [a.id for a in rules.advice]
+    ids += [f.id for f in rules.formulas] + [t.id for t in rules.tables]
     ids += [c.value for q in rules.questions for c in q.choices or []]
     return ids
 
 
 def _unknown(rules: RuleSet, ident: str) -> str:
-    close = difflib.get_close_matches(ident, all_ids(rules), n=3, cutoff=0.5)
+    known = all_ids(rules) + [r.id for r in all_gate_rules(rules)]
+    close = difflib.get_close_matches(ident, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return f"explain: no question, node, check, parameter, source or advice called {ident!r}{hint}"

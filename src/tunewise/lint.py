@@ -10,6 +10,7 @@ from tunewise.compiled import (
     AnswerRef,
     AskNode,
     Compare,
+    FormulaRef,
     Leaf,
     Lookup,
     ParamRef,
@@ -182,6 +183,7 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
         "source": set(),
         "advice": set(),
         "table": set(),
+        "formula": set(),
     }
     for _, obj in walk_records(model):
         if isinstance(obj, AskNode):
@@ -194,6 +196,8 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
             used["parameter"].add(obj.param)
         elif isinstance(obj, Lookup):
             used["table"].add(obj.lookup)
+        elif isinstance(obj, FormulaRef):
+            used["formula"].add(obj.formula)
         elif isinstance(obj, Leaf):
             used["advice"].update(obj.advice)
         for sid in getattr(obj, "sources", None) or []:
@@ -202,6 +206,7 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
         if isinstance(text, str):
             for name, column in placeholders(text):
                 used["table" if column else "parameter"].add(name)
+                used["formula"].add(name)
     for table in model.tables:
         if table.id in used["table"]:
             used["question"].add(table.key)
@@ -211,6 +216,7 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
         ("source", model.sources, "sources"),
         ("advice", model.advice, "advice"),
         ("table", model.tables, "tables"),
+        ("formula", model.formulas, "formulas"),
     ]
     for kind, items, where in registries:
         for index, item in enumerate(items):

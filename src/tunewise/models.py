@@ -45,10 +45,12 @@ class AnswerRef(Strict):
 
 
 class Lookup(Strict):
-    """The `field` column of the table row whose `from` is the largest not above the key."""
+    """The `field` column of the table row whose `from` is the largest not above the key: the
+    value of `at` when given, else the answer to the table's `key` question."""
 
     lookup: Slug
     field: Slug
+    at: Value | None = None
 
 
 class Scaled(Strict):
@@ -60,20 +62,74 @@ class Scaled(Strict):
     if_missing: Value | None = None
 
 
+class FormulaRef(Strict):
+    """The value of a named formula of the rule set."""
+
+    formula: Slug
+
+
+class Sum(Strict):
+    sum: list[Value] = Field(min_length=1)
+
+
+class Product(Strict):
+    product: list[Value] = Field(min_length=1)
+
+
+class Minimum(Strict):
+    min: list[Value] = Field(min_length=1)
+
+
+class Maximum(Strict):
+    max: list[Value] = Field(min_length=1)
+
+
+class Quotient(Strict):
+    """dividend ÷ divisor; a positive dividend over 0 is infinite (compares above anything)."""
+
+    quotient: list[Value] = Field(min_length=2, max_length=2)
+
+
+class First(Strict):
+    """The first of its values that is known: "measured, else answered, else a default"."""
+
+    first: list[Value] = Field(min_length=1)
+
+
+class Choose(Strict):
+    """`then` when the condition holds, `else` when it does not (no `else`: no value, e.g. a
+    serving cost that exists only on a hosted route); unknown while it cannot tell."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    if_: Condition = Field(alias="if")
+    then: Value
+    else_: Value | None = Field(default=None, alias="else")
+
+
+VALUE_KINDS: dict[str, type[Strict]] = {
+    "param": ParamRef,
+    "answer": AnswerRef,
+    "lookup": Lookup,
+    "scaled": Scaled,
+    "formula": FormulaRef,
+    "sum": Sum,
+    "product": Product,
+    "min": Minimum,
+    "max": Maximum,
+    "quotient": Quotient,
+    "first": First,
+    "if": Choose,
+}
+
+
 def _value_kind(raw: Any) -> str | None:
     if isinstance(raw, dict):
-        for key in ("param", "answer", "lookup", "scaled"):
+        for key in VALUE_KINDS:
             if key in raw:
                 return key
         return None
     if isinstance(raw, BaseModel):
-        tags: dict[type, str] = {
-            ParamRef: "param",
-            AnswerRef: "answer",
-            Lookup: "lookup",
-            Scaled: "scaled",
-        }
-        return tags.get(type(raw))
+        return next((k for k, cls in VALUE_KINDS.items() if type(raw) is cls), None)
     return "literal"
 
 
@@ -82,12 +138,21 @@ Value = Annotated[
     | Annotated[ParamRef, Tag("param")]
     | Annotated[AnswerRef, Tag("answer")]
     | Annotated[Lookup, Tag("lookup")]
-    | Annotated[Scaled, Tag("scaled")],
+    | Annotated[Scaled, Tag("scaled")]
+    | Annotated[FormulaRef, Tag("formula")]
+    | Annotated[Sum, Tag("sum")]
+    | Annotated[Product, Tag("product")]
+    | Annotated[Minimum, Tag("min")]
+    | Annotated[Maximum, Tag("max")]
+    | Annotated[Quotient, Tag("quotient")]
+    | Annotated[First, Tag("first")]
+    | Annotated[Choose, Tag("if")],
     Discriminator(
         _value_kind,
         custom_error_type="invalid_value",
         custom_error_message="expected a literal, {param: ...}, {answer: ...}, "
-        "{lookup: ..., field: ...} or {scaled: ..., factor: ...}",
+        "{lookup: ..., field: ...}, {scaled: ..., factor: ...}, {formula: ...}, "
+        "{sum|product|min|max|first: [...]}, {quotient: [a, b]} or {if: ..., then: ..., else: ...}",
     ),
 ]
 
@@ -206,6 +271,9 @@ class Table(Strict):
     key: Slug
     columns: list[Slug] = Field(min_length=1)
     rows: list[dict[Slug, Scalar]] = Field(min_length=1)
+    title: StrictStr = ""
+    as_of: StrictStr | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    sources: list[Slug] = []
 
     @model_validator(mode="after")
     def _rows_fit(self) -> Table:
@@ -241,6 +309,9 @@ class Question(Strict):
     optional: StrictBool = False
     what_if: StrictBool = True
     sources: list[Slug] = []
+    need_override: StrictBool = False
+    never_lower: StrictBool = False
+    work: dict[StrictStr, StrictStr] = {}
     # Help for a need whose answer to another question is a given value, e.g. `prompting`'s
     # help for `kind: cost`: {kind: {cost: "..."}}; `help` is shown when none applies.
     help_by: dict[Slug, dict[StrictStr, StrictStr]] = {}
@@ -254,6 +325,15 @@ class Question(Strict):
             raise ValueError("'min'/'max' apply only to integer and number questions")
         if self.choices and len({c.value for c in self.choices}) != len(self.choices):
             raise ValueError("choice values must be unique")
+        if self.need_override and self.scope != "project":
+            raise ValueError("'need_override' applies only to project questions")
+        keys = {
+            "choice": [c.value for c in self.choices or []],
+            "bool": ["true", "false"],
+        }.get(self.type, ["up", "down"])
+        for key in self.work:
+            if key not in keys:
+                raise ValueError(f"'work' key {key!r} must be one of: {', '.join(keys)}")
         return self
 
 
@@ -317,7 +397,7 @@ class Leaf(Strict):
     approach: Approach
     reasons: list[Reason] = []
     warnings: list[Message] = []
-    next_steps: list[Reason] = []
+    next_steps: list[Message] = []
     advice: list[Slug] = []
 
 
@@ -342,6 +422,29 @@ class Advice(Strict):
     options: list[AdviceOption] = Field(min_length=1)
 
 
+class Formula(Strict):
+    """A named value the rule set computes (a cost, a memory estimate) from answers,
+    parameters and tables; `{id}` in a text shows it."""
+
+    id: Slug
+    value: Value
+    unit: StrictStr = ""
+    help: StrictStr = ""
+    sources: list[Slug] = []
+
+
+class Estimate(Strict):
+    """Which formulas make up a fine-tune's cost estimate in the results."""
+
+    training_tokens: Value
+    epochs: Value
+    compute_usd: Value
+    effort_low_usd: Value
+    effort_high_usd: Value
+    serving_usd_per_month: Value | None = None
+    prices: list[Slug] = Field(min_length=1)  # tables whose oldest `as_of` dates the estimate
+
+
 class RuleSet(Strict):
     tunewise_rules: Literal[1]
     name: StrictStr = Field(min_length=1)
@@ -350,7 +453,9 @@ class RuleSet(Strict):
     sources: list[Source] = Field(min_length=1)
     parameters: list[Parameter] = []
     tables: list[Table] = []
+    formulas: list[Formula] = []
     questions: list[Question] = Field(min_length=1)
     tree: Tree
     advice: list[Advice] = []
+    estimate: Estimate | None = None
     verdict_notes: dict[Verdict, list[Reason]] = {}

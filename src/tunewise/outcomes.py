@@ -13,7 +13,17 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from tunewise.closures import Answers, Compiler, Test, Unknown, ValueOf
-from tunewise.compiled import AskNode, Branch, Check, ChecksNode, Leaf, Lookup, Node, RuleSet
+from tunewise.compiled import (
+    AskNode,
+    Branch,
+    Check,
+    ChecksNode,
+    FormulaRef,
+    Leaf,
+    Lookup,
+    Node,
+    RuleSet,
+)
 from tunewise.errors import RuleSetError
 
 __all__ = ["Outcomes", "Trace", "Unknown", "outcomes_for"]
@@ -119,8 +129,12 @@ class Outcomes(Compiler):
         key = (table, column)
         found = self._lookups.get(key)
         if found is None:
-            found = self._lookups[key] = self.value_of(Lookup(lookup=table, field=column))
+            found = self._lookups[key] = self.value_of(Lookup(lookup=table, field=column, at=None))
         return found
+
+    def formula(self, name: str) -> ValueOf:
+        """A named formula as a function of the answers, as a text placeholder names it."""
+        return self.value_of(FormulaRef(formula=name))
 
     def cycle(self, node_id: str) -> RuleSetError:
         name = self.model.name

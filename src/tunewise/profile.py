@@ -27,6 +27,7 @@ class NeedAnswers:
     id: str
     description: str
     answers: dict[str, Any]
+    evidence: dict[str, Any] | None = None  # the need's own evidence, over the project's
 
 
 @dataclass
@@ -86,7 +87,34 @@ def _iso_date(text: str) -> str:
 
 
 def _answers(questions: list[Question], scope: str) -> dict[str, cs.TypedDictField]:
-    return {q.id: _optional(answer_schema(q)) for q in questions if q.scope == scope}
+    """The answers a need or the project may give; a need may also override the project
+    questions the rule set declares `need_override` (its own data, for that need only)."""
+    return {
+        q.id: _optional(answer_schema(q))
+        for q in questions
+        if q.scope == scope or (scope == "need" and q.need_override)
+    }
+
+
+def evidence_schema() -> cs.CoreSchema:
+    """`evidence`: file paths (relative to the profile) and the prompt-evaluation target."""
+    from tunewise.evals import FORMAT_NAMES
+
+    prompting = _mapping(
+        {
+            "report": cs.typed_dict_field(_text(min_length=1)),
+            "target": cs.typed_dict_field(cs.float_schema(strict=True, ge=0, allow_inf_nan=False)),
+            "metric": _optional(_text(min_length=1)),
+            "format": _optional(cs.literal_schema(list(FORMAT_NAMES))),
+        }
+    )
+    return _mapping(
+        {
+            "dataset": _optional(_text(min_length=1)),
+            "eval_set": _optional(_text(min_length=1)),
+            "prompting": _optional(prompting),
+        }
+    )
 
 
 def profile_schema(rules: RuleSet) -> cs.CoreSchema:
@@ -96,6 +124,7 @@ def profile_schema(rules: RuleSet) -> cs.CoreSchema:
             "id": cs.typed_dict_field(_text(pattern=NEED_ID_PATTERN, max_length=64)),
             "description": cs.typed_dict_field(_text(), required=False),
             **_answers(rules.questions, "need"),
+            "evidence": _optional(evidence_schema()),
         }
     )
     waiver = {name: cs.typed_dict_field(_text(), required=False) for name in WAIVER_KEYS}
@@ -112,7 +141,7 @@ def profile_schema(rules: RuleSet) -> cs.CoreSchema:
             "proposal": _optional(cs.literal_schema(list(PROPOSALS))),
             "needs": cs.typed_dict_field(cs.list_schema(need, min_length=1)),
             "project": _optional(_mapping(_answers(rules.questions, "project"))),
-            "evidence": _optional(_mapping({"dataset": cs.typed_dict_field(_text())})),
+            "evidence": _optional(evidence_schema()),
             "waiver": _optional(_mapping(waiver)),
         }
     )
@@ -179,7 +208,8 @@ def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
             problems.append(locate(doc, where, message))
         seen.setdefault(need_id, index)
         description = answers.pop("description", "")
-        needs.append(NeedAnswers(need_id, description, answers))
+        evidence = _clean(answers.pop("evidence", None) or {}) or None
+        needs.append(NeedAnswers(need_id, description, answers, evidence))
     project, evidence, waiver = valid.get("project"), valid.get("evidence"), valid.get("waiver")
     for index, scoped in enumerate((waiver or {}).get("needs") or []):
         if scoped not in seen:
@@ -196,7 +226,7 @@ def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
         project=_clean(project) if project is not None else {},
         name=valid.get("name"),
         proposal=valid.get("proposal"),
-        evidence=evidence,
+        evidence=(_clean(evidence) or None) if evidence is not None else None,
         waiver=_waiver(waiver) if waiver is not None else None,
         doc=doc,
     )

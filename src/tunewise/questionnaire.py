@@ -271,6 +271,38 @@ def restore(state: State, step: Step) -> bool:
     return True
 
 
+def bring_back(rules: Rules, state: State) -> None:
+    """Answers set aside come back as soon as a walk reads them again — the ones a question
+    asks for, and the ones only a check or an advice option reads."""
+    scopes = [(state.project, state.memory)] + [(n.answers, n.memory) for n in state.needs]
+    while any(memory.aside for _, memory in scopes):
+        trial = {
+            (id(target), qid): (target, memory)
+            for target, memory in scopes
+            for qid in memory.aside
+            if qid not in target
+        }
+        for (_, qid), (target, memory) in trial.items():
+            target[qid] = memory.aside[qid]
+        read = {
+            (id(t), q)
+            for index in range(len(state.needs))
+            for q in walk_need(rules, answers_of(state, index)).used
+            for t in (state.project, state.needs[index].answers)
+            if q in t
+        }
+        kept = False
+        for key, (target, memory) in trial.items():
+            qid = key[1]
+            if key in read:
+                memory.aside.pop(qid)
+                kept = True
+            else:
+                target.pop(qid)
+        if not kept:
+            return
+
+
 def add_need(state: State) -> None:
     """At the review screen: ask for one more need."""
     state.wants_more = True
@@ -292,6 +324,7 @@ def fill(rules: Rules, state: State, source: AnswerSource) -> State:
     """Ask `source` for every step the walk needs, until there is nothing left to ask or the
     source cannot answer a step that needs an answer (a profile that lacks it)."""
     while True:
+        bring_back(rules, state)
         step = next_step(rules, state)
         if step.kind == "done":
             return state

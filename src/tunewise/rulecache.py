@@ -63,11 +63,11 @@ class _RecordsOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not a rule-set record")
 
 
-def load_prebuilt(text_digest: str, path: Path = PREBUILT) -> RuleSet | None:
+def load_prebuilt(text_digest: str, path: Path | None = None) -> RuleSet | None:
     """The shipped compiled rule set when it was built from rules with this SHA-256 and for
     these records; None otherwise (the caller validates the text instead)."""
     try:
-        with path.open("rb") as handle:
+        with (path or PREBUILT).open("rb") as handle:
             found = _RecordsOnly(handle).load()
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return None  # not shipped (a source checkout before its first build) or damaged
@@ -88,8 +88,9 @@ def build(text: str, file: str) -> bytes:
     return pickle.dumps(shipped, protocol=4)
 
 
-def regenerate(path: Path = PREBUILT) -> Path:
+def regenerate(path: Path | None = None) -> Path:
     """Rebuild the shipped form from the default rule set (the source tree's rules/)."""
+    path = path or PREBUILT
     from tunewise.rules import default_rules_path
     from tunewise.safeio import read_text
 

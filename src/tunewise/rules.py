@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from tunewise import rulecache
 from tunewise.compiled import (
+    ARITHMETIC,
     RECORDS,
     AnswerRef,
     AskNode,
     Branch,
     ChecksNode,
     Compare,
+    FormulaRef,
     Leaf,
     Lookup,
     ParamRef,
@@ -165,6 +167,7 @@ def reference_problems(model: RuleSet) -> list[tuple[Path_, str]]:
         ("source", model.sources, ("sources",)),
         ("parameter", model.parameters, ("parameters",)),
         ("table", model.tables, ("tables",)),
+        ("formula", model.formulas, ("formulas",)),
         ("question", model.questions, ("questions",)),
         ("node", model.tree.nodes, ("tree", "nodes")),
         ("advice", model.advice, ("advice",)),
@@ -201,6 +204,10 @@ def reference_problems(model: RuleSet) -> list[tuple[Path_, str]]:
                 problems.extend(_operand_problems(model, obj, loc))
         elif isinstance(obj, Scaled):
             need("question", obj.scaled, (*loc, "scaled"))
+        elif isinstance(obj, FormulaRef):
+            need("formula", obj.formula, (*loc, "formula"))
+        elif type(obj) in ARITHMETIC:
+            problems.extend(_arithmetic_problems(model, obj, loc))
         elif isinstance(obj, Lookup) and need("table", obj.lookup, (*loc, "lookup")):
             if obj.field not in model.table(obj.lookup).columns:
                 problems.append(
@@ -227,13 +234,74 @@ def reference_problems(model: RuleSet) -> list[tuple[Path_, str]]:
                     problems.append(((*loc, "text"), f"unknown placeholder {{{name}}} in text"))
     for index, table in enumerate(model.tables):
         need("question", table.key, ("tables", index, "key"))
+    problems.extend(_formula_cycles(model))
     return problems
+
+
+def _arithmetic_problems(model: RuleSet, obj: Record, loc: Path_) -> list[tuple[Path_, str]]:
+    """Operands of sum/product/min/max/quotient that can never be numbers."""
+    kind = ARITHMETIC[type(obj)]
+    out: list[tuple[Path_, str]] = []
+    for index, part in enumerate(getattr(obj, kind)):
+        where = (*loc, kind, index)
+        if isinstance(part, AnswerRef) and model.has("question", part.answer):
+            qtype = model.question(part.answer).type
+            if qtype not in ("integer", "number"):
+                out.append((where, f"{kind} needs numbers; {part.answer!r} is {qtype}"))
+        elif isinstance(part, Lookup) and model.has("table", part.lookup):
+            table = model.table(part.lookup)
+            if part.field in table.columns and not all(
+                isinstance(row[part.field], (int, float)) and not isinstance(row[part.field], bool)
+                for row in table.rows
+            ):
+                out.append((where, f"{kind} needs numbers; column {part.field!r} is not numeric"))
+        elif not isinstance(part, Record) and (
+            isinstance(part, bool) or not isinstance(part, (int, float))
+        ):
+            out.append((where, f"{kind} needs numbers; {part!r} is not one"))
+    return out
+
+
+def formula_reads(model: RuleSet, fid: str) -> set[str]:
+    """The formulas a formula refers to, directly."""
+    return {
+        obj.formula
+        for _, obj in walk_records(model.formula(fid).value)
+        if isinstance(obj, FormulaRef)
+    }
+
+
+def _formula_cycles(model: RuleSet) -> list[tuple[Path_, str]]:
+    """A formula must not refer to itself, directly or through others (it would never end)."""
+    out: list[tuple[Path_, str]] = []
+    for index, formula in enumerate(model.formulas):
+        seen: set[str] = set()
+        stack = [formula.id]
+        while stack:
+            current = stack.pop()
+            if not model.has("formula", current):
+                continue
+            for target in formula_reads(model, current):
+                if target == formula.id:
+                    out.append(
+                        (("formulas", index, "value"), f"formula {formula.id!r} refers to itself")
+                    )
+                    stack = []
+                    break
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+    return out
 
 
 def _placeholder_ok(model: RuleSet, name: str, column: str | None) -> bool:
     if column is not None:
-        return model.has("table", name) and column in model.table(name).columns
-    return model.has("parameter", name) or model.has("question", name)
+        if not model.has("table", name):
+            return False
+        return column in model.table(name).columns or (
+            column == "as_of" and model.table(name).as_of is not None
+        )
+    return model.has("parameter", name) or model.has("question", name) or model.has("formula", name)
 
 
 def _allowed(model: RuleSet, qid: str, value: Any) -> str | None:

@@ -47,6 +47,8 @@ def open_regular(path: Path | str, what: str) -> BinaryIO:
     Symbolic links are followed (callers that must stay inside a tree resolve first, with
     `resolve_inside`)."""
     name = os.fsdecode(path) if not isinstance(path, Path) else str(path)
+    if name == "-":  # standard input: the user's own stream, read with the same bounds
+        return _stdin()
     if "\x00" in name:
         raise InputError(Problem(name, f"{what} path contains a NUL character"))
     try:
@@ -68,6 +70,27 @@ def open_regular(path: Path | str, what: str) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def _stdin() -> BinaryIO:
+    """Standard input as bytes, left open for the process when the reader closes it."""
+    import sys
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        try:
+            return open(buffer.fileno(), "rb", closefd=False)
+        except (OSError, ValueError):
+            pass
+    # A stream put in place of stdin without a descriptor (tests, embedding programs): its
+    # content through a temporary file, so reads and fstat behave as for a real one.
+    import tempfile
+
+    data = buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8")
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - returned open, closed by the reader
+    spool.write(data)
+    spool.seek(0)
+    return spool
 
 
 def read_bytes(path: Path | str, what: str, max_bytes: int = MAX_TEXT_BYTES) -> bytes:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from tunewise.decision import Decision
+from tunewise.decision import Cited, Decision
 from tunewise.engine import decide
 from tunewise.errors import InputError
 from tunewise.profile import Profile, load_profile
@@ -33,8 +33,28 @@ def advise_profile(path: Path, rules_path: Path | None, params: Sequence[str]) -
 
     rules = load_rules(rules_path, params)
     profile = load_profile(path, rules.model)
+    notes, warnings = _evidence_answers(rules, profile)
     state = fill(rules, state_from_profile(profile), ProfileSource())
-    return decide_profile(rules, to_profile(state))
+    decision = decide_profile(rules, to_profile(state))
+    decision.notes.extend(notes)
+    decision.warnings.extend(warnings)
+    return decision
+
+
+def _evidence_answers(
+    rules: LoadedRules, profile: Profile
+) -> tuple[list[Cited], list[tuple[str, Cited]]]:
+    """What the profile's evidence answers (the reading `check` makes), filled in place; its
+    notes, and its contradictions as warnings (the gate fails on them, advise reports them)."""
+    if not profile.evidence and not any(need.evidence for need in profile.needs):
+        return [], []
+    from tunewise.claims import apply_answers, read_evidence
+
+    reading = read_evidence(profile, {q.id for q in rules.model.questions})
+    apply_answers(profile, reading)
+    notes = [Cited(f.message, ()) for f in reading.findings if f.level == "note"]
+    warnings = [("evidence", Cited(f.message, ())) for f in reading.findings if f.level != "note"]
+    return notes, warnings
 
 
 def check_paths(
@@ -46,9 +66,12 @@ def check_paths(
     progress: Callable[[int, int], None] | None = None,
     *,
     waiver_horizon_days: int = 365,
+    exclude: Sequence[str] = (),
+    require_evidence: Sequence[str] = (),
 ) -> Summary:
     """Judge every profile under `paths`, handing each result to every reporter as it comes;
-    only the totals are kept. An empty search is an input error."""
+    only the totals are kept. An empty search is an input error. `exclude`: globs skipped
+    while searching folders; `require_evidence`: the evidence kinds a fine-tune must have."""
     from tunewise.batch import run_check
     from tunewise.check import Summary
 
@@ -63,6 +86,8 @@ def check_paths(
         progress=progress,
         waiver_horizon_days=waiver_horizon_days,
         skipped=summary.skipped,
+        exclude=exclude,
+        require_evidence=require_evidence,
     )
     for result in found:
         summary.add(result)

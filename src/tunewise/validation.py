@@ -71,9 +71,17 @@ def problem_text(error: Any, allowed_keys: Iterable[str] | None = None, loc: Pat
 
 
 def _number_hint(value: Any) -> str:
-    """Why a number-looking text was refused (`0700`, `1:30:00`)."""
-    surprise = yaml11_number(value) if isinstance(value, str) else None
-    return f" ({surprise}; tunewise refuses it: write the plain decimal number)" if surprise else ""
+    """Why a number-looking text was refused (`0700`, `1:30:00`, `1e3`)."""
+    if not isinstance(value, str):
+        return ""
+    surprise = yaml11_number(value)
+    if surprise:
+        return f" ({surprise}; tunewise refuses it: write the plain decimal number)"
+    import re
+
+    if re.fullmatch(r"[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+", value):
+        return " (YAML 1.1 reads an exponent only in the form 1.0e+3: write that, or 1000)"
+    return ""
 
 
 def format_errors(

@@ -8,6 +8,7 @@ verified by re-running the walk. Walks are outcome-only (see `outcomes`); the pr
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -67,13 +68,60 @@ def search(
     if target is not None and pruner is not None and target not in {w.approach for w in found}:
         combined = pruner.fix_each_check(singles)
         if combined and outcome(combined) == target:
-            found.append(WhatIf(combined, target))
+            found.append(WhatIf(_minimise(combined, outcome, target), target))
     if target is not None and not found:
         on_path = path_questions(rules, current)
         on_path_singles = [c for c in singles if c.question in on_path]
         found += _opens_the_checks(rules, fast, answers, on_path_singles)
     found.sort(key=lambda w: (len(w.changes), w.approach))
-    return _one_per_question_set(_closest_per_question(found))[:MAX_OPTIONS]
+    return [
+        WhatIf(tuple(phrase(rules, c) for c in option.changes), option.approach, option.missing)
+        for option in _minimal(_one_per_question_set(_closest_per_question(found)))[:MAX_OPTIONS]
+    ]
+
+
+def _minimise(changes: tuple[Change, ...], outcome: Any, target: str) -> tuple[Change, ...]:
+    """Drop every change the others do not need (one change may fix two checks)."""
+    kept = list(changes)
+    for change in changes:
+        rest = tuple(c for c in kept if c is not change)
+        if rest and outcome(rest) == target:
+            kept = list(rest)
+    return tuple(kept)
+
+
+def _minimal(found: list[WhatIf]) -> list[WhatIf]:
+    """No listed set of changes is a superset of another listed set."""
+
+    def key(option: WhatIf) -> frozenset[tuple[str, Any]]:
+        return frozenset((c.question, c.new) for c in option.changes)
+
+    keys = [key(option) for option in found]
+    return [
+        option
+        for option, mine in zip(found, keys, strict=True)
+        if not any(other < mine for other in keys)
+    ]
+
+
+def phrase(rules: Rules, change: Change) -> Change:
+    """The change said as the work that makes it true, where the rule set says how ("once a
+    pilot validates the use case"), never as an edit to the profile."""
+    question = rules.model.question(change.question)
+    if not question.work:
+        return change
+    if question.type == "choice":
+        template = question.work.get(str(change.new))
+    elif question.type == "bool":
+        template = question.work.get("true" if change.new else "false")
+    else:
+        template = question.work.get("up" if change.relation in ("≥", ">") else "down")
+    if template is None:
+        return change
+    from tunewise.conditions import format_value
+
+    shown = change.new if change.limit is None else change.limit
+    return dataclasses.replace(change, work=template.replace("{limit}", format_value(shown)))
 
 
 def _one_per_question_set(found: list[WhatIf]) -> list[WhatIf]:

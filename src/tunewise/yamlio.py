@@ -156,7 +156,7 @@ class _Builder:
                     return event.value  # space (a timestamp may, and stays text anyway)
                 return _implicit_value(event.value, event.implicit)
             return _scalar_value(tag, event.value)
-        except ValueError as exc:  # e.g. `0b_` looks like a number to YAML 1.1, no digits
+        except (ValueError, IndexError) as exc:  # `0b_` (no digits), `!!int` (no text at all)
             why = f": {exc}" if "plain decimal" in str(exc) else ""
             raise self.fail(
                 event.start_mark, f"{event.value[:40]!r} is not a valid number{why}"

@@ -14,7 +14,7 @@ def _reason(decision: Decision, item: Cited) -> dict[str, Any]:
 
 
 def need_dict(decision: Decision, need: NeedResult) -> dict[str, Any]:
-    return {
+    found = {
         "id": need.id,
         "description": need.description,
         "approach": need.approach,
@@ -52,10 +52,14 @@ def need_dict(decision: Decision, need: NeedResult) -> dict[str, Any]:
             for w in need.what_if
         ],
     }
+    if need.estimate is not None:
+        found["estimate"] = need.estimate
+    return found
 
 
 def as_dict(decision: Decision) -> dict[str, Any]:
     return {
+        "format_version": 2,
         "verdict": decision.verdict,
         "profile": decision.profile_name,
         "rules": {

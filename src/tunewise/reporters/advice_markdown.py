@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from tunewise.decision import Decision
-from tunewise.reporters.common import LABELS, Footnotes, key_reason, no_change_text, what_if_text
+from tunewise.reporters.common import (
+    LABELS,
+    Footnotes,
+    estimate_text,
+    key_reason,
+    no_change_text,
+    what_if_text,
+)
 
 
 def _cell(text: str) -> str:
@@ -28,6 +35,8 @@ def render(decision: Decision, **_: Any) -> str:
             lines.append(f"- **Missing answers:** {', '.join(f'`{q}`' for q in need.missing)}")
         lines += [f"- {r.text} {notes.cite(r)}" for r in need.reasons]
         lines += [f"- **{a.title}:** {a.reason.text} {notes.cite(a.reason)}" for a in need.advice]
+        if need.estimate is not None:
+            lines.append(f"- **Estimate:** {_cell(estimate_text(need.estimate))}")
         if need.what_if:
             lines += ["", "**What would change this:**", ""]
             lines += [f"- {what_if_text(w)}" for w in need.what_if]

@@ -13,6 +13,7 @@ from tunewise.decision import Decision, NeedResult
 from tunewise.reporters.common import (
     LABELS,
     Footnotes,
+    estimate_text,
     key_reason,
     no_change_text,
     rich_text,
@@ -53,6 +54,8 @@ def _need_block(need: NeedResult, notes: Footnotes) -> list[Any]:
         out.append(bullet("-", f"{reason.text} {notes.cite(reason)}"))
     for advice in need.advice:
         out.append(bullet("*", f"{advice.title}: {advice.reason.text} {notes.cite(advice.reason)}"))
+    if need.estimate is not None:
+        out.append(bullet("$", f"Estimate: {estimate_text(need.estimate)}"))
     if need.what_if:
         out.append(Text("  What would change this:", style="bold"))
         out.extend(bullet("·", what_if_text(w), indent=4) for w in need.what_if)

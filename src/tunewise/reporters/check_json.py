@@ -17,7 +17,13 @@ def file_dict(item: FileResult) -> dict[str, Any]:
         "verdict": item.verdict,
         "proposal": item.proposal,
         "findings": [
-            {"level": f.level, "message": f.message, "rule": f.rule, "line": f.line}
+            {
+                "level": f.level,
+                "message": f.message,
+                "rule": f.rule,
+                "line": f.line,
+                "column": f.column,
+            }
             for f in item.findings
         ],
         "notes": item.notes,
@@ -30,7 +36,7 @@ class Reporter:
 
     def add(self, item: FileResult) -> None:
         if self.first:  # nothing is written before there is something to report
-            self.stream.write('{\n  "files": [')
+            self.stream.write('{\n  "format_version": 2,\n  "files": [')
         # One line per file: JSON's C encoder writes it (its indenting encoder is pure Python,
         # and the slowest part of a large check), and a file's result is one grep away.
         body = json.dumps(file_dict(item), ensure_ascii=False)
@@ -48,4 +54,5 @@ class Reporter:
             info = summary.rules
             tail["rules"] = {"name": info.name, "version": info.version, "sha256": info.sha256}
         rest = json.dumps(tail, indent=2)[1:]  # without its opening brace
-        self.stream.write(('{\n  "files": [],' if self.first else "\n  ],") + rest + "\n")
+        empty = '{\n  "format_version": 2,\n  "files": [],'
+        self.stream.write((empty if self.first else "\n  ],") + rest + "\n")

@@ -50,10 +50,18 @@ class Reporter:
     def finish(self, summary: Summary) -> None:
         if summary.skipped:
             count = len(summary.skipped)
-            shown = ", ".join(f"{path} ({why})" for path, why in summary.skipped[:SKIPPED_SHOWN])
+            shown = ", ".join(
+                f"{_printable(path)} ({why})" for path, why in summary.skipped[:SKIPPED_SHOWN]
+            )
             more = f", and {count - SKIPPED_SHOWN} more" if count > SKIPPED_SHOWN else ""
             self.stream.write(f"not searched: {count} folder{'s' * (count != 1)}: {shown}{more}\n")
         if summary.rules is not None:
             info = summary.rules
             self.stream.write(f"rules: {info.name} {info.version} (sha256 {info.sha256[:12]})\n")
         self.stream.write(summary_line(summary) + "\n")
+
+
+def _printable(text: str) -> str:
+    """A folder name from the checked tree on one line: non-printable characters escaped
+    (a link named "\n##vso[...]" must not start a log command)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

@@ -41,18 +41,41 @@ def titles(decision: Decision, item: Cited) -> list[str]:
 
 
 def change_text(change: Change) -> str:
+    """The change as the work that makes it true when the rule set says so, else as the
+    answer it needs ("examples ≥ 500")."""
+    if change.work:
+        return change.work
     shown = change.new if change.limit is None else change.limit
     return f"{change.question} {change.relation} {format_value(shown)}"
 
 
+def _joined(option: WhatIf) -> str:
+    return " and ".join(c.work or f"with {change_text(c)}" for c in option.changes)
+
+
 def what_if_text(option: WhatIf) -> str:
-    parts = " and ".join(change_text(c) for c in option.changes)
+    parts = _joined(option)
     if option.approach == "undecided":
         return (
-            f"with {parts}, the fine-tuning checks would decide; they need "
-            f"{', '.join(option.missing)}"
+            f"{parts}, the fine-tuning checks would decide; they need {', '.join(option.missing)}"
         )
-    return f"{LABELS[option.approach]} with {parts}"
+    return f"{LABELS[option.approach]} {parts}"
+
+
+def estimate_text(estimate: dict[str, Any]) -> str:
+    """A fine-tune's estimate in one line, with the date of the prices behind it."""
+    low, high = estimate["effort_usd"]
+    text = (
+        f"{format_value(estimate['training_tokens'])} training tokens "
+        f"({estimate['epochs']} epochs), about ${format_value(estimate['compute_usd'])} of "
+        f"compute; typical total effort ${format_value(low)}–${format_value(high)}"
+    )
+    if "serving_usd_per_month" in estimate:
+        serving = format_value(estimate["serving_usd_per_month"])
+        text += f"; a dedicated endpoint about ${serving} a month"
+    if estimate.get("prices_as_of"):
+        text += f" (prices as of {estimate['prices_as_of']})"
+    return text
 
 
 def key_reason(reasons: list[Cited]) -> str:

@@ -1,0 +1,253 @@
+"""Configuration files: `[tool.tunewise]` in pyproject.toml, or tunewise.toml / .tunewise.toml.
+
+The nearest folder (from the current one upward) holding one of them gives the configuration;
+in one folder `.tunewise.toml` wins over `tunewise.toml`, which wins over `pyproject.toml` (as
+ruff orders its own files). Relative paths in a configuration are relative to its file.
+Command-line flags win over it. An unknown key or a value of the wrong type is an input error
+(exit 3) naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tunewise.errors import InputError, Problem
+
+NAMES = (".tunewise.toml", "tunewise.toml", "pyproject.toml")
+EVIDENCE_KINDS = ("dataset", "prompting", "eval_set")
+MAX_BYTES = 1 << 20  # a configuration larger than this is not one
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings of one configuration file (empty when none applies)."""
+
+    path: Path | None = None
+    rules: Path | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    strict: bool | None = None
+    quiet: bool | None = None
+    exclude: list[str] | None = None
+    require_evidence: list[str] | None = None
+    format: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent if self.path else Path(".")
+
+    def param_args(self) -> list[str]:
+        """The `params` table as NAME=VALUE arguments, as `--param` gives them."""
+        return [f"{name}={_as_text(value)}" for name, value in self.params.items()]
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def find(start: Path) -> Path | None:
+    """The nearest configuration file from `start` upward, or None."""
+    folder = start.resolve()
+    for candidate in (folder, *folder.parents):
+        for name in NAMES:
+            path = candidate / name
+            if path.is_file() and (name != "pyproject.toml" or _has_tool_table(path)):
+                return path
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    """Whether a pyproject.toml has a [tool.tunewise] table (a cheap look before parsing)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return _TOOL_TABLE.search(text) is not None and "tunewise" in _tool_tables(text)
+
+
+# [tool.tunewise...], tool.tunewise... = (dotted keys), or a [tool] table that may hold it
+_TOOL_TABLE = re.compile(
+    r"""^\s*(\[\s*tool\s*\.\s*["']?tunewise|tool\s*\.\s*["']?tunewise|\[\s*tool\s*\])""",
+    re.MULTILINE,
+)
+
+
+def _tool_tables(text: str) -> dict[str, Any]:
+    try:
+        tool = _parse(text).get("tool", {})
+    except ValueError:
+        return {"tunewise": {}}  # broken: let load() report it with its line
+    return tool if isinstance(tool, dict) else {}
+
+
+def _parse(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+        return data
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def load(explicit: Path | None = None, isolated: bool = False, start: Path | None = None) -> Config:
+    """The configuration in force: `explicit` if given, none when `isolated`, else the nearest."""
+    if isolated:
+        return Config()
+    path = explicit if explicit is not None else find(start or Path.cwd())
+    if path is None:
+        return Config()
+    return read(path, table=path.name == "pyproject.toml")
+
+
+def read(path: Path, table: bool) -> Config:
+    """Read and validate one configuration file; `table`: the keys sit under [tool.tunewise]."""
+    try:
+        raw = path.read_bytes()[: MAX_BYTES + 1]
+    except OSError as exc:
+        raise InputError(Problem(str(path), f"cannot read configuration: {exc.strerror}")) from None
+    if len(raw) > MAX_BYTES:
+        raise InputError(Problem(str(path), "configuration is larger than 1 MiB"))
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        data = _parse(text)
+    except ValueError as exc:
+        found = re.search(r"line (\d+), column (\d+)", str(exc))
+        line, column = (int(found[1]), int(found[2])) if found else (None, None)
+        message = re.sub(r" \(at line \d+, column \d+\)", "", str(exc))
+        raise InputError(Problem(str(path), f"not valid TOML: {message}", line, column)) from None
+    prefix: tuple[str, ...] = ("tool", "tunewise") if table else ()
+    if table:
+        tool = data.get("tool", {})
+        data = tool.get("tunewise", {}) if isinstance(tool, dict) else {}
+    if not isinstance(data, dict):
+        raise InputError(Problem(str(path), "tool.tunewise: expected a table"))
+    return _validate(path, text, prefix, data)
+
+
+def _validate(path: Path, text: str, prefix: tuple[str, ...], data: dict[str, Any]) -> Config:
+    from pydantic import ValidationError
+
+    try:
+        settings = _model().model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(str(part) for part in error["loc"])
+            key = ".".join((*prefix, *loc))
+            line, column = locate_key(text, prefix, loc)
+            if error["type"] == "extra_forbidden":
+                import difflib
+
+                allowed = list(_model().model_fields)
+                close = difflib.get_close_matches(loc[-1], allowed, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                message = f"{key}: unknown key '{loc[-1]}'{hint}; allowed: {', '.join(allowed)}"
+            else:
+                message = f"{key}: {error['msg'].lower()}"
+            problems.append(Problem(str(path), message, line, column))
+        problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+        raise InputError(problems[0], lines=problems) from None
+    folder = path.parent
+    return Config(
+        path=path,
+        rules=folder / settings.rules if settings.rules else None,
+        params=dict(settings.params or {}),
+        strict=settings.strict,
+        quiet=settings.quiet,
+        exclude=list(settings.exclude) if settings.exclude is not None else None,
+        require_evidence=(
+            list(settings.require_evidence) if settings.require_evidence is not None else None
+        ),
+        format=settings.format,
+    )
+
+
+def _model() -> Any:
+    """The pydantic model of the keys, built on first use (pydantic's models are slow to
+    import, and most runs have no configuration)."""
+    global _MODEL
+    if _MODEL is None:
+        _MODEL = _build_model()
+    return _MODEL
+
+
+_MODEL: Any = None
+
+
+def _build_model() -> Any:
+    from typing import Literal, Optional, Union
+
+    from pydantic import (
+        BaseModel,
+        ConfigDict,
+        StrictBool,
+        StrictFloat,
+        StrictInt,
+        StrictStr,
+        field_validator,
+    )
+
+    from tunewise.reporters import CHECK_FORMATS
+
+    class Settings(BaseModel):
+        """The keys of a tunewise configuration."""
+
+        model_config = ConfigDict(extra="forbid")
+
+        rules: Optional[StrictStr] = None  # noqa: UP045
+        params: Optional[dict[str, Union[StrictBool, StrictInt, StrictFloat, StrictStr]]] = None  # noqa: UP007, UP045
+        strict: Optional[StrictBool] = None  # noqa: UP045
+        quiet: Optional[StrictBool] = None  # noqa: UP045
+        exclude: Optional[list[StrictStr]] = None  # noqa: UP045
+        require_evidence: Optional[list[Literal["dataset", "prompting", "eval_set"]]] = None  # noqa: UP045
+        format: Optional[StrictStr] = None  # noqa: UP045
+
+        @field_validator("format")
+        @classmethod
+        def known_format(cls, value: str | None) -> str | None:
+            if value is not None and value not in CHECK_FORMATS:
+                raise ValueError(f"{value!r} is not one of {', '.join(CHECK_FORMATS)}")
+            return value
+
+    return Settings
+
+
+_KEY = r'\s*(?:"{0}"|\'{0}\'|{0})\s*='
+
+
+def locate_key(text: str, prefix: tuple[str, ...], loc: tuple[str, ...]) -> tuple[int, int]:
+    """The line and column of the key at `loc` under the table `prefix`, found by scanning the
+    text (tomllib keeps no positions). A list item is placed at its key, a key of a sub-table
+    under its `[table]` header or in its inline table; failing all, at the table's header."""
+    keys = [part for part in loc if not part.isdigit()]
+    table: tuple[str, ...] = ()
+    header_line = 1
+    best, best_depth = (0, 0), 0
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$", line)
+        if header:
+            table = tuple(part.strip().strip("\"'") for part in header[1].split("."))
+            if table == prefix:
+                header_line = number
+            inner = table[len(prefix) :]
+            under = table[: len(prefix)] == prefix and inner
+            if under and list(inner) == keys[: len(inner)] and len(inner) > best_depth:
+                best, best_depth = (number, 1), len(inner)
+            continue
+        if table[: len(prefix)] != prefix:
+            continue
+        depth = len(table) - len(prefix)
+        if depth >= len(keys) or list(table[len(prefix) :]) != keys[:depth]:
+            continue
+        key = keys[depth]
+        if re.match(_KEY.format(re.escape(key)), line) and depth + 1 > best_depth:
+            best, best_depth = (number, line.index(key) + 1), depth + 1
+    return best if best_depth else (header_line, 1)
