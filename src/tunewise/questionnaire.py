@@ -168,8 +168,9 @@ def next_step(rules: Rules, state: State) -> Step:
 def apply(state: State, step: Step, value: Any) -> None:
     """Record `value` as the answer to `step` (None: an optional step left unanswered)."""
     if value is None:
-        if step.optional:
+        if step.optional:  # a skip is a step too: going back returns to it
             _memory(state, step.need).skipped[step.question or _key(step.kind)] = step.level
+            state.history.append(step)
         return
     if step.kind == "need-description":
         if step.need == len(state.needs):
@@ -209,11 +210,14 @@ def undo(state: State) -> bool:
         state.memory.previous[MORE] = not state.needs_done
         state.needs_done = state.wants_more = False
     elif step.kind in ("proposal", "name"):
-        state.memory.previous[_key(step.kind)] = state.extra.pop(step.kind, None)
+        if step.kind in state.extra:
+            state.memory.previous[_key(step.kind)] = state.extra.pop(step.kind)
+        state.memory.skipped.pop(_key(step.kind), None)
     elif step.question is not None:
-        target = _target(state, step.need)
+        target, memory = _target(state, step.need), _memory(state, step.need)
         if step.question in target:
-            _memory(state, step.need).previous[step.question] = target.pop(step.question)
+            memory.previous[step.question] = target.pop(step.question)
+        memory.skipped.pop(step.question, None)
     return True
 
 
