@@ -131,11 +131,23 @@ def test_usage_shows_the_real_choices() -> None:
     assert "[profile|advice|check]" in run_cli("schema", "-h").out
 
 
-def test_command_summaries_are_whole(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
-    for path in ([], ["rules"]):
+SUMMARIES = {
+    (): [
+        "Answer the questions interactively; get the recommendation.",
+        "Fail profiles that propose fine-tuning without justification.",
+    ],
+    ("rules",): ["Verify a rule set and prove it complete."],
+}
+
+
+@pytest.mark.parametrize("columns", ["50", "80", "120"])
+def test_command_summaries_are_whole(monkeypatch: pytest.MonkeyPatch, columns: str) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    for path, summaries in SUMMARIES.items():
         listing = run_cli(*path, "--help").out.split("Commands:")[1]
         assert "..." not in listing, listing
+        flat = " ".join(listing.split())
+        assert all(summary in flat for summary in summaries), listing
 
 
 def test_only_the_invoked_command_is_built() -> None:
@@ -222,6 +234,14 @@ def test_shell_completion() -> None:
         check=False,
     )
     assert done.stdout.split() == ["advise"]
+    values = subprocess.run(
+        [sys.executable, "-m", "tunewise"],
+        env={**env, "COMP_WORDS": "tunewise check --format j", "COMP_CWORD": "3"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert values.stdout.split() == ["json", "junit"], "an option's choices complete too"
     script = subprocess.run(
         [sys.executable, "-m", "tunewise"],
         env={**os.environ, "_TUNEWISE_COMPLETE": "source_bash"},

@@ -126,8 +126,9 @@ def test_require_evidence_reaches_the_gate(project: Path, monkeypatch: pytest.Mo
     real = tunewise.batch.Gate
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs.get("require_evidence", []))
-        return real(*args, **kwargs)
+        gate = real(*args, **kwargs)
+        seen.append(list(gate.require_evidence))
+        return gate
 
     monkeypatch.setattr(tunewise.batch, "Gate", spy)
     (project / "tunewise.toml").write_text('require_evidence = ["dataset"]\n', encoding="utf-8")
@@ -188,3 +189,25 @@ def test_any_text_is_a_configuration_or_a_located_error(text: str) -> None:
             config.read(path, table=False)
         except InputError as exc:
             assert exc.problems and exc.problems[0].file == str(path)
+
+
+def test_a_configured_run_stays_light(tmp_path: Path) -> None:
+    """The start-up budget holds with a configuration: no pydantic model machinery."""
+    import subprocess
+    import sys
+
+    (tmp_path / "tunewise.toml").write_text(
+        "strict = true\n[params]\nmin_examples = 600\n", encoding="utf-8"
+    )
+    law = str(EXAMPLES / "law-firm.tunewise.yaml")
+    script = (
+        "import sys, io, contextlib\n"
+        "from tunewise.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['advise', {law!r}, '-f', 'json'])\n"
+        "print(code, 'pydantic.main' in sys.modules, 'typer._adapters' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["0", "False", "False"], done.stderr

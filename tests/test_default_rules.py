@@ -350,3 +350,51 @@ def test_team_facts_are_phrased_as_the_work_to_do(rules: LoadedRules) -> None:
     said = [phrase(rules, c).work for w in found for c in w.changes]
     assert "once a pilot with real users validates the use case" in said
     assert "once a held-out comparison with the base model is planned" in said
+
+
+PROJECT_VALUES: dict[str, list[Any]] = {
+    "stage": ["prototype", "pilot", "production"],
+    "examples": [0, 40, 120, 499, 2000, 60_000],
+    "data_quality": ["high", "mixed", "low", "unknown"],
+    "expected_gain_pct": [5, 12, 30],
+    "budget_usd": [0, 400, 3000, 50_000],
+    "ml_expertise": ["none", "some", "strong"],
+    "can_maintain": [True, False],
+    "eval_plan": [True, False],
+    "data_may_leave": [True, False],
+    "model_params_b": [3, 8, 14, 70],
+    "gpu_vram_gb": [8, 24, 40, 80],
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.fixed_dictionaries({q: st.sampled_from(v) for q, v in PROJECT_VALUES.items()}),
+    st.sampled_from(["style", "format", "cost", "domain"]),
+)
+def test_what_if_is_honest_for_any_project(project: dict[str, Any], kind: str) -> None:
+    """Any project: listed sets are minimal, inside each domain, never less data, and each
+    really leads where it says."""
+    from tunewise.candidates import apply_changes
+    from tunewise.rules import load_rules
+
+    rules = load_rules()
+    need = {"kind": kind, "prompting": "failed", "structured_outputs": "failed"}
+    need |= {"retrieval": "failed", "changes": "rarely", "monthly_spend_usd": 1000}
+    answers = {**project, **need}
+    current = walk(rules, answers)
+    target = None if current.approach == "fine-tune" else "fine-tune"
+    found = search(rules, answers, current, target)
+    sets = [frozenset((c.question, c.new) for c in w.changes) for w in found]
+    for one in sets:
+        assert not any(other < one for other in sets)
+    for option in found:
+        for change in option.changes:
+            question = rules.model.question(change.question)
+            if question.never_lower and change.old is not None:
+                assert change.new > change.old
+            if question.min is not None and question.type in ("integer", "number"):
+                assert change.new >= question.min
+                assert not (question.min_exclusive and change.new == question.min)
+        after = walk(rules, apply_changes(answers, option.changes))
+        assert (after.approach or "undecided") == option.approach

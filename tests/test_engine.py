@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import CHECK_ORDER, PASSING_PROJECT
+from tests.conftest import CHECK_ORDER, PASSING_PROJECT, profile_dict, run_cli
+from tests.small_rules import scaled_by_an_answer
+from tests.small_rules import write as write_small
 
 from tunewise.engine import decide, verdict_of, walk_need
 from tunewise.profile import NeedAnswers
@@ -296,3 +300,41 @@ def test_parameters_move_thresholds() -> None:
 def test_walk_is_deterministic(rules: LoadedRules) -> None:
     first = walk(rules, FAILED_STYLE, examples=300)
     assert all(walk(rules, FAILED_STYLE, examples=300) == first for _ in range(3))
+
+
+def test_a_scaled_value_waits_for_an_unanswered_factor(tmp_path: Path, write_profile: Any) -> None:
+    """Regression: `size × rate` with rate unanswered crashed every evaluator (exit 70)."""
+    rules = write_small(tmp_path, scaled_by_an_answer())
+    profile = write_profile(
+        profile_dict([{"id": "x"}], {"size": 7, "vram": 24}, proposal="fine-tune")
+    )
+    advised = run_cli("advise", str(profile), "--rules", str(rules), "--format", "json")
+    assert advised.code == 4, advised.err
+    assert json.loads(advised.out)["needs"][0]["missing"] == ["rate"]
+    checked = run_cli("check", str(profile), "--rules", str(rules))
+    assert checked.code == 1 and "missing answers: rate" in checked.out
+    assert run_cli("rules", "lint", str(rules)).code == 0
+    answered = write_profile(profile_dict([{"id": "x"}], {"size": 7, "vram": 24, "rate": 2}))
+    assert run_cli("advise", str(answered), "--rules", str(rules)).code == 0
+
+
+def test_advise_walks_each_need_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch, write_profile: Any
+) -> None:
+    """Hardening: advise re-walked every need per unanswered question (2,000 needs: 19 s)."""
+    from tunewise import engine
+
+    walks = 0
+    real = engine._Walk.__init__
+
+    def counting(self: Any, *args: Any) -> None:
+        nonlocal walks
+        walks += 1
+        real(self, *args)
+
+    monkeypatch.setattr(engine._Walk, "__init__", counting)
+    for count in (50, 500):
+        walks = 0
+        needs = [{"id": f"n{i}", "kind": "style"} for i in range(count)]
+        assert run_cli("advise", str(write_profile(profile_dict(needs)))).code == 4
+        assert walks <= 2 * count + 2, (count, walks)

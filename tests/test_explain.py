@@ -44,3 +44,17 @@ def test_parameter_override_is_shown() -> None:
 def test_unknown_id_suggests() -> None:
     result = run_cli("explain", "exampels")
     assert result.code == 2 and "did you mean examples" in result.err
+
+
+def test_a_check_lists_every_answer_it_reads() -> None:
+    """Regression: within-budget compares budget_usd with a cost band looked up by examples."""
+    result = run_cli("explain", "within-budget")
+    assert result.code == 0
+    reads = next(line for line in result.out.splitlines() if line.startswith("  reads: "))
+    # the compute estimate behind the budget: data size, tokens, model size, hosting
+    assert {"budget_usd", "examples", "tokens_per_example", "model_params_b"} <= set(
+        reads.removeprefix("  reads: ").split(", ")
+    )
+    gpu = run_cli("explain", "gpu-fits").out
+    reads = next(line for line in gpu.splitlines() if line.startswith("  reads: "))
+    assert {"gpu_vram_gb", "model_params_b", "data_may_leave"} <= set(reads[9:].split(", "))

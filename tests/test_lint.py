@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 from tests.conftest import ROOT, run_cli
+from tests.small_rules import bound_by_another_answer, chain
+from tests.small_rules import write as write_small
 
 from tunewise.lint import lint
 from tunewise.rules import load_rules
@@ -208,3 +210,60 @@ def test_generated_rule_set_with_a_million_combinations(tmp_path: Path) -> None:
     report = lint(load_rules(path))
     assert time.perf_counter() - started < 5
     assert report.proven and report.combinations >= 10**6 and report.defects == []
+
+
+def test_a_bound_another_answer_decides_cannot_be_proven(tmp_path: Path) -> None:
+    """Regression: the proof dropped such bounds and said "proven", then advise exited 3."""
+    rules = write_small(tmp_path, bound_by_another_answer())
+    result = run_cli("rules", "lint", str(rules))
+    assert result.code == 1, result.out
+    assert "proof: every one" not in result.out
+    assert "cannot prove" in result.out
+    first = result.out.splitlines()[0]
+    assert first.startswith(f"{rules}:") and "node 'n'" in first and "target" in first
+    line = int(first.split(":")[1])
+    assert "target" in rules.read_text(encoding="utf-8").splitlines()[line - 1]
+    report = lint(load_rules(rules))
+    assert not report.proven and report.unprovable == "n"
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        (("range", "ge"), 10**400, "number out of range"),
+        (("range", "ge"), 1.7e308, "number out of range"),
+        (("range", "ge"), "lots", "expected a number, not 'lots'"),
+        (("range", "ge"), {"scaled": "target", "factor": 2, "if_missing": "lots"}, "if_missing"),
+        (("range", "ge"), {"scaled": "target", "factor": True}, "expected a number"),
+    ],
+)
+def test_numbers_are_bounded_and_values_typed(
+    tmp_path: Path, where: tuple[str, str], value: Any, message: str
+) -> None:
+    """Hardening: a huge integer overflowed floats (exit 70); a `scaled` part of the wrong type
+    reached the arithmetic. Both are located errors now, for lint and advise alike."""
+    data = bound_by_another_answer()
+    data["tree"]["nodes"][0]["branches"] = [
+        {where[0]: {where[1]: value}, "goto": "done"},
+        {"otherwise": True, "goto": "done"},
+    ]
+    rules = write_small(tmp_path, data)
+    profile = tmp_path / "p.tunewise.yaml"
+    profile.write_text("tunewise: 1\nneeds: [{id: x}]\nproject: {examples: 5}\n", encoding="utf-8")
+    for args in (("rules", "lint", str(rules)), ("advise", str(profile), "--rules", str(rules))):
+        result = run_cli(*args)
+        assert result.code == 3, result.err
+        assert message in result.err and f"{rules}:" in result.err
+
+
+def test_a_tree_3000_nodes_deep(tmp_path: Path) -> None:
+    """Hardening: lint's graph search, the proof and `show` recursed once per level."""
+    rules = write_small(tmp_path, chain(3000))
+    result = run_cli("rules", "lint", str(rules))
+    assert result.code == 0, result.err
+    assert "(2 paths through the tree)" in result.out
+    for fmt in ("tree", "mermaid", "dot"):
+        shown = run_cli("rules", "show", str(rules), "--format", fmt)
+        assert shown.code == 0, shown.err
+        # the terminal tree shows titles and runs out of width; the graphs name every node
+        assert ("PROMPT: Done" if fmt == "tree" else "n2999") in shown.out

@@ -4,35 +4,55 @@ evaluator, so that costs and memory computed by the rule set agree wherever they
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+Number = float | int
 
 
-def combine(kind: str, operands: Sequence[Any]) -> float | int | None:
-    """`kind` of the operands (all known), or None when one is not a number. Results are
-    rounded to 6 decimals so that boundaries stay exact (8 × 0.6 + 1.5 is 6.3)."""
-    if not all(is_number(v) for v in operands):
-        return None
-    if kind == "sum":
-        result: float = math.fsum(operands)
-    elif kind == "product":
-        result = math.prod(operands)
-    elif kind == "min":
-        result = min(operands)
-    elif kind == "max":
-        result = max(operands)
-    elif kind == "quotient":
-        dividend, divisor = operands
-        if divisor == 0:  # "what covers a cost with no spend": never, or free when nothing
-            return math.inf if dividend > 0 else -math.inf if dividend < 0 else 0
-        result = dividend / divisor
-    else:
+def _quotient(operands: Sequence[Number]) -> float:
+    dividend, divisor = operands
+    if divisor == 0:  # "what covers a cost with no spend": never; nothing over nothing: free
+        return math.inf if dividend > 0 else -math.inf if dividend < 0 else 0
+    return dividend / divisor
+
+
+_OPERATIONS: dict[str, Callable[[Sequence[Number]], Number]] = {
+    "sum": math.fsum,
+    "product": math.prod,
+    "min": min,
+    "max": max,
+    "quotient": _quotient,
+}
+
+
+def operation(kind: str) -> Callable[[Sequence[Any]], Number | None]:
+    """`kind` as a function of its operands (all known): None when one is not a number (a
+    boolean is not one) or no finite number comes out. Results are rounded to 6 decimals so
+    that boundaries stay exact (8 × 0.6 + 1.5 is 6.3); a quotient by 0 stays infinite."""
+    if kind not in _OPERATIONS:
         raise ValueError(f"not an arithmetic kind: {kind!r}")
-    if not math.isfinite(result):
-        return None
-    rounded = round(result, 6)
-    return int(rounded) if isinstance(rounded, float) and rounded.is_integer() else rounded
+    apply = _OPERATIONS[kind]
+    infinite_ok = kind == "quotient"
+
+    def computed(operands: Sequence[Any]) -> Number | None:
+        for value in operands:
+            if value.__class__ is not int and value.__class__ is not float:
+                return None
+        try:
+            result = apply(operands)
+        except OverflowError:
+            return None
+        if result != result or (result in (math.inf, -math.inf) and not infinite_ok):
+            return None
+        if result in (math.inf, -math.inf):
+            return result
+        rounded = round(result, 6)
+        return int(rounded) if rounded == int(rounded) else rounded
+
+    return computed
+
+
+def combine(kind: str, operands: Sequence[Any]) -> Number | None:
+    """`kind` of the operands, as `operation(kind)` computes it."""
+    return operation(kind)(operands)

@@ -22,14 +22,16 @@ MAX_SHARED = 20_000  # change lists kept per rule set for reuse (see `candidates
 
 class Bounds(NamedTuple):
     by_question: dict[str, list[tuple[str, ValueOf]]]  # (operator, value as a function)
-    inverse: dict[str, list[tuple[str, str, ValueOf]]]  # read by a bound: (compared, op, bound)
+    # per question a bound reads: (compared question, operator, bound, what the bound reads)
+    inverse: dict[str, list[tuple[str, str, ValueOf, tuple[str, ...]]]]
     shared: set[str]  # questions whose changes depend on their own answer alone
+    solved: dict[tuple[Any, ...], list[tuple[float, str]]]  # inverses already searched
 
 
 _BOUNDS: weakref.WeakKeyDictionary[Outcomes, Bounds] = weakref.WeakKeyDictionary()
 NUMERIC = ("integer", "number")
 SEARCH_LIMIT = 1e7  # the largest value the search for a bound's inverse tries
-STEPS = 40  # bisection steps: far below a displayed decimal at any scale searched
+STEPS = 30  # bisection steps: below a displayed decimal (0.1) at any scale searched
 
 
 def numeric_bounds(fast: Outcomes) -> Bounds:
@@ -42,7 +44,7 @@ def numeric_bounds(fast: Outcomes) -> Bounds:
     if found is None:
         model = fast.model
         by_question: dict[str, list[tuple[str, ValueOf]]] = {}
-        inverse: dict[str, list[tuple[str, str, ValueOf]]] = {}
+        inverse: dict[str, list[tuple[str, str, ValueOf, tuple[str, ...]]]] = {}
         by_answers: set[str] = set()  # questions whose changes depend on other answers
         deciding: list[Any] = []
         for node in model.tree.nodes:
@@ -56,12 +58,14 @@ def numeric_bounds(fast: Outcomes) -> Bounds:
             if is_fixed(expr):
                 continue
             by_answers.add(qid)
-            for read in fast.reads_of(expr):
+            reads = fast.reads_of(expr)
+            for read in reads:
                 if read != qid and model.question(read).type in NUMERIC:
-                    inverse.setdefault(read, []).append((qid, op, value_of))
+                    others = tuple(r for r in reads if r != read)
+                    inverse.setdefault(read, []).append((qid, op, value_of, others))
                     by_answers.add(read)
         shared = {q.id for q in model.questions if q.id not in by_answers}
-        found = _BOUNDS[fast] = Bounds(by_question, inverse, shared)
+        found = _BOUNDS[fast] = Bounds(by_question, inverse, shared, {})
     return found
 
 
@@ -76,10 +80,18 @@ def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tu
         if limit is not None:
             found += _around(limit, op)
     question = fast.model.question(qid)
-    for compared, op, value_of in bounds.inverse.get(qid, []):
+    for compared, op, value_of, others in bounds.inverse.get(qid, []):
         left = answers.get(compared)
-        if left is not None:
-            found += _solve(question, answers, left, op, value_of)
+        if left is None:
+            continue
+        # the search depends only on the compared answer and what the bound reads besides
+        key = (qid, compared, op, id(value_of), left, *(answers.get(q) for q in others))
+        solved = bounds.solved.get(key)
+        if solved is None:
+            solved = _solve(question, answers, left, op, value_of)
+            if len(bounds.solved) < MAX_SHARED:
+                bounds.solved[key] = solved
+        found += solved
     return found
 
 
@@ -97,6 +109,8 @@ def _solve(
     if question.min_exclusive:
         low += 1e-6
     at_low = holds(low)
+    if at_low and question.never_lower:  # the answer would be "at most": less data, never
+        return []
     high = max(1.0, low * 2)
     ceiling = float(question.max) if question.max is not None else SEARCH_LIMIT
     while holds(high) == at_low and high < ceiling:

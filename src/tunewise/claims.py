@@ -8,6 +8,7 @@ one `evidence-unreadable` finding at the key that named it, never a hang or a cr
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +105,10 @@ class _Reader:
             return
         self.failed.add(loc)
         text = exc.problems[0].text if exc.problems else exc.message
-        message = text if text.startswith(what) else f"{what}: {text}"
+        named = exc.problems[0].file if exc.problems else ""
+        with contextlib.suppress(ValueError):
+            named = str(Path(named).relative_to(self.root.resolve()))
+        message = text if text.startswith(what) else f"{what} {named}: {text}"
         self.out.findings.append(EvidenceFinding("error", message, "evidence-unreadable", loc))
 
     def dataset(

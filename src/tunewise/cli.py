@@ -45,6 +45,15 @@ def _choices(names: Sequence[str]) -> str:
     return "[" + "|".join(names) + "]"
 
 
+def _completes(names: Sequence[str]) -> Callable[[str], list[str]]:
+    """Shell completion of an option's value from its choices."""
+
+    def complete(incomplete: str) -> list[str]:
+        return [name for name in names if name.startswith(incomplete)]
+
+    return complete
+
+
 # Options shared by several commands, declared once.
 RulesOpt = Annotated[
     Optional[Path],  # noqa: UP045
@@ -64,7 +73,13 @@ RulesFileArg = Annotated[
 ]
 AdviceFormat = Annotated[
     str,
-    typer.Option("--format", "-f", metavar=_choices(list(ADVICE_FORMATS)), help="Output format."),
+    typer.Option(
+        "--format",
+        "-f",
+        metavar=_choices(list(ADVICE_FORMATS)),
+        autocompletion=_completes(list(ADVICE_FORMATS)),
+        help="Output format.",
+    ),
 ]
 COLOR_CHOICES = ("auto", "always", "never")
 ColorOpt = Annotated[
@@ -72,6 +87,7 @@ ColorOpt = Annotated[
     typer.Option(
         "--color",
         metavar=_choices(COLOR_CHOICES),
+        autocompletion=_completes(COLOR_CHOICES),
         help="Colour in text output (default: auto, which honours NO_COLOR and FORCE_COLOR).",
         show_default=False,
     ),
@@ -311,6 +327,7 @@ def check(
             "--format",
             "-f",
             metavar=_choices(list(CHECK_FORMATS)),
+            autocompletion=_completes(list(CHECK_FORMATS)),
             help="Report format (default: github when GITHUB_ACTIONS=true, else text).",
             show_default=False,
         ),
@@ -434,7 +451,13 @@ def data(
     ] = None,
     output_format: Annotated[
         str,
-        typer.Option("--format", "-f", metavar=_choices(["text", "json"]), help="Output format."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar=_choices(["text", "json"]),
+            autocompletion=_completes(["text", "json"]),
+            help="Output format.",
+        ),
     ] = "text",
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when any problem is found.")
@@ -536,7 +559,13 @@ def rules_show(
     file: RulesFileArg = None,
     output_format: Annotated[
         str,
-        typer.Option("--format", "-f", metavar=_choices(SHOW_FORMATS), help="Drawing format."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar=_choices(SHOW_FORMATS),
+            autocompletion=_completes(SHOW_FORMATS),
+            help="Drawing format.",
+        ),
     ] = "tree",
     color: ColorOpt = None,
     config: ConfigOpt = None,
@@ -588,6 +617,7 @@ def schema(
         typer.Option(
             "--output",
             metavar=_choices(SCHEMA_OUTPUTS),
+            autocompletion=_completes(SCHEMA_OUTPUTS),
             help="Which document: a profile, or the JSON of advise or check.",
         ),
     ] = "profile",

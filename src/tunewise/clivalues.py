@@ -135,6 +135,13 @@ def _with_plain_help(command: Any, ctx: Any, option: Any) -> Any:
     return option
 
 
+def _whole_summary(command: Any) -> None:
+    """The first paragraph of the help as the summary in command lists: click would cut it to
+    the terminal's width mid-sentence ("review,..."); given explicitly, it wraps instead."""
+    if not command.short_help and command.help:
+        command.short_help = " ".join(command.help.split("\n\n")[0].split())
+
+
 def _usage_pieces(command: Any, ctx: Any) -> list[str]:
     """The usage line in the usual notation: PROFILE, [PATHS]..., never typer's `{profile}`."""
     pieces = [command.options_metavar] if command.options_metavar else []
@@ -155,6 +162,7 @@ class PlainCommand(TyperCommand):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        _whole_summary(self)
         _use_plain_values(self)
         for param in self.params:
             # An argument's help shows its metavar, not also a type (`<list[Path]>`).
@@ -170,6 +178,10 @@ class PlainCommand(TyperCommand):
 
 class PlainGroup(TyperGroup):
     """A typer group whose own options (the global ones) skip typer's pydantic adapters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _whole_summary(self)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         _use_plain_values(self)  # here, not at creation: typer adds options after that

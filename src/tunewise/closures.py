@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from tunewise.arithmetic import combine
+from tunewise.arithmetic import operation
 from tunewise.compiled import (
     ARITHMETIC,
     AllOf,
@@ -206,7 +206,7 @@ class Compiler:
         makes the result unknown, needing what every unknown operand needs."""
         kind = ARITHMETIC[type(expr)]
         parts = [self.value_of(part) for part in getattr(expr, kind)]
-        wrong = Unknown(())
+        compute, wrong = operation(kind), Unknown(())
 
         def arithmetic(answers: Answers) -> Any:
             operands = [part(answers) for part in parts]
@@ -216,7 +216,7 @@ class Compiler:
                     unsure = value if unsure is None else unsure.merged(value)
             if unsure is not None:
                 return unsure
-            result = combine(kind, operands)
+            result = compute(operands)
             return wrong if result is None else result
 
         return arithmetic

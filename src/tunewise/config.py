@@ -9,6 +9,7 @@ Command-line flags win over it. An unknown key or a value of the wrong type is a
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -41,13 +42,7 @@ class Config:
 
     def param_args(self) -> list[str]:
         """The `params` table as NAME=VALUE arguments, as `--param` gives them."""
-        return [f"{name}={_as_text(value)}" for name, value in self.params.items()]
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+        return [f"{name}={value}" for name, value in self.params.items()]
 
 
 def find(start: Path) -> Path | None:
@@ -133,10 +128,10 @@ def read(path: Path, table: bool) -> Config:
 
 
 def _validate(path: Path, text: str, prefix: tuple[str, ...], data: dict[str, Any]) -> Config:
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
     try:
-        settings = _model().model_validate(data)
+        settings: dict[str, Any] = _validator().validate_python(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -146,78 +141,62 @@ def _validate(path: Path, text: str, prefix: tuple[str, ...], data: dict[str, An
             if error["type"] == "extra_forbidden":
                 import difflib
 
-                allowed = list(_model().model_fields)
-                close = difflib.get_close_matches(loc[-1], allowed, n=1)
+                close = difflib.get_close_matches(loc[-1], KEYS, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                message = f"{key}: unknown key '{loc[-1]}'{hint}; allowed: {', '.join(allowed)}"
+                message = f"{key}: unknown key '{loc[-1]}'{hint}; allowed: {', '.join(KEYS)}"
             else:
-                message = f"{key}: {error['msg'].lower()}"
+                message = f"{key}: {error['msg'][:1].lower()}{error['msg'][1:]}"
             problems.append(Problem(str(path), message, line, column))
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise InputError(problems[0], lines=problems) from None
     folder = path.parent
     return Config(
         path=path,
-        rules=folder / settings.rules if settings.rules else None,
-        params=dict(settings.params or {}),
-        strict=settings.strict,
-        quiet=settings.quiet,
-        exclude=list(settings.exclude) if settings.exclude is not None else None,
-        require_evidence=(
-            list(settings.require_evidence) if settings.require_evidence is not None else None
-        ),
-        format=settings.format,
+        rules=folder / settings["rules"] if settings.get("rules") else None,
+        params=dict(settings.get("params") or {}),
+        strict=settings.get("strict"),
+        quiet=settings.get("quiet"),
+        exclude=settings.get("exclude"),
+        require_evidence=settings.get("require_evidence"),
+        format=settings.get("format"),
     )
 
 
-def _model() -> Any:
-    """The pydantic model of the keys, built on first use (pydantic's models are slow to
-    import, and most runs have no configuration)."""
-    global _MODEL
-    if _MODEL is None:
-        _MODEL = _build_model()
-    return _MODEL
+KEYS = ("rules", "params", "strict", "quiet", "exclude", "require_evidence", "format")
 
 
-_MODEL: Any = None
-
-
-def _build_model() -> Any:
-    from typing import Literal, Optional, Union
-
-    from pydantic import (
-        BaseModel,
-        ConfigDict,
-        StrictBool,
-        StrictFloat,
-        StrictInt,
-        StrictStr,
-        field_validator,
-    )
+@functools.cache
+def _validator() -> Any:
+    """The keys' schema (extra keys forbidden, strict types), built with pydantic-core, the
+    engine pydantic models compile to: the same validation and errors without importing
+    pydantic's model machinery, which would double the start-up of a configured run."""
+    from pydantic_core import SchemaValidator
+    from pydantic_core import core_schema as cs
 
     from tunewise.reporters import CHECK_FORMATS
 
-    class Settings(BaseModel):
-        """The keys of a tunewise configuration."""
+    def optional(schema: cs.CoreSchema) -> cs.TypedDictField:
+        return cs.typed_dict_field(cs.nullable_schema(schema), required=False)
 
-        model_config = ConfigDict(extra="forbid")
-
-        rules: Optional[StrictStr] = None  # noqa: UP045
-        params: Optional[dict[str, Union[StrictBool, StrictInt, StrictFloat, StrictStr]]] = None  # noqa: UP007, UP045
-        strict: Optional[StrictBool] = None  # noqa: UP045
-        quiet: Optional[StrictBool] = None  # noqa: UP045
-        exclude: Optional[list[StrictStr]] = None  # noqa: UP045
-        require_evidence: Optional[list[Literal["dataset", "prompting", "eval_set"]]] = None  # noqa: UP045
-        format: Optional[StrictStr] = None  # noqa: UP045
-
-        @field_validator("format")
-        @classmethod
-        def known_format(cls, value: str | None) -> str | None:
-            if value is not None and value not in CHECK_FORMATS:
-                raise ValueError(f"{value!r} is not one of {', '.join(CHECK_FORMATS)}")
-            return value
-
-    return Settings
+    text = cs.str_schema(strict=True)
+    flag = cs.bool_schema(strict=True)
+    # Rule-set parameters are numbers (their own bounds are checked when the rules load).
+    number = cs.union_schema(
+        [cs.int_schema(strict=True), cs.float_schema(strict=True, allow_inf_nan=False)],
+        custom_error_type="tunewise_number",
+        custom_error_message="input should be a finite number",
+    )
+    fields = {
+        "rules": optional(text),
+        "params": optional(cs.dict_schema(text, number)),
+        "strict": optional(flag),
+        "quiet": optional(flag),
+        "exclude": optional(cs.list_schema(text)),
+        "require_evidence": optional(cs.list_schema(cs.literal_schema(list(EVIDENCE_KINDS)))),
+        "format": optional(cs.literal_schema(list(CHECK_FORMATS))),
+    }
+    assert tuple(fields) == KEYS
+    return SchemaValidator(cs.typed_dict_schema(fields, extra_behavior="forbid"))
 
 
 _KEY = r'\s*(?:"{0}"|\'{0}\'|{0})\s*='

@@ -6,6 +6,7 @@ import difflib
 import textwrap
 from typing import Any
 
+from tunewise.answers import bound_texts
 from tunewise.compiled import (
     AnswerRef,
     AskNode,
@@ -78,14 +79,8 @@ def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
         if q.choices:
             lines.append("  values:")
             lines += [f"    {c.value:<12} {c.meaning}" for c in q.choices]
-        if q.min is not None or q.max is not None:
-            low = (
-                f"{'>' if q.min_exclusive else '≥'} {format_value(q.min)}"
-                if q.min is not None
-                else ""
-            )
-            high = f"≤ {format_value(q.max)}" if q.max is not None else ""
-            lines.append(f"  range: {' and '.join(p for p in (low, high) if p)}")
+        if bound_texts(q):
+            lines.append(f"  range: {' and '.join(bound_texts(q))}")
         if q.optional:
             lines.append("  optional")
         used = _uses(

@@ -10,9 +10,11 @@ leaf other than fine-tuning before any check).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
+from tunewise.claims import EVIDENCE_RULES
 from tunewise.compiled import ChecksNode, Leaf, RuleSet
 
 Level = Literal["error", "warning", "note"]
@@ -27,6 +29,12 @@ class GateRule:
     help: str
     level: Level = "error"  # the level its findings usually have
     subject: str | None = None  # the rule-set item it is about (a check or leaf id), if any
+
+
+def _evidence_rule(rule_id: str, text: str) -> GateRule:
+    """An evidence finding's rule, from the evidence module's own register of its ids."""
+    title = re.split(r"[(,.]", text, maxsplit=1)[0].strip()  # its first clause
+    return GateRule(rule_id, title, text)
 
 
 FIXED: dict[str, GateRule] = {
@@ -64,20 +72,6 @@ FIXED: dict[str, GateRule] = {
             "profile (`tunewise ask --profile PROFILE` asks only for those).",
         ),
         GateRule(
-            "evidence-unreadable",
-            "An evidence file cannot be read",
-            "A file named under `evidence` cannot be read: it does not exist, is not a regular "
-            "file, lies outside the project, or is too large. Paths are relative to the "
-            "profile's folder.",
-        ),
-        GateRule(
-            "evidence-overclaim",
-            "More examples are claimed than the dataset holds",
-            "The profile's `examples` answer is larger than the number of valid unique records "
-            "that `tunewise data` measures in evidence.dataset. Correct the answer, or add the "
-            "missing records to the dataset.",
-        ),
-        GateRule(
             "folder-unreadable",
             "A folder could not be searched",
             "A folder under the paths given to `tunewise check` cannot be listed (permissions, "
@@ -107,6 +101,14 @@ FIXED: dict[str, GateRule] = {
             "warning",
         ),
         GateRule(
+            "evidence-measured",
+            "An answer measured from the evidence",
+            "A note, not a problem: the dataset named under `evidence` was measured, and its "
+            "count of valid unique records stands in for `examples` or supports the number "
+            "claimed. `tunewise data FILE` shows the same measurement in full.",
+            "note",
+        ),
+        GateRule(
             "waiver-expired",
             "The waiver has expired",
             "The waiver's `expires` date has passed, so the profile's findings fail the gate "
@@ -114,6 +116,7 @@ FIXED: dict[str, GateRule] = {
         ),
     )
 }
+FIXED.update((rule_id, _evidence_rule(rule_id, text)) for rule_id, text in EVIDENCE_RULES.items())
 
 
 def gate_rule(rule_id: str, rules: RuleSet) -> GateRule | None:

@@ -19,7 +19,9 @@ from tunewise.compiled import (
 )
 from tunewise.conditions import placeholders
 from tunewise.domains import cells, range_points, unprovable_bounds
+from tunewise.iterative import Recursive, drive
 from tunewise.outcomes import AskStep, Outcomes, outcomes_for
+from tunewise.proof import Prover
 from tunewise.rules import LoadedRules, walk_records
 from tunewise.yamlio import Path_
 
@@ -126,7 +128,7 @@ def graph_defects(rules: LoadedRules) -> list[Defect]:
     color: dict[str, int] = {}
     reported: set[frozenset[str]] = set()
 
-    def visit(node_id: str, trail: list[str]) -> None:
+    def visit(node_id: str, trail: list[str]) -> Recursive[None]:  # see `iterative`
         color[node_id] = 1
         for target in node_targets(model.node(node_id)):
             if color.get(target) == 1:
@@ -146,12 +148,12 @@ def graph_defects(rules: LoadedRules) -> list[Defect]:
                         )
                     )
             elif color.get(target) is None:
-                visit(target, [*trail, node_id])
+                yield (target, [*trail, node_id])
         color[node_id] = 2
 
     for node in model.tree.nodes:
         if node.id not in color:
-            visit(node.id, [])
+            drive(visit, node.id, [])
     return out
 
 
@@ -230,8 +232,6 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
 
 
 def lint(rules: LoadedRules) -> LintReport:
-    from tunewise.proof import Prover
-
     fast = outcomes_for(rules.model, rules.params)
     report = LintReport()
     report.defects += coverage_defects(rules, fast)

@@ -6,6 +6,7 @@ pydantic's model machinery on every start."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
 
+from tunewise.answers import bounds
 from tunewise.compiled import Question, RuleSet
 from tunewise.errors import Problem, ProfileError
 from tunewise.yamlio import Document, Path_, parse_yaml, read_text
@@ -50,14 +52,10 @@ def answer_schema(question: Question) -> cs.CoreSchema:
         return cs.literal_schema(question.values)
     if question.type == "bool":
         return cs.bool_schema(strict=True)
-    bounds: dict[str, Any] = {}
-    if question.min is not None:
-        bounds["gt" if question.min_exclusive else "ge"] = question.min
-    if question.max is not None:
-        bounds["le"] = question.max
+    limits: dict[str, Any] = bounds(question)
     if question.type == "integer":
-        return cs.int_schema(strict=True, **bounds)
-    return cs.float_schema(strict=True, allow_inf_nan=False, **bounds)
+        return cs.int_schema(strict=True, **limits)
+    return cs.float_schema(strict=True, allow_inf_nan=False, **limits)
 
 
 def _optional(schema: cs.CoreSchema) -> cs.TypedDictField:
@@ -147,13 +145,17 @@ def profile_schema(rules: RuleSet) -> cs.CoreSchema:
     )
 
 
+_VALIDATORS: weakref.WeakKeyDictionary[RuleSet, tuple[cs.CoreSchema, SchemaValidator]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def profile_validator(rules: RuleSet) -> tuple[cs.CoreSchema, SchemaValidator]:
-    """The schema and its validator for `rules`, built once and kept on the rule set."""
-    cache = rules.__dict__  # beside the fields, like the engine's lookups (never pickled)
-    if "_profile_validator" not in cache:
+    """The schema and its validator for `rules`, built once per rule set."""
+    found = _VALIDATORS.get(rules)
+    if found is None:
         schema = profile_schema(rules)
-        cache["_profile_validator"] = (schema, SchemaValidator(schema))
-    found: tuple[cs.CoreSchema, SchemaValidator] = cache["_profile_validator"]
+        found = _VALIDATORS[rules] = (schema, SchemaValidator(schema))
     return found
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from tunewise.compiled import AskNode, ChecksNode, Leaf, node_targets
 from tunewise.domains import Cell, cells, numeric_thresholds, unprovable_bounds
+from tunewise.iterative import Recursive, drive
 from tunewise.outcomes import AskStep, Outcomes
 from tunewise.rules import LoadedRules
 
@@ -25,7 +26,13 @@ class Prover:
         self.failure: tuple[dict[str, frozenset[Cell]], str, Cell | None, str] | None = None
         self.unprovable: str | None = None  # a node branching on bounds other answers decide
 
-    def asked_below(self, node_id: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+    def asked_below(self, node_id: str) -> frozenset[str]:
+        """The questions asked at or below a node."""
+        if node_id in self.below:
+            return self.below[node_id]
+        return drive(self._asked_below, node_id, frozenset())
+
+    def _asked_below(self, node_id: str, seen: frozenset[str]) -> Recursive[frozenset[str]]:
         if node_id in self.below:
             return self.below[node_id]
         if node_id in seen:
@@ -33,14 +40,20 @@ class Prover:
         node = self.rules.model.node(node_id)
         found = {node.ask} if isinstance(node, AskNode) else set()
         for target in node_targets(node):
-            found |= self.asked_below(target, seen | {node_id})
+            found |= yield (target, seen | {node_id})
         self.below[node_id] = frozenset(found)
         return self.below[node_id]
 
     def paths(
         self, node_id: str, constraints: dict[str, frozenset[Cell]], trail: frozenset[str]
     ) -> int:
-        """Number of decided paths below `node_id`; sets `failure` and returns -1 on a hole."""
+        """Number of decided paths below `node_id`; sets `failure` (or `unprovable`) and
+        returns -1 on a hole. Iterative: a tree of any depth."""
+        return drive(self._paths, node_id, constraints, trail)
+
+    def _paths(
+        self, node_id: str, constraints: dict[str, frozenset[Cell]], trail: frozenset[str]
+    ) -> Recursive[int]:
         if node_id in trail:
             self.failure = (constraints, node_id, None, "the walk loops back to this node")
             return -1
@@ -56,7 +69,7 @@ class Prover:
             total = 1
         elif isinstance(node, ChecksNode):
             for target in (node.on_pass, node.on_fail):
-                count = self.paths(target, constraints, trail | {node_id})
+                count = yield (target, constraints, trail | {node_id})
                 if count < 0:
                     return -1
                 total += count
@@ -88,7 +101,7 @@ class Prover:
                 groups.setdefault(branch, set()).add(cell)
             for branch, taken in groups.items():
                 narrowed = {**constraints, node.ask: frozenset(taken)}
-                count = self.paths(node.branches[branch].goto, narrowed, trail | {node_id})
+                count = yield (node.branches[branch].goto, narrowed, trail | {node_id})
                 if count < 0:
                     return -1
                 total += count

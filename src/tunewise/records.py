@@ -96,7 +96,7 @@ def _messages(
         if not isinstance(message, dict) or "role" not in message:
             raise Invalid(f"{what}[{index}] needs a 'role'")
         role = message["role"]
-        if role not in CHAT_ROLES:
+        if not isinstance(role, str) or role not in CHAT_ROLES:
             raise Invalid(f"{what}[{index}]: unknown role {str(role)[:20]!r}")
         if "content" not in message and not message.get("tool_calls"):
             raise Invalid(f"{what}[{index}] needs 'content' (or 'tool_calls')")
@@ -238,7 +238,7 @@ def _sharegpt(record: dict[str, Any]) -> Record:
         if not isinstance(turn, dict) or "from" not in turn or "value" not in turn:
             raise Invalid(f"conversations[{index}] needs 'from' and 'value'")
         speaker = turn["from"]
-        if speaker not in SHAREGPT_ROLES:
+        if not isinstance(speaker, str) or speaker not in SHAREGPT_ROLES:
             raise Invalid(f"conversations[{index}]: unknown speaker {str(speaker)[:20]!r}")
         value = _text(turn["value"], f"conversations[{index}].value")
         parts.append(f"{speaker}:{value}")

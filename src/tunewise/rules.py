@@ -147,17 +147,19 @@ def resolve_params(model: RuleSet, overrides: Sequence[str]) -> dict[str, float 
 
 
 def walk_records(obj: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
-    """Every record inside `obj`, with its location in the YAML (YAML spellings as keys)."""
-    if isinstance(obj, Record):
-        yield loc, obj
-        for name in obj.FIELDS:
-            yield from walk_records(getattr(obj, name), (*loc, obj.ALIASES.get(name, name)))
-    elif isinstance(obj, (list, tuple)):
-        for index, item in enumerate(obj):
-            yield from walk_records(item, (*loc, index))
-    elif isinstance(obj, dict):
-        for key, item in obj.items():
-            yield from walk_records(item, (*loc, key))
+    """Every record inside `obj`, in document order, with its location in the YAML (YAML
+    spellings as keys). Iterative: nesting of any depth."""
+    stack: list[tuple[Path_, Any]] = [(loc, obj)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, Record):
+            yield where, item
+            fields = [(name, getattr(item, name)) for name in item.FIELDS]
+            stack += [((*where, item.ALIASES.get(n, n)), v) for n, v in reversed(fields)]
+        elif isinstance(item, (list, tuple)):
+            stack += [((*where, i), v) for i, v in reversed(list(enumerate(item)))]
+        elif isinstance(item, dict):
+            stack += [((*where, k), v) for k, v in reversed(list(item.items()))]
 
 
 def reference_problems(model: RuleSet) -> list[tuple[Path_, str]]:
@@ -235,6 +237,9 @@ def reference_problems(model: RuleSet) -> list[tuple[Path_, str]]:
     for index, table in enumerate(model.tables):
         need("question", table.key, ("tables", index, "key"))
     problems.extend(_formula_cycles(model))
+    if not problems:  # the types of values need every reference resolved
+        problems += number_problems(model)
+        problems += value_type_problems(model)
     return problems
 
 
@@ -292,6 +297,68 @@ def _formula_cycles(model: RuleSet) -> list[tuple[Path_, str]]:
                     seen.add(target)
                     stack.append(target)
     return out
+
+
+# Numbers in a rule set stay where floats are exact enough to compare and cut domains at:
+# beyond this, `float()` overflows or silently rounds, and the proof's cells lose meaning.
+LARGEST_NUMBER = 10**15
+
+
+def number_problems(model: RuleSet) -> list[tuple[Path_, str]]:
+    """Every number written in the rule set lies within ±LARGEST_NUMBER."""
+    out: list[tuple[Path_, str]] = []
+    stack: list[tuple[Path_, Any]] = [((), model)]
+    while stack:
+        loc, obj = stack.pop()
+        if isinstance(obj, Record):
+            stack += [((*loc, obj.ALIASES.get(n, n)), getattr(obj, n)) for n in obj.FIELDS]
+        elif isinstance(obj, (list, tuple)):
+            stack += [((*loc, i), item) for i, item in enumerate(obj)]
+        elif isinstance(obj, dict):
+            stack += [((*loc, key), item) for key, item in obj.items()]
+        elif _is_number(obj) and not -LARGEST_NUMBER <= obj <= LARGEST_NUMBER:
+            out.append((loc, "number out of range: keep numbers within ±10^15"))
+    return sorted(out, key=lambda item: str(item[0]))
+
+
+def value_type_problems(model: RuleSet) -> list[tuple[Path_, str]]:
+    """Values compared by order, bounds of ranges and the parts of a `scaled` value are
+    numbers: a literal of another type, or an answer, column or question that is not one."""
+    out: list[tuple[Path_, str]] = []
+    for loc, obj in walk_records(model):
+        if isinstance(obj, Compare) and obj.operator in ("lt", "le", "gt", "ge"):
+            out += _numeric_value(model, obj.operand, (*loc, obj.operator))
+        elif isinstance(obj, Branch) and obj.range is not None:
+            for op in ("ge", "gt", "le", "lt"):
+                bound = getattr(obj.range, op)
+                if bound is not None:
+                    out += _numeric_value(model, bound, (*loc, "range", op))
+        elif isinstance(obj, Scaled):
+            out += _numeric_value(model, AnswerRef(answer=obj.scaled), (*loc, "scaled"))
+            for name in ("factor", "plus", "if_missing"):
+                part = getattr(obj, name)
+                if part is not None:
+                    out += _numeric_value(model, part, (*loc, name))
+    return out
+
+
+def _numeric_value(model: RuleSet, expr: Any, loc: Path_) -> list[tuple[Path_, str]]:
+    """Why `expr` may not be a number (its own parts are checked where they are found)."""
+    if isinstance(expr, AnswerRef):
+        qtype = model.question(expr.answer).type
+        if qtype not in ("integer", "number"):
+            return [(loc, f"expected a number: question {expr.answer!r} is {qtype}")]
+    elif isinstance(expr, Lookup):
+        table = model.table(expr.lookup)
+        if not all(_is_number(row.get(expr.field)) for row in table.rows):
+            return [(loc, f"expected a number: column {expr.field!r} of {expr.lookup!r} is not")]
+    elif not isinstance(expr, Record) and not _is_number(expr):
+        return [(loc, f"expected a number, not {expr!r}")]
+    return []
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _placeholder_ok(model: RuleSet, name: str, column: str | None) -> bool:

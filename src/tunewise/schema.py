@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tunewise.answers import json_schema_bounds
 from tunewise.compiled import Question, RuleSet
 from tunewise.profile import NEED_ID_PATTERN, PROPOSALS
 
@@ -22,10 +23,7 @@ def answer_schema(question: Question) -> dict[str, Any]:
         schema["type"] = ["boolean", "null"]
     else:
         schema["type"] = ["integer" if question.type == "integer" else "number", "null"]
-        if question.min is not None:
-            schema["exclusiveMinimum" if question.min_exclusive else "minimum"] = question.min
-        if question.max is not None:
-            schema["maximum"] = question.max
+        schema.update(json_schema_bounds(question))
     return schema
 
 

@@ -28,14 +28,13 @@ def decide_profile(rules: LoadedRules, profile: Profile) -> Decision:
 
 
 def advise_profile(path: Path, rules_path: Path | None, params: Sequence[str]) -> Decision:
-    """The decision for a profile file, through the same questionnaire loop as `ask`."""
-    from tunewise.questionnaire import ProfileSource, fill, state_from_profile, to_profile
-
+    """The decision for a profile file. (It used to go through the questionnaire loop with a
+    source that answers nothing: a round trip that changed nothing and cost a walk of every
+    need per unanswered question, quadratic in the number of needs.)"""
     rules = load_rules(rules_path, params)
     profile = load_profile(path, rules.model)
     notes, warnings = _evidence_answers(rules, profile)
-    state = fill(rules, state_from_profile(profile), ProfileSource())
-    decision = decide_profile(rules, to_profile(state))
+    decision = decide_profile(rules, profile)
     decision.notes.extend(notes)
     decision.warnings.extend(warnings)
     return decision
@@ -104,24 +103,13 @@ def check_paths(
 
 
 def write_report(path: Path, text: str, what: str = "report") -> None:
-    """Write a file atomically: a temporary file renamed into place, removed if anything fails
-    (Ctrl-C included), so an existing file is never left half-written."""
-    import os
-    import tempfile
-
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-        temporary = None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
-    finally:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+    """Write a file atomically (see `report_files`): an existing file is never left
+    half-written."""
+    with report_files([path], what) as streams:
+        try:
+            streams[0].write(text)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
 
 
 def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
@@ -165,24 +153,33 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
 
 
 @contextlib.contextmanager
-def report_files(paths: Sequence[Path]) -> Iterator[list[TextIO]]:
-    """Open a temporary file beside each report path; on success rename each into place, on
-    any failure remove them, so a report file is never left half-written."""
+def report_files(paths: Sequence[Path], what: str = "report") -> Iterator[list[TextIO]]:
+    """Open a temporary file beside each path; on success rename each into place, on any
+    failure (Ctrl-C included) remove them, so a file is never left half-written."""
     import os
     import tempfile
 
     opened: list[tuple[TextIO, str, Path]] = []
+
+    def failed(path: Path, exc: OSError) -> InputError:
+        return InputError(f"{path}: cannot write {what}: {exc.strerror or exc}")
+
     try:
         for path in paths:
             try:
-                handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+                handle, temporary = tempfile.mkstemp(
+                    dir=path.parent or Path("."), prefix=f".{path.name}."
+                )
             except OSError as exc:
-                raise InputError(f"{path}: cannot write report: {exc.strerror or exc}") from None
+                raise failed(path, exc) from None
             opened.append((os.fdopen(handle, "w", encoding="utf-8"), temporary, path))
-        yield [stream for stream, _, _ in opened]
+        yield [stream for stream, _, _ in opened]  # what the caller raises is its own
         for stream, temporary, path in opened:
-            stream.close()
-            os.replace(temporary, path)
+            try:
+                stream.close()
+                os.replace(temporary, path)
+            except OSError as exc:
+                raise failed(path, exc) from None
         opened = []
     finally:
         for stream, temporary, _ in opened:

@@ -6,6 +6,7 @@ from typing import Any
 
 from tunewise.compiled import AskNode, Branch, ChecksNode, Leaf, ParamRef, RuleSet, node_targets
 from tunewise.conditions import format_value
+from tunewise.iterative import Recursive, drive
 
 FORMATS = ("tree", "mermaid", "dot")
 _OPS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
@@ -87,7 +88,7 @@ def tree(rules: RuleSet, color: bool = False, width: int = 100) -> str:
 
     drawn: set[str] = set()
 
-    def grow(parent: Tree, node_id: str, via: str) -> None:
+    def grow(parent: Tree, node_id: str, via: str) -> Recursive[None]:  # see `iterative`
         node = rules.node(node_id)
         label = f"[{via}] {node_text(node)}" if via else node_text(node)
         if node_id in drawn and not isinstance(node, Leaf):
@@ -96,10 +97,10 @@ def tree(rules: RuleSet, color: bool = False, width: int = 100) -> str:
         drawn.add(node_id)
         branch = parent.add(Text(label))
         for edge_label, target in edges(node):
-            grow(branch, target, edge_label)
+            yield (branch, target, edge_label)
 
     root = Tree(Text(f"rules {rules.name} {rules.version}"))
-    grow(root, rules.tree.start, "")
+    drive(grow, root, rules.tree.start, "")
     return rich_text(root, color=color, width=width)
 
 

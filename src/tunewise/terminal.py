@@ -18,8 +18,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tunewise.answers import bound_problem, bound_texts
 from tunewise.compiled import Question
-from tunewise.conditions import format_value
 from tunewise.engine import Rules
 from tunewise.errors import EndOfInput
 from tunewise.profile import NEED_ID_PATTERN, PROPOSALS
@@ -114,24 +114,15 @@ def parse_answer(question: Question, text: str) -> Any:
             return False
         raise Invalid("answer y or n")
     value = parse_number(text, question.type == "integer")
-    if question.min is not None:
-        if question.min_exclusive and value <= question.min:
-            raise Invalid(f"must be greater than {format_value(question.min)}")
-        if value < question.min:
-            raise Invalid(f"must be at least {format_value(question.min)}")
-    if question.max is not None and value > question.max:
-        raise Invalid(f"must be at most {format_value(question.max)}")
+    problem = bound_problem(question, value)
+    if problem is not None:
+        raise Invalid(problem)
     return value
 
 
 def range_text(question: Question) -> str:
     kind = "a whole number" if question.type == "integer" else "a number"
-    if question.min is not None:
-        sign = ">" if question.min_exclusive else "≥"
-        kind += f" {sign} {format_value(question.min)}"
-    if question.max is not None:
-        kind += f", ≤ {format_value(question.max)}"
-    return kind
+    return " ".join([kind, ", ".join(bound_texts(question))]).strip()
 
 
 def shown(value: Any) -> str:

@@ -132,7 +132,7 @@ def read_report(path: Path, fmt: str | None = None, metric: str | None = None) -
     """Read an evaluation file (a regular file of at most MAX_REPORT_BYTES)."""
     from tunewise.safeio import read_bytes
 
-    raw = read_bytes(path, "evaluation file", MAX_REPORT_BYTES)
+    raw = read_bytes(path, "evaluation", MAX_REPORT_BYTES)
     return read_data(parse(raw, str(path)), str(path), fmt, metric)
 
 

@@ -62,17 +62,22 @@ def what_if_text(option: WhatIf) -> str:
     return f"{LABELS[option.approach]} {parts}"
 
 
+def _usd(amount: float) -> str:
+    """Dollars as people write them: cents below $100, whole dollars above."""
+    return f"${amount:,.0f}" if amount >= 100 else f"${amount:,.2f}"
+
+
 def estimate_text(estimate: dict[str, Any]) -> str:
     """A fine-tune's estimate in one line, with the date of the prices behind it."""
     low, high = estimate["effort_usd"]
     text = (
         f"{format_value(estimate['training_tokens'])} training tokens "
-        f"({estimate['epochs']} epochs), about ${format_value(estimate['compute_usd'])} of "
-        f"compute; typical total effort ${format_value(low)}–${format_value(high)}"
+        f"({estimate['epochs']} epochs), about {_usd(estimate['compute_usd'])} of compute; "
+        f"typical total effort {_usd(low)}–{_usd(high)}"
     )
     if "serving_usd_per_month" in estimate:
-        serving = format_value(estimate["serving_usd_per_month"])
-        text += f"; a dedicated endpoint about ${serving} a month"
+        serving = _usd(estimate["serving_usd_per_month"])
+        text += f"; a dedicated endpoint about {serving} a month"
     if estimate.get("prices_as_of"):
         text += f" (prices as of {estimate['prices_as_of']})"
     return text
