@@ -275,30 +275,28 @@ def ask(
 
     Only the questions that matter are asked; the answers can be reviewed and saved.
     """
-    import yaml
-
+    from tunewise import interview
     from tunewise.reporters import render
-    from tunewise.service import ask_profile, write_report
-
-    def read(prompt: str) -> str:
-        return input(prompt)
+    from tunewise.rules import load_rules
+    from tunewise.terminal import TerminalSource, open_terminal
 
     cfg = _settings(color, config, isolated)
-    if save is not None and not save.parent.is_dir():  # say so now, not after every question
-        raise typer.BadParameter(f"folder {save.parent} does not exist", param_hint="--save")
-    _emit("tunewise — answer the questions; ? shows help, < goes back.\n")
-    decision, data = ask_profile(*_rules_and_params(cfg, rules, param), profile, read, _emit)
+    if save is not None:  # say so now, not after every question
+        interview.check_save_target(save)
+    terminal = open_terminal(_width())
+    loaded = load_rules(*_rules_and_params(cfg, rules, param))
+    source = TerminalSource(loaded, terminal)
+    source.say("tunewise — answer the questions; ? shows help, < goes back.", "")
+    session = interview.run(loaded, profile, source)
+    decision = interview.decision_of(session)
     _emit("\n" + render(ADVICE_FORMATS, "text", decision, color=_color(), width=_width()))
     if save is not None:
-        if save.exists() and not force:
-            reply = input(f"{save} exists. Replace it? (y/n) [n]: ").strip().lower()
-            if reply not in ("y", "yes"):
-                _emit(f"Not saved: {save} was left as it was.\n")
-                raise typer.Exit(0 if decision.verdict != "undecided" else 4)
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-        write_report(save, text, "profile")
-        _emit(f"Saved to {save}; `tunewise advise {save}` gives this result again.\n")
-    raise typer.Exit(0 if decision.verdict != "undecided" else 4)
+        saved = interview.save(session, save, force)
+        if saved is None:
+            _emit(f"Not saved: {save} was left as it was.\n")
+        else:
+            _emit(f"Saved to {saved}; `tunewise advise {saved}` gives this result again.\n")
+    raise typer.Exit(interview.exit_code(decision))
 
 
 def _evidence_kinds(values: Sequence[str]) -> list[str]:

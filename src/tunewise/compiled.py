@@ -232,6 +232,7 @@ class Question(Record):
     need_override: bool
     never_lower: bool
     work: dict[str, str]
+    help_by: dict[str, dict[str, str]]  # answer of another question -> help for that case
 
     @property
     def values(self) -> list[str]:

@@ -312,6 +312,9 @@ class Question(Strict):
     need_override: StrictBool = False
     never_lower: StrictBool = False
     work: dict[StrictStr, StrictStr] = {}
+    # Help for a need whose answer to another question is a given value, e.g. `prompting`'s
+    # help for `kind: cost`: {kind: {cost: "..."}}; `help` is shown when none applies.
+    help_by: dict[Slug, dict[StrictStr, StrictStr]] = {}
 
     @model_validator(mode="after")
     def _shape(self) -> Question:

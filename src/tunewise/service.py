@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tunewise.decision import Cited, Decision
 from tunewise.engine import decide
@@ -53,28 +53,6 @@ def _evidence_answers(
     notes = [Cited(f.message, ()) for f in reading.findings if f.level == "note"]
     warnings = [("evidence", Cited(f.message, ())) for f in reading.findings if f.level != "note"]
     return notes, warnings
-
-
-def ask_profile(
-    rules_path: Path | None,
-    params: Sequence[str],
-    prefill: Path | None,
-    read: Callable[[str], str],
-    write: Callable[[str], None],
-) -> tuple[Decision, dict[str, Any]]:
-    """Run the questionnaire with a person; return the decision and the answers as a profile."""
-    from tunewise.interview import interview
-    from tunewise.questionnaire import State, profile_data, state_from_profile, to_profile
-    from tunewise.terminal import TerminalSource
-
-    rules = load_rules(rules_path, params)
-    state = state_from_profile(load_profile(prefill, rules.model)) if prefill else State()
-    if prefill:
-        state.needs_done = True
-        write(f"Answers from {prefill} are kept; only missing ones are asked.\n")
-    interview(rules, state, TerminalSource(rules, read, write))
-    decision = decide_profile(rules, to_profile(state))
-    return decision, profile_data(rules, state)
 
 
 def check_paths(
