@@ -98,3 +98,16 @@ def test_a_profile_file_inside_the_project_is_read(tmp_path: Path) -> None:
         "    profile_file: profiles/p.yaml\n    expect: {verdict: prompt}\n",
     )
     assert run_cli("rules", "test", str(case)).code == 0
+
+
+def test_case_names_cannot_forge_lines(tmp_path: Path) -> None:
+    case = _cases(
+        tmp_path,
+        'tunewise_cases: 1\ncases:\n  - name: "x\\n##vso[task.complete result=Succeeded]\\e[2J"\n'
+        "    profile: {tunewise: 1, needs: [{id: a, kind: general}]}\n"
+        "    expect: {verdict: rag}\n",
+    )
+    result = run_cli("rules", "test", str(case))
+    assert result.code == 1 and "\x1b" not in result.out
+    assert not any(line.startswith("##vso") for line in result.out.splitlines())
+    assert "x\\n##vso[task.complete result=Succeeded]\\x1b[2J" in result.out

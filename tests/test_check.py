@@ -428,3 +428,26 @@ def test_parallel_and_sequential_runs_agree(rules: LoadedRules, tmp_path: Path) 
     assert [f.path for f in parallel] == [f.path for f in sequential]
     assert parallel == sequential
     assert {f.status for f in sequential} >= {"pass", "fail"}
+
+
+def test_what_if_work_per_profile_is_bounded(write_profile: Any) -> None:
+    """A profile of thousands of needs cannot hold the gate for minutes: needs with the same
+    answers share one what-if search, and at most MAX_SEARCHES distinct ones are searched."""
+    import time
+
+    from tunewise.check import MAX_SEARCHES
+
+    same = [{"id": f"n{i}", "kind": "general"} for i in range(2000)]
+    path = write_profile(profile_dict(same, PASSING_PROJECT, proposal="fine-tune"))
+    started = time.monotonic()
+    code, data = check_json(path)
+    assert code == 1 and time.monotonic() - started < 30
+    summaries = {f["message"].split(": ", 1)[1] for f in only_file(data)["findings"]}
+    assert len(summaries) == 1 and "No change of one or two answers" in summaries.pop()
+    distinct = [{"id": f"n{i}", "kind": "general", "examples": i} for i in range(MAX_SEARCHES + 20)]
+    file = only_file(
+        check_json(write_profile(profile_dict(distinct, PASSING_PROJECT, proposal="fine-tune")))[1]
+    )
+    unsearched = [f for f in file["findings"] if "was not searched" in f["message"]]
+    assert len(unsearched) == 20
+    assert f"searched for {MAX_SEARCHES} distinct needs; 20 more" in " ".join(file["notes"])

@@ -250,3 +250,19 @@ def test_shell_completion() -> None:
         check=False,
     )
     assert "_tunewise_completion" in script.stdout
+
+
+def test_internal_error_with_a_multiline_message_is_still_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tunewise.service
+
+    def broken(*_: object) -> None:
+        raise ValueError("first\nsecond\r\x1b[2Kthird")
+
+    monkeypatch.setattr(tunewise.service, "advise_profile", broken)
+    result = run_cli("advise", str(EXAMPLES / "law-firm.tunewise.yaml"))
+    assert result.code == 70
+    assert result.err.splitlines() == [
+        "tunewise: internal error (ValueError: first\\nsecond\\r\\x1b[2Kthird); please report it"
+    ]

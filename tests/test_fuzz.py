@@ -387,7 +387,9 @@ def hostile_profiles(draw: Any) -> bytes:
     def v(ordinary: str) -> str:
         return ordinary if draw(st.integers(0, 12)) < 12 else draw(hostile_scalars())
 
-    copies = draw(st.sampled_from([0, 2, 50, 400]))
+    # Many needs: the what-if search costs ~10 ms a need (more on a loaded machine), so the
+    # count stays well inside the time limit; aliases still repeat a scalar 120 times.
+    copies = draw(st.sampled_from([0, 2, 50, 120]))
     copy = f"kind: {v('general')}, description: {v('*big')}"
     extra_needs = "".join(f"  - {{id: n{i}, {copy}}}\n" for i in range(copies))
     text = (

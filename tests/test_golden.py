@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ REGOLD = os.environ.get("TUNEWISE_REGOLD") == "1"
 TODAY = dt.date(2026, 11, 23)
 
 ADVICE_FORMATS = ("text", "json", "markdown")
-CHECK_FORMATS = ("text", "json", "junit", "sarif", "github", "markdown")
+CHECK_FORMATS = ("text", "json", "junit", "sarif", "github", "markdown", "gitlab")
 SHOW_FORMATS = ("tree", "mermaid", "dot")
 
 
@@ -73,7 +74,7 @@ def _transcript(commands: list[list[str]]) -> str:
 
 @pytest.fixture
 def golden_world(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Relative paths from the project root, a fixed day, no colour, 80 columns."""
+    """Relative paths from the project root, a fixed day and clock, no colour, 80 columns."""
 
     class FixedDate(dt.date):
         @classmethod
@@ -82,6 +83,7 @@ def golden_world(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(dt, "date", FixedDate)
+    monkeypatch.setattr(time, "perf_counter", lambda: 0.0)  # JUnit's times: all 0.000
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "80")

@@ -10,6 +10,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+import yaml
 from tests.conftest import EXAMPLES, PASSING_PROJECT, profile_dict, run_cli
 
 LAW = str(EXAMPLES / "law-firm.tunewise.yaml")
@@ -102,8 +103,66 @@ def test_check_sarif(tree: Path) -> None:
     located = [r for r in results if r["ruleId"] == "check/enough-examples"]
     region = located[0]["locations"][0]["physicalLocation"]["region"]
     assert region["startLine"] > 1
-    waived = [r for r in results if "suppressions" in r]
-    assert waived and waived[0]["suppressions"][0]["kind"] == "external"
+    waived = [r for r in results if r.get("properties", {}).get("waived")]
+    assert waived and all(r["level"] == "note" for r in waived)
+    assert not any("suppressions" in r for r in results)  # GitHub ignores them: open alerts
+
+
+def _sarif_validator() -> Any:
+    from jsonschema import Draft4Validator
+
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    return Draft4Validator(schema)
+
+
+def test_check_sarif_validates_and_has_what_github_requires(tree: Path, hostile: Path) -> None:
+    """GitHub code scanning's required properties ("SARIF support for code scanning"), on top
+    of the SARIF 2.1.0 schema itself (the OASIS errata version, shipped in tests/data)."""
+    validator = _sarif_validator()
+    for target in (tree, hostile):
+        data = json.loads(run_cli("check", str(target), "--format", "sarif").out)
+        errors = [e.message for e in validator.iter_errors(data)]
+        assert errors == []
+        assert data["$schema"] and data["version"] == "2.1.0" and data["runs"]
+        run = data["runs"][0]
+        driver = run["tool"]["driver"]
+        assert driver["name"] == "tunewise" and driver["rules"]
+        assert "pypi.org" not in json.dumps(driver)  # no made-up package page
+        for rule in driver["rules"]:
+            for key in ("shortDescription", "fullDescription"):
+                assert 0 < len(rule[key]["text"]) <= 1024
+            assert rule["id"] and rule["help"]["text"] and rule["help"]["markdown"]
+        ids = [rule["id"] for rule in driver["rules"]]
+        fingerprints = set()
+        for result in run["results"]:
+            assert result["message"]["text"] and result["level"] in ("error", "warning", "note")
+            assert ids[result["ruleIndex"]] == result["ruleId"]
+            location = result["locations"][0]["physicalLocation"]
+            assert location["artifactLocation"]["uri"]
+            assert set(location["region"]) == {"startLine", "startColumn", "endLine", "endColumn"}
+            fingerprint = result["partialFingerprints"]["primaryLocationLineHash"]
+            assert fingerprint not in fingerprints
+            fingerprints.add(fingerprint)
+
+
+def test_sarif_fingerprints_are_stable_across_runs_and_line_moves(write_profile: Any) -> None:
+    def fingerprints(examples: int, padding: str) -> list[str]:
+        path = write_profile(
+            padding
+            + yaml.safe_dump(
+                profile_dict(
+                    [STYLE], {**PASSING_PROJECT, "examples": examples}, proposal="fine-tune"
+                )
+            ),
+            "fp/tunewise.yaml",
+        )
+        data = json.loads(run_cli("check", str(path), "--format", "sarif").out)
+        return [
+            r["partialFingerprints"]["primaryLocationLineHash"] for r in data["runs"][0]["results"]
+        ]
+
+    first = fingerprints(50, "")
+    assert first == fingerprints(60, "# moved\n# down\n")
 
 
 def test_check_github_annotations_by_default_in_actions(
@@ -147,13 +206,13 @@ def test_bad_output_option_is_a_usage_error(tree: Path, bad: str) -> None:
     assert run_cli("check", str(tree), "--output", bad).code == 2
 
 
-@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "markdown", "text", "github"])
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "markdown", "text", "github", "gitlab"])
 def test_nothing_found_writes_no_partial_report(tmp_path: Path, fmt: str) -> None:
     result = run_cli("check", str(tmp_path), "--format", fmt)
     assert result.code == 3 and result.out == "" and "no tunewise profiles" in result.err
 
 
-@pytest.mark.parametrize("fmt", ["json", "sarif"])
+@pytest.mark.parametrize("fmt", ["json", "sarif", "gitlab"])
 def test_streamed_documents_parse_for_one_and_many(
     tree: Path, fmt: str, write_profile: Any
 ) -> None:
@@ -168,3 +227,204 @@ def test_check_reports_name_the_rule_set(tree: Path) -> None:
     sarif = json.loads(run_cli("check", str(tree), "--format", "sarif").out)
     assert sarif["runs"][0]["properties"]["rules"]["name"] == "default"
     assert "rules: default 2.0.0 (sha256 " in run_cli("check", str(tree)).out
+
+
+# --- hostile input: nothing from a profile reaches column 0 or a terminal -------------------
+
+INJECTED = (
+    "\n##vso[task.setvariable variable=GATE]passed\n##vso[task.prependpath]/tmp/evil"
+    "\n##teamcity[buildStatus status='SUCCESS']\n::add-mask::secret\n::stop-commands::tok"
+    "\nPASS    forged.tunewise.yaml\r\x1b]0;owned\x07\x1b[2K\u2028\u202e\x85\x00\x0c\ufffe"
+)
+HOSTILE_WAIVER = {**WAIVER, "reason": WAIVER["reason"] + INJECTED, "approved_by": "cto" + INJECTED}
+FORGED = ("##vso[", "##teamcity[", "::add-mask::", "::stop-commands::", "PASS    forged")
+
+
+@pytest.fixture
+def hostile(tmp_path: Path, write_profile: Any) -> Path:
+    failing = {**PASSING_PROJECT, "examples": 50}
+    write_profile(
+        profile_dict(
+            [{**STYLE, "description": "tone" + INJECTED}],
+            failing,
+            proposal="fine-tune",
+            waiver=HOSTILE_WAIVER,
+            name="team" + INJECTED,
+        ),
+        "waived/tunewise.yaml",
+    )
+    name = "x\n##vso[task.complete result=Succeeded]\n::add-mask::y\x1b[31m.tunewise.yaml"
+    write_profile(profile_dict([STYLE], failing, proposal="fine-tune"), name)
+    return tmp_path
+
+
+def _assert_no_injection(out: str, allowed_commands: tuple[str, ...] = ()) -> None:
+    assert not any(c in out for c in "\x1b\x00\x0c\x85\u2028\u202e\ufffe"), repr(out)
+    assert "\r" not in out
+    for line in out.splitlines():
+        assert not line.startswith(FORGED), line
+        if line.startswith("::"):
+            assert line.startswith(allowed_commands), line
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown", "junit"])
+def test_hostile_text_cannot_forge_lines_in_any_format(hostile: Path, fmt: str) -> None:
+    result = run_cli("check", str(hostile), "--format", fmt)
+    assert result.code == 1
+    assert "waived" in result.out.lower() and "vso[" in result.out.replace("\\", "")  # shown
+    _assert_no_injection(result.out, ("::error ", "::warning ", "::notice "))
+
+
+def test_hostile_junit_is_well_formed_xml(hostile: Path) -> None:
+    out = run_cli("check", str(hostile), "--format", "junit").out
+    suite = ET.fromstring(out).find("testsuite")
+    assert suite is not None and suite.get("tests") == "2"
+
+
+def test_hostile_markdown_renders_as_text(hostile: Path, write_profile: Any) -> None:
+    from markdown_it import MarkdownIt
+
+    write_profile(
+        profile_dict(
+            [STYLE],
+            {**PASSING_PROJECT, "examples": 50},
+            proposal="fine-tune",
+            waiver={
+                **WAIVER,
+                "reason": "</details> ## ✅ passed ![t](https://t.example/p.png) "
+                "<details><summary>ok</summary> [x](https://e.example)",
+            },
+        ),
+        "md/tunewise.yaml",
+    )
+    out = run_cli("check", str(hostile), "--format", "markdown").out
+    html = MarkdownIt("commonmark").enable("table").render(out)
+    assert "<img" not in html and "<a " not in html and "<details" not in html
+    assert html.count("<h2>") == 1  # only the summary heading
+
+
+def test_hostile_advise_text_and_markdown(write_profile: Any) -> None:
+    path = write_profile(
+        profile_dict(
+            [{**STYLE, "description": "tone" + INJECTED}], PASSING_PROJECT, name="n" + INJECTED
+        )
+    )
+    for fmt in ("text", "markdown"):
+        result = run_cli("advise", str(path), "--format", fmt)
+        assert result.code == 0 and "vso[" in result.out.replace("\\", "")
+        _assert_no_injection(result.out)
+
+
+def test_invalid_utf8_file_name_in_every_format(tmp_path: Path) -> None:
+    import os
+
+    folder = os.fsencode(tmp_path)
+    with open(os.path.join(folder, b"caf\xe9.tunewise.yaml"), "wb") as handle:
+        handle.write(b"tunewise: 1\nproposal: fine-tune\nneeds: [{id: a, kind: general}]\n")
+    outputs = [f"{fmt}:{tmp_path / ('report.' + fmt)}" for fmt in ("junit", "markdown", "sarif")]
+    for fmt in ("text", "json", "junit", "sarif", "github", "markdown"):
+        args = ["check", str(tmp_path), "--format", fmt]
+        result = run_cli(*args, *(a for o in outputs for a in ("--output", o)))
+        assert result.code == 1, result.err
+        if fmt in ("text", "github", "junit"):
+            assert "caf\\xe9.tunewise.yaml" in result.out
+
+
+# --- issue 15: reports terminals, editors and CI services read ------------------------------
+
+
+def test_text_findings_are_path_line_col_sorted_by_line(tree: Path) -> None:
+    out = run_cli("check", str(tree)).out
+    bad = str(tree / "bad" / "tunewise.yaml")
+    located = [line for line in out.splitlines() if line.startswith(bad + ":")]
+    assert located and all(
+        re.match(re.escape(bad) + r":\d+:\d+: (error|warning): .+ \[[a-z0-9/-]+\]$", line)
+        for line in located
+    )
+    lines = [int(line[len(bad) + 1 :].split(":")[0]) for line in located]
+    assert lines == sorted(lines)
+
+
+def test_quiet_prints_only_failures_and_the_summary(tree: Path) -> None:
+    out = run_cli("check", str(tree), "--quiet").out.splitlines()
+    assert out[0].startswith("FAIL") and "bad" in out[0]
+    assert not any(line.startswith(("PASS", "WAIVED")) for line in out)
+    assert out[-1].startswith("tunewise check FAILED")
+
+
+def test_strict_summary_counts_a_failing_pass_as_failed(write_profile: Any) -> None:
+    """`--strict` said "1 passed, 0 failed" while failing."""
+    path = write_profile(profile_dict([STYLE], PASSING_PROJECT, proposal="rag"))
+    result = run_cli("check", str(path), "--strict")
+    assert result.code == 1
+    assert result.out.splitlines()[-1] == (
+        "tunewise check FAILED (strict): 1 profile, 0 passed, 1 failed, 0 waived, 0 invalid"
+    )
+    assert (
+        run_cli("check", str(path))
+        .out.splitlines()[-1]
+        .endswith("1 passed, 0 failed, 0 waived, 0 invalid")
+    )
+
+
+def test_junit_testcases_carry_file_and_time(tree: Path) -> None:
+    root = ET.fromstring(run_cli("check", str(tree), "--format", "junit").out)
+    cases = list(root.iter("testcase"))
+    assert cases and all(c.get("file") == c.get("name") for c in cases)
+    assert all(float(c.get("time", "x")) >= 0 for c in cases)
+    assert float(root.get("time", "x")) >= 0
+
+
+def test_check_json_v2_keys(tree: Path) -> None:
+    data = json.loads(run_cli("check", str(tree), "--format", "json").out)
+    assert data["format_version"] == 2
+    findings = [f for file in data["files"] for f in file["findings"]]
+    assert findings and all(
+        {"level", "message", "rule", "line", "column"} <= set(f) for f in findings
+    )
+
+
+def test_gitlab_code_quality(tree: Path) -> None:
+    """GitLab's Code Quality report: description, check_name, fingerprint, severity,
+    location.path and location.lines.begin on every issue; unique fingerprints."""
+    issues = json.loads(run_cli("check", str(tree), "--format", "gitlab").out)
+    assert issues
+    for issue in issues:
+        assert issue["description"] and issue["check_name"]
+        assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
+        assert isinstance(issue["location"]["path"], str)
+        assert isinstance(issue["location"]["lines"]["begin"], int)
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    assert {i["severity"] for i in issues if i["description"].startswith("Waived")} == {"info"}
+    one = tree / "ok" / "tunewise.yaml"
+    assert json.loads(run_cli("check", str(one), "--format", "gitlab").out) == []
+
+
+def test_rich_markup_in_input_is_shown_as_typed(write_profile: Any) -> None:
+    """Text reaches rich as Text, never as markup: no style, no terminal hyperlink."""
+    name = "[link=https://evil.example]click[/link] [bold red]x[/]"
+    path = write_profile(profile_dict([{**STYLE, "description": name}], PASSING_PROJECT, name=name))
+    out = run_cli("advise", str(path)).out
+    assert out.count("[link=https://evil.example]click[/link]") == 2
+
+
+def test_dataset_report_escapes_its_file_name(tmp_path: Path) -> None:
+    data = tmp_path / "x\n##vso[task.complete result=Succeeded]\x1b[2J.jsonl"
+    data.write_text('{"prompt": "q", "completion": "a"}\nnot json\x1b]0;t\x07\n', encoding="utf-8")
+    result = run_cli("data", str(data))
+    _assert_no_injection(result.out)
+    assert "##vso[task.complete" in result.out
+
+
+def test_sarif_rules_say_what_explain_says(tree: Path, rules: Any) -> None:
+    from tunewise.gate_rules import gate_rule
+
+    data = json.loads(run_cli("check", str(tree), "--format", "sarif").out)
+    described = data["runs"][0]["tool"]["driver"]["rules"]
+    assert described
+    for rule in described:
+        known = gate_rule(rule["id"], rules.model)
+        assert known is not None, rule["id"]
+        assert rule["shortDescription"]["text"] == known.title
+        assert rule["fullDescription"]["text"] == known.help[:1024]
+        assert run_cli("explain", rule["id"]).code == 0

@@ -152,3 +152,28 @@ def test_the_reports_say_when_the_search_stopped(
     assert "stopped after 30 steps" in run_cli("advise", example, "--format", "markdown").out
     checked = run_cli("check", example)
     assert "search stopped (30 steps)" in checked.out
+
+
+def test_needs_with_the_same_answers_share_one_search(rules: LoadedRules, monkeypatch: Any) -> None:
+    """A profile of thousands of identical needs (a hostile pull request) costs one search."""
+    from tunewise import whatif
+    from tunewise.engine import decide
+    from tunewise.profile import NeedAnswers, Profile
+
+    needs = [NeedAnswers(f"n{i}", "", {"kind": "style", "prompting": "failed"}) for i in range(500)]
+    needs.append(NeedAnswers("other", "", {"kind": "general"}))
+    profile = Profile(needs=needs, project={**PASSING_PROJECT, "examples": 200})
+    calls = []
+    real = whatif.search
+
+    def counting(*args: Any) -> list[WhatIf]:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(whatif, "search", counting)
+    decision = decide(rules, profile.needs, profile.project, None)
+    whatif.annotate(rules, profile, decision)
+    assert len(calls) == 2
+    first = decision.needs[0].what_if
+    assert first and all(need.what_if == first for need in decision.needs[:500])
+    assert decision.needs[0].what_if is not decision.needs[1].what_if  # each need its own list

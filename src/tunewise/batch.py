@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -15,9 +16,25 @@ PARALLEL_FROM = 400  # files; below this, starting a second process costs more t
 _WORKER_GATE: Gate | None = None
 
 
+def _timed(gate: Gate, path: str) -> FileResult:
+    started = time.perf_counter()
+    result = gate.judge(Path(path))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
 def _judge_in_worker(path: str) -> FileResult:
     assert _WORKER_GATE is not None
-    return _WORKER_GATE.judge(Path(path))
+    return _timed(_WORKER_GATE, path)
+
+
+def _quiet_worker() -> None:
+    """A worker leaves interrupts to its parent, which stops it with SIGTERM: Ctrl-C or a
+    cancelled job ends the run once, with no traceback from each worker."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def workers_for(count: int) -> int:
@@ -65,7 +82,7 @@ def _judge(gate: Gate, files: list[str], jobs: int | None) -> Iterator[FileResul
     workers = jobs if jobs is not None else workers_for(len(files))
     if workers <= 1:
         for path in files:
-            yield gate.judge(Path(path))
+            yield _timed(gate, path)
         return
     import multiprocessing
 
@@ -75,5 +92,5 @@ def _judge(gate: Gate, files: list[str], jobs: int | None) -> Iterator[FileResul
     # Out of the collector's sight, what is loaded so far stays shared with the workers:
     # collections would otherwise write to every object and copy its page (measured: ~8%).
     gc.freeze()
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker) as pool:
         yield from pool.imap(_judge_in_worker, files, chunksize=32)

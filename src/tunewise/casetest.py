@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from tunewise.compiled import ChecksNode, Leaf
 from tunewise.engine import decide
 from tunewise.errors import InputError, TunewiseError
+from tunewise.escaping import visible
 from tunewise.profile import profile_from_data
 from tunewise.rules import LoadedRules, resolve_params
 from tunewise.safeio import project_root, resolve_inside
@@ -152,10 +153,10 @@ def render_report(report: TestReport, min_coverage: float | None) -> tuple[str, 
     lines = []
     for result in report.results:
         if result.problems:
-            lines.append(f"FAIL  {result.name}  ({result.file})")
-            lines += [f"      {p}" for p in result.problems]
+            lines.append(f"FAIL  {visible(result.name)}  ({visible(str(result.file))})")
+            lines += [f"      {visible(str(p))}" for p in result.problems]
         else:
-            lines.append(f"ok    {result.name}")
+            lines.append(f"ok    {visible(result.name)}")
     covered = len(report.covered & set(report.items))
     lines.append(
         f"coverage: {covered}/{len(report.items)} leaves and check outcomes "
@@ -163,7 +164,7 @@ def render_report(report: TestReport, min_coverage: float | None) -> tuple[str, 
     )
     missing = [item for item in report.items if item not in report.covered]
     if missing:
-        lines.append("not covered: " + ", ".join(missing))
+        lines.append("not covered: " + visible(", ".join(missing)))
     ok = not report.failed
     if min_coverage is not None and report.coverage + 1e-9 < min_coverage:
         lines.append(f"coverage {report.coverage:.1f}% is below the required {min_coverage:g}%")

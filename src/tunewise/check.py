@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tunewise.compiled import AskNode
+from tunewise.compiled import AskNode, RuleSet
 from tunewise.decision import NeedResult, RulesInfo
 from tunewise.engine import decide, verdict_of
 from tunewise.errors import Problem, TunewiseError
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 Status = Literal["pass", "fail", "waived", "error"]
 MIN_WAIVER_REASON = 30  # visible characters
+MAX_SEARCHES = 100  # what-if searches per profile (distinct needs); see Gate._not_justified
 WAIVER_HORIZON_DAYS = 365  # the furthest expiry a waiver may have, from the day of the check
 WAIVER_WARNING_DAYS = 14  # a waiver this close to its expiry is a warning
 # Letters and digits (any script) plus these; no spaces, no invisible characters.
@@ -49,6 +50,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     waiver: dict[str, Any] | None = None
+    seconds: float | None = field(default=None, compare=False)  # judging time, for JUnit
 
     def failing(self, strict: bool) -> bool:
         if self.status in ("fail", "error"):
@@ -69,6 +71,7 @@ class Summary:
     # Folders the search did not enter, with why (VCS, virtual environment, link...): listed
     # in reports, since a pull request could otherwise hide profiles where no one looks.
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    rule_set: RuleSet | None = None  # for reports that describe each rule id (SARIF)
 
     def add(self, item: FileResult) -> None:
         self.counts[item.status] += 1
@@ -195,14 +198,33 @@ class Gate:
         from tunewise.whatif import search
 
         decision = decide(self.rules, profile.needs, profile.project, profile.name)
+        # The search costs milliseconds a need, and a 1 MiB profile holds tens of thousands of
+        # needs: needs with the same answers share one search, and at most MAX_SEARCHES are
+        # made per profile, so no profile can hold the gate for minutes.
+        searched: dict[tuple[tuple[str, str, Any], ...], tuple[list[Any], int | None]] = {}
+        skipped = 0
         for index, (need_in, need) in enumerate(zip(profile.needs, decision.needs, strict=True)):
             answers = {**profile.project, **need_in.answers}
-            budget = Budget()
-            need.what_if = search(self.rules, answers, need, "fine-tune", budget)
-            need.what_if_stopped = budget.limit if budget.stopped else None
-            result.findings.extend(self._why_not(profile, index, need))
+            key = tuple(sorted((k, type(v).__name__, v) for k, v in answers.items()))
+            if key not in searched and len(searched) < MAX_SEARCHES:
+                budget = Budget()
+                found = search(self.rules, answers, need, "fine-tune", budget)
+                searched[key] = (found, budget.limit if budget.stopped else None)
+            if key in searched:
+                need.what_if = list(searched[key][0])
+                need.what_if_stopped = searched[key][1]
+            else:
+                skipped += 1
+            result.findings.extend(self._why_not(profile, index, need, key in searched))
+        if skipped:
+            result.notes.append(
+                f"what would change was searched for {MAX_SEARCHES} distinct needs; "
+                f"{skipped} more needs were not searched"
+            )
 
-    def _why_not(self, profile: Profile, index: int, need: NeedResult) -> list[Finding]:
+    def _why_not(
+        self, profile: Profile, index: int, need: NeedResult, searched: bool = True
+    ) -> list[Finding]:
         """A summary of why the need is not fine-tune and what would change it, then one
         finding per failing check, located at the answer it is about."""
         from tunewise.reporters.common import LABELS, what_if_text
@@ -236,13 +258,15 @@ class Gate:
             ]
             change = "; or ".join(options)
             change = change[0].upper() + change[1:]
-        elif need.what_if_stopped is not None:
+        elif searched and need.what_if_stopped is not None:
             change = (
                 "No change of one or two answers making it fine-tuning was found before the "
                 f"search stopped ({need.what_if_stopped:,} steps)"
             )
-        else:
+        elif searched:
             change = "No change of one or two answers makes it fine-tuning"
+        else:
+            change = "What would change it was not searched (too many needs in this profile)"
         summary = Finding(
             "error",
             f"{head}: {why.rstrip('.')}. {change}.",

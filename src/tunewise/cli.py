@@ -8,13 +8,13 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Optional, TextIO, TypeVar, cast
 
 import typer
 
 from tunewise import __version__
 from tunewise.clivalues import PlainCommand, PlainGroup
-from tunewise.errors import TunewiseError
+from tunewise.errors import Terminated, TunewiseError
 from tunewise.reporters import ADVICE_FORMATS, CHECK_FORMATS
 
 if TYPE_CHECKING:
@@ -107,12 +107,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _emit(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away: the output is lost, the exit code is not
+        from tunewise.streams import discard
+
+        discard(sys.stdout)
 
 
 def _fail(lines: Sequence[str]) -> None:
-    for line in lines:
+    from tunewise.escaping import visible
+
+    for line in map(visible, lines):
         sys.stderr.write(f"tunewise: {line}\n" if not line.startswith("tunewise") else line + "\n")
 
 
@@ -129,8 +136,11 @@ def handles_errors(func: F) -> F:
         except KeyboardInterrupt:
             sys.stderr.write("\ntunewise: interrupted\n")
             raise typer.Exit(130) from None
-        except BrokenPipeError:
-            raise typer.Exit(0) from None
+        except BrokenPipeError:  # cut off before the end: the outcome is unknown, never success
+            from tunewise.streams import discard
+
+            discard(sys.stdout)
+            raise typer.Exit(141) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -347,6 +357,15 @@ def check(
         Optional[bool],  # noqa: UP045
         typer.Option("--strict/--no-strict", help="Warnings fail too.", show_default=False),
     ] = None,
+    quiet: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--quiet/--no-quiet",
+            "-q",
+            help="Print only failures and the summary (text).",
+            show_default=False,
+        ),
+    ] = None,
     exclude: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
@@ -384,9 +403,11 @@ def check(
 
     Exit 1 when a profile fails, 3 when one is invalid or none is found.
     """
+    from tunewise.outfiles import report_files
     from tunewise.progress import progress_bar
     from tunewise.reporters import check_reporter
-    from tunewise.service import check_paths, report_files
+    from tunewise.service import check_paths
+    from tunewise.streams import PipeGuard
 
     cfg = _settings(color, config, isolated)
     chosen = (
@@ -396,6 +417,7 @@ def check(
     )
     _choice(chosen, list(CHECK_FORMATS), "--format")
     strict = strict if strict is not None else bool(cfg.strict)
+    quiet = quiet if quiet is not None else bool(cfg.quiet)
     if exclude is not None:
         globs = _anchored(exclude, Path("."))
     else:
@@ -408,12 +430,14 @@ def check(
     targets = [_parse_output(item, list(CHECK_FORMATS)) for item in output or []]
     rules_path, params = _rules_and_params(cfg, rules, param)
     with report_files([file for _, file in targets]) as streams:
-        reporters = [check_reporter(chosen, sys.stdout, strict)]
+        # A reader that goes away (`| head -1`) costs the output, never the verdict.
+        stdout = PipeGuard(sys.stdout)
+        reporters = [check_reporter(chosen, cast(TextIO, stdout), strict, quiet)]
         reporters += [
             check_reporter(fmt, stream, strict)
             for (fmt, _), stream in zip(targets, streams, strict=True)
         ]
-        with progress_bar("Checking profiles") as progress:
+        with progress_bar("Checking profiles", stdout) as progress:
             summary = check_paths(
                 paths or [Path(".")],
                 rules_path,
@@ -425,7 +449,7 @@ def check(
                 exclude=globs,
                 require_evidence=kinds,
             )
-    sys.stdout.flush()
+    stdout.flush()
     if summary.count("error"):
         raise typer.Exit(3)
     raise typer.Exit(0 if summary.passed else 1)
@@ -686,9 +710,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\ntunewise: interrupted\n")
         return 130
+    except Terminated:
+        sys.stderr.write("\ntunewise: terminated\n")
+        return Terminated.exit_code
+    except BrokenPipeError:  # cut off before the end: the outcome is unknown, never success
+        from tunewise.streams import discard
+
+        discard(sys.stdout)
+        return 141
     except Exception as exc:  # a bug: still one line, never a traceback
+        from tunewise.escaping import visible
+
         sys.stderr.write(
-            f"tunewise: internal error ({type(exc).__name__}: {exc}); please report it\n"
+            f"tunewise: internal error ({visible(f'{type(exc).__name__}: {exc}')}); "
+            "please report it\n"
         )
         return 70
     return 0

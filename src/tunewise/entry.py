@@ -35,20 +35,35 @@ Commands:
 """
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (a cancelled CI job, `timeout`): unwind like Ctrl-C, so temporary files are
+    removed and worker processes stopped, then exit 143."""
+    from tunewise.errors import Terminated
+
+    raise Terminated
+
+
 def run() -> None:
     """`tunewise`: the two commonest quick questions are answered before any heavy import."""
+    import signal
+
+    from tunewise import streams
+
+    streams.prepare()
     argv = sys.argv[1:]
-    if argv == ["--version"]:
+    if argv in (["--version"], ["--help"], ["-h"]):
         from tunewise import __version__
 
-        sys.stdout.write(f"tunewise {__version__}\n")
-        raise SystemExit(0)
-    if argv in (["--help"], ["-h"]):
-        sys.stdout.write(HELP)
-        raise SystemExit(0)
+        text = f"tunewise {__version__}\n" if argv == ["--version"] else HELP
+        try:
+            sys.stdout.write(text)
+        except BrokenPipeError:
+            streams.discard(sys.stdout)
+        raise SystemExit(streams.finish(0))
+    signal.signal(signal.SIGTERM, _terminate)
     # pydantic otherwise scans every installed package's entry points for plugins on first use
     # (tens of milliseconds, more in big environments); the CLI has none to offer.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from tunewise.cli import main
 
-    raise SystemExit(main(argv))
+    raise SystemExit(streams.finish(main(argv)))

@@ -16,9 +16,11 @@ class Problem:
     column: int | None = None
 
     def __str__(self) -> str:
+        from tunewise.escaping import visible
+
         at = "".join(f":{n}" for n in (self.line, self.column) if n is not None)
         # One problem, one line: control characters from the input are shown escaped.
-        return f"{self.file}{at}: {self.text}".replace("\r", "\\r").replace("\n", "\\n")
+        return visible(f"{self.file}{at}: {self.text}")
 
 
 class TunewiseError(Exception):
@@ -54,6 +56,13 @@ class UsageProblem(TunewiseError):
     """The command line is wrong in a way the argument parser cannot see (exit 2)."""
 
     exit_code = 2
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: the run unwinds (temporary files removed) and exits 143 (128 + 15).
+    Not an Exception, so no `except Exception` on the way can swallow it."""
+
+    exit_code = 143
 
 
 class EndOfInput(TunewiseError):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from tunewise.decision import Cited, Decision
 from tunewise.engine import decide
@@ -100,7 +99,7 @@ def check_paths(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise InputError(f"{missing[0]}: no such file or folder")
-    summary = Summary(strict, rules=rules.info)
+    summary = Summary(strict, rules=rules.info, rule_set=rules.model)
     found = run_check(
         rules,
         paths,
@@ -125,8 +124,10 @@ def check_paths(
 
 
 def write_report(path: Path, text: str, what: str = "report") -> None:
-    """Write a file atomically (see `report_files`): an existing file is never left
-    half-written."""
+    """Write a file atomically (see `outfiles.report_files`): an existing file is never left
+    half-written, and keeps its mode (a new one gets the umask's)."""
+    from tunewise.outfiles import report_files
+
     with report_files([path], what) as streams:
         try:
             streams[0].write(text)
@@ -138,6 +139,7 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
     """The lint report as text, and whether the rule set is free of defects."""
     import yaml
 
+    from tunewise.escaping import visible
     from tunewise.lint import lint
     from tunewise.validation import locate
 
@@ -148,10 +150,10 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
         where = (
             str(locate(rules.doc, defect.loc, f"[{defect.code}] {defect.message}"))
             if rules.doc
-            else defect.message
+            else visible(defect.message)
         )
         lines.append(where)
-    name = f"{rules.info.name} {rules.info.version}"
+    name = visible(f"{rules.info.name} {rules.info.version}")
     if report.proven:
         lines.append(
             f"proof: every one of {report.combinations:,} combinations of answers reaches a "
@@ -165,46 +167,10 @@ def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
     if report.counterexample is not None:
         lines.append("counterexample profile (no decision for these answers):")
         dumped = yaml.safe_dump(report.counterexample, sort_keys=False, allow_unicode=True)
-        lines.extend("  " + line for line in dumped.splitlines())
+        lines.extend("  " + visible(line) for line in dumped.splitlines())
     ok = not report.defects
     count = len(report.defects)
     lines.append(
         f"rules {name}: " + ("no defects" if ok else f"{count} defect{'s' * (count != 1)}")
     )
     return "\n".join(lines) + "\n", ok
-
-
-@contextlib.contextmanager
-def report_files(paths: Sequence[Path], what: str = "report") -> Iterator[list[TextIO]]:
-    """Open a temporary file beside each path; on success rename each into place, on any
-    failure (Ctrl-C included) remove them, so a file is never left half-written."""
-    import os
-    import tempfile
-
-    opened: list[tuple[TextIO, str, Path]] = []
-
-    def failed(path: Path, exc: OSError) -> InputError:
-        return InputError(f"{path}: cannot write {what}: {exc.strerror or exc}")
-
-    try:
-        for path in paths:
-            try:
-                handle, temporary = tempfile.mkstemp(
-                    dir=path.parent or Path("."), prefix=f".{path.name}."
-                )
-            except OSError as exc:
-                raise failed(path, exc) from None
-            opened.append((os.fdopen(handle, "w", encoding="utf-8"), temporary, path))
-        yield [stream for stream, _, _ in opened]  # what the caller raises is its own
-        for stream, temporary, path in opened:
-            try:
-                stream.close()
-                os.replace(temporary, path)
-            except OSError as exc:
-                raise failed(path, exc) from None
-        opened = []
-    finally:
-        for stream, temporary, _ in opened:
-            stream.close()
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)

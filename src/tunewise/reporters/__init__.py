@@ -1,4 +1,6 @@
-"""Reporter registry: one module per output format, imported only when that format is used."""
+"""Reporter registry: one module per output format, imported only when that format is used.
+
+Every human-readable format escapes what comes from an input with `tunewise.escaping`."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ CHECK_FORMATS = {
     "sarif": "check_sarif",
     "github": "check_github",
     "markdown": "check_markdown",
+    "gitlab": "check_gitlab",
 }
 
 
@@ -31,7 +34,8 @@ class CheckReporter(Protocol):
     def finish(self, summary: Any) -> None: ...
 
 
-def check_reporter(name: str, stream: TextIO, strict: bool) -> CheckReporter:
+def check_reporter(name: str, stream: TextIO, strict: bool, quiet: bool = False) -> CheckReporter:
+    """A `check` report in format `name`; `quiet` (text) leaves out what passes."""
     module = importlib.import_module(f"tunewise.reporters.{CHECK_FORMATS[name]}")
-    reporter: CheckReporter = module.Reporter(stream, strict)
+    reporter: CheckReporter = module.Reporter(stream, strict, quiet=quiet)
     return reporter

@@ -1,10 +1,15 @@
-"""`advise --format markdown`: a summary fit for a pull-request comment."""
+"""`advise --format markdown`: a summary fit for a pull-request comment.
+
+Every text from the profile or the rule set goes through `escaping.markdown`: it renders as the
+text it is, never as HTML, a link, an image or a heading."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tunewise.decision import Decision
+from tunewise.escaping import markdown as md
+from tunewise.escaping import markdown_code as code
 from tunewise.reporters.common import (
     LABELS,
     Footnotes,
@@ -16,44 +21,48 @@ from tunewise.reporters.common import (
 )
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render(decision: Decision, **_: Any) -> str:
     notes = Footnotes(decision.source_titles)
     name = decision.profile_name or "profile"
-    lines = [f"## tunewise: {_cell(name)} → **{LABELS[decision.verdict]}**", ""]
+    lines = [f"## tunewise: {md(name)} → **{LABELS[decision.verdict]}**", ""]
     lines += ["| need | approach | key reason |", "|---|---|---|"]
     for need in decision.needs:
         reason = key_reason(need.reasons) if need.decided else "missing: " + ", ".join(need.missing)
-        lines.append(f"| `{need.id}` | **{LABELS[need.approach]}** | {_cell(reason)} |")
+        lines.append(f"| {code(need.id)} | **{LABELS[need.approach]}** | {md(reason)} |")
     for need in decision.needs:
-        lines += ["", f"### `{need.id}` → {LABELS[need.approach]}", ""]
+        lines += ["", f"### {code(need.id)} → {LABELS[need.approach]}", ""]
         if need.description:
-            lines += [f"_{_cell(need.description)}_", ""]
+            lines += [f"_{md(need.description)}_", ""]
         if need.missing:
-            lines.append(f"- **Missing answers:** {', '.join(f'`{q}`' for q in need.missing)}")
-        lines += [f"- {r.text} {notes.cite(r)}" for r in need.reasons]
-        lines += [f"- **{a.title}:** {a.reason.text} {notes.cite(a.reason)}" for a in need.advice]
+            lines.append(f"- **Missing answers:** {', '.join(code(q) for q in need.missing)}")
+        lines += [f"- {md(r.text)} {notes.cite(r)}" for r in need.reasons]
+        lines += [
+            f"- **{md(a.title)}:** {md(a.reason.text)} {notes.cite(a.reason)}" for a in need.advice
+        ]
         if need.estimate is not None:
-            lines.append(f"- **Estimate:** {_cell(estimate_text(need.estimate))}")
+            lines.append(f"- **Estimate:** {md(estimate_text(need.estimate))}")
         if need.what_if:
             lines += ["", "**What would change this:**", ""]
-            lines += [f"- {what_if_text(w)}" for w in need.what_if]
+            lines += [f"- {md(what_if_text(w))}" for w in need.what_if]
             if need.what_if_stopped is not None:
-                lines += [f"- _{stopped_text(need)}_"]
+                lines += [f"- _{md(stopped_text(need))}_"]
         elif no_change_text(need):
-            lines += ["", f"_{no_change_text(need)}_"]
+            lines += ["", f"_{md(str(no_change_text(need)))}_"]
     for note in decision.notes:
-        lines += ["", f"> {note.text} {notes.cite(note)}"]
+        lines += ["", f"> {md(note.text)} {notes.cite(note)}"]
     if decision.warnings:
         lines += ["", "### Warnings", ""]
-        lines += [f"- ⚠️ `{nid}`: {w.text} {notes.cite(w)}" for nid, w in decision.warnings]
+        lines += [f"- ⚠️ {code(nid)}: {md(w.text)} {notes.cite(w)}" for nid, w in decision.warnings]
     if decision.next_steps:
         lines += ["", "### Next steps", ""]
-        lines += [f"{n}. {s.text} {notes.cite(s)}" for n, s in enumerate(decision.next_steps, 1)]
-    lines += ["", "### Sources", ""] + [f"- {line}" for line in notes.listing()]
+        lines += [
+            f"{n}. {md(s.text)} {notes.cite(s)}" for n, s in enumerate(decision.next_steps, 1)
+        ]
+    lines += ["", "### Sources", ""] + [f"- {md(line)}" for line in notes.listing()]
     info = decision.rules
-    lines += ["", f"<sub>Rules: {info.name} {info.version}, sha256 `{info.sha256[:12]}`</sub>", ""]
+    lines += [
+        "",
+        f"<sub>Rules: {md(info.name)} {md(info.version)}, sha256 {code(info.sha256[:12])}</sub>",
+        "",
+    ]
     return "\n".join(lines)

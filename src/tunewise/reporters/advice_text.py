@@ -1,4 +1,7 @@
-"""`advise` for people: verdict, a table of needs, cited reasons, warnings, next steps."""
+"""`advise` for people: verdict, a table of needs, cited reasons, warnings, next steps.
+
+Every text reaches rich as a `Text` (never as markup) after `escaping.visible`: nothing from the
+profile or the rule set can style, link, break a line or send a control sequence."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tunewise.decision import Decision, NeedResult
+from tunewise.escaping import visible
 from tunewise.reporters.common import (
     LABELS,
     Footnotes,
@@ -27,7 +31,7 @@ def bullet(marker: str, text: str, indent: int = 2, style: str = "") -> Table:
     grid = Table.grid(padding=(0, 0))
     grid.add_column(width=indent + len(marker) + 1, no_wrap=True)
     grid.add_column(overflow="fold")
-    grid.add_row(" " * indent + marker + " ", Text(text, style=style))
+    grid.add_row(" " * indent + marker + " ", Text(visible(text), style=style))
     return grid
 
 
@@ -43,12 +47,12 @@ STYLE = {"prompt": "cyan", "rag": "green", "fine-tune": "magenta", "hybrid": "bo
 def _need_block(need: NeedResult, notes: Footnotes) -> list[Any]:
     head = Text.assemble(
         ("● ", STYLE.get(need.approach or "", "yellow")),
-        (need.id, "bold"),
+        (visible(need.id), "bold"),
         (f" → {LABELS[need.approach]}", STYLE.get(need.approach or "", "yellow")),
     )
     out: list[Any] = [head]
     if need.description:
-        out.append(Text(f"  {need.description}", style="dim"))
+        out.append(Text(f"  {visible(need.description)}", style="dim"))
     if not need.decided:
         out.append(bullet("?", f"Missing answers: {', '.join(need.missing)}", style="yellow"))
     for reason in need.reasons:
@@ -70,7 +74,7 @@ def _need_block(need: NeedResult, notes: Footnotes) -> list[Any]:
 def build(decision: Decision) -> Group:
     notes = Footnotes(decision.source_titles)
     verdict = decision.verdict
-    title = decision.profile_name or "tunewise"
+    title = Text(visible(decision.profile_name or "tunewise"))
     headline = Text.assemble(
         ("Verdict: ", "bold"), (LABELS[verdict].upper(), STYLE.get(verdict, "bold yellow"))
     )
@@ -81,10 +85,12 @@ def build(decision: Decision) -> Group:
     table.add_column("key reason", overflow="fold")
     for need in decision.needs:
         label = Text(LABELS[need.approach], STYLE.get(need.approach or "", "yellow"))
-        if need.decided:
-            table.add_row(need.id, label, short(key_reason(need.reasons)))
-        else:  # the missing answers are the point: never cut them short
-            table.add_row(need.id, label, "missing: " + ", ".join(need.missing))
+        reason = (
+            short(key_reason(need.reasons))
+            if need.decided  # the missing answers are the point: never cut them short
+            else "missing: " + ", ".join(need.missing)
+        )
+        table.add_row(Text(visible(need.id)), label, Text(visible(reason)))
     parts.append(table)
     for need in decision.needs:
         parts.append(Text(""))
@@ -100,10 +106,13 @@ def build(decision: Decision) -> Group:
         for number, step in enumerate(decision.next_steps, 1):
             parts.append(bullet(f"{number}.", f"{step.text} {notes.cite(step)}"))
     parts.extend([Text(""), Text("Sources", style="bold")])
-    parts.extend(Text(f"  {line}", style="dim") for line in notes.listing())
+    parts.extend(Text(f"  {visible(line)}", style="dim") for line in notes.listing())
     info = decision.rules
     parts.append(
-        Text(f"Rules: {info.name} {info.version} (sha256 {info.sha256[:12]})", style="dim")
+        Text(
+            f"Rules: {visible(info.name)} {visible(info.version)} (sha256 {info.sha256[:12]})",
+            style="dim",
+        )
     )
     return Group(*parts)
 

@@ -1,15 +1,20 @@
-"""`check --format github`: workflow-command annotations, one per finding, with file and line."""
+"""`check --format github`: workflow-command annotations, one per finding, with file and line.
+
+Values keep the escaping GitHub documents for workflow commands (`%`, CR, LF; `:` and `,` in
+properties); every other invisible or control character is then shown by `visible`, so no value
+can end the command or start another one."""
 
 from __future__ import annotations
 
 from typing import TextIO
 
 from tunewise.check import FileResult, Summary
+from tunewise.escaping import visible
 from tunewise.reporters.check_text import summary_line
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _prop(text: str) -> str:
@@ -17,7 +22,7 @@ def _prop(text: str) -> str:
 
 
 class Reporter:
-    def __init__(self, stream: TextIO, strict: bool) -> None:
+    def __init__(self, stream: TextIO, strict: bool, quiet: bool = False) -> None:
         self.stream = stream
 
     def add(self, item: FileResult) -> None:

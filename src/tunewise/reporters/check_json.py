@@ -1,4 +1,5 @@
-"""`check --format json`: {"files": [{"path", "status", "verdict", "findings"}], "passed"}.
+"""`check --format json`: {"format_version": 2, "files": [{"path", "status", "verdict",
+"findings": [{"level", "message", "rule", "line", "column"}]}], "passed", ...}.
 
 Written as results arrive (files first, one per line; totals last), so memory stays flat."""
 
@@ -8,6 +9,9 @@ import json
 from typing import Any, TextIO
 
 from tunewise.check import FileResult, Summary
+
+FORMAT_VERSION = 2  # the layout of this document; raised when a key changes meaning or goes
+HEAD = f'{{\n  "format_version": {FORMAT_VERSION},\n  '
 
 
 def file_dict(item: FileResult) -> dict[str, Any]:
@@ -31,12 +35,12 @@ def file_dict(item: FileResult) -> dict[str, Any]:
 
 
 class Reporter:
-    def __init__(self, stream: TextIO, strict: bool) -> None:
+    def __init__(self, stream: TextIO, strict: bool, quiet: bool = False) -> None:
         self.stream, self.first = stream, True
 
     def add(self, item: FileResult) -> None:
         if self.first:  # nothing is written before there is something to report
-            self.stream.write('{\n  "format_version": 2,\n  "files": [')
+            self.stream.write(HEAD + '"files": [')
         # One line per file: JSON's C encoder writes it (its indenting encoder is pure Python,
         # and the slowest part of a large check), and a file's result is one grep away.
         body = json.dumps(file_dict(item), ensure_ascii=False)
@@ -54,5 +58,4 @@ class Reporter:
             info = summary.rules
             tail["rules"] = {"name": info.name, "version": info.version, "sha256": info.sha256}
         rest = json.dumps(tail, indent=2)[1:]  # without its opening brace
-        empty = '{\n  "format_version": 2,\n  "files": [],'
-        self.stream.write((empty if self.first else "\n  ],") + rest + "\n")
+        self.stream.write((HEAD + '"files": [],' if self.first else "\n  ],") + rest + "\n")

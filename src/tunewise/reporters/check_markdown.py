@@ -1,5 +1,7 @@
 """`check --format markdown`: a pull-request summary (also for $GITHUB_STEP_SUMMARY).
 
+Every text from an input goes through `escaping.markdown`: it renders as the text it is, never
+as HTML, a link, an image, a heading or a folded section.
 The totals lead, so the table and details are spooled (to disk past 1 MiB) until the end."""
 
 from __future__ import annotations
@@ -9,33 +11,34 @@ import tempfile
 from typing import TextIO
 
 from tunewise.check import FileResult, Summary
-from tunewise.reporters.check_text import summary_line
+from tunewise.escaping import markdown, markdown_code
+from tunewise.reporters.check_text import by_position, summary_line
 
 ICON = {"pass": "✅ pass", "fail": "❌ fail", "waived": "⚠️ waived", "error": "⛔ error"}
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 class Reporter:
-    def __init__(self, stream: TextIO, strict: bool) -> None:
+    def __init__(self, stream: TextIO, strict: bool, quiet: bool = False) -> None:
         self.stream = stream
         self.rows = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in finish)
         self.details = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in finish)
 
     def add(self, item: FileResult) -> None:
+        path = markdown(item.path)
         self.rows.write(
-            f"| `{_cell(item.path)}` | {ICON[item.status]} | {item.verdict or '—'} "
-            f"| {item.proposal or '—'} |\n"
+            f"| {path} | {ICON[item.status]} | {markdown(item.verdict or '—')} "
+            f"| {markdown(item.proposal or '—')} |\n"
         )
         if not item.findings and not item.notes:
             return
-        lines = ["", f"### `{_cell(item.path)}` — {ICON[item.status]}", ""]
-        for finding in item.findings:
+        lines = ["", f"### {path} — {ICON[item.status]}", ""]
+        for finding in by_position(item.findings):
             at = f" (line {finding.line})" if finding.line else ""
-            lines.append(f"- **{finding.level}**{at}: {_cell(finding.message)}")
-        lines += [f"- _{_cell(note)}_" for note in item.notes]
+            lines.append(
+                f"- **{finding.level}**{at}: {markdown(finding.message)} "
+                f"({markdown_code(finding.rule)})"
+            )
+        lines += [f"- _{markdown(note)}_" for note in item.notes]
         self.details.write("\n".join(lines) + "\n")
 
     def finish(self, summary: Summary) -> None:

@@ -1,31 +1,101 @@
-"""`check --format sarif`: SARIF 2.1.0, results located at the profile and the answer's line.
+"""`check --format sarif`: SARIF 2.1.0 as GitHub code scanning reads it.
 
-Results are written as they arrive; the rule descriptions (few) follow them."""
+Every result has a located region (start and end), a `partialFingerprints` entry, and a rule
+with a short and a full description and help in text and markdown. Waived findings are
+`note`-level results marked `waived` in their properties, never `suppressions`: GitHub does not
+honour those (codeql-action#1230) and would open an alert; a note stays visible in the code
+scanning view without failing its check at the default threshold. Results are written as they
+arrive; the rule descriptions (few) follow them."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import os
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from tunewise import __version__
-from tunewise.check import FileResult, Summary
+from tunewise.check import FileResult, Finding, Summary
+from tunewise.compiled import RuleSet
+from tunewise.escaping import visible
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+NUMBERS = re.compile(r"\d+(?:\.\d+)?")
 
 
-def _uri(path: str) -> str:
+def relative_path(path: str) -> str:
+    """`path` from the current folder (the repository root in CI) when it is under it."""
     candidate = Path(path)
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, OSError):
         candidate = candidate.resolve().relative_to(Path.cwd().resolve())
     return candidate.as_posix()
 
 
+def artifact_uri(path: str) -> str:
+    """A relative URI when the file is under the current folder, else an absolute `file:`
+    URI; bytes that are not UTF-8 are percent-encoded."""
+    relative = relative_path(path)
+    encoded = quote(os.fsencode(relative), safe="/")
+    return "file://" + encoded if relative.startswith("/") else encoded
+
+
+def information_uri() -> str | None:
+    """The project's own address, from the installed package's metadata; none when it names
+    none (a made-up address would be worse than no address)."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("tunewise").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return None
+    found: dict[str, str] = dict(entry.split(", ", 1) for entry in urls if ", " in entry)
+    addresses = (found.get(label, "") for label in ("Repository", "Source", "Homepage"))
+    return next((a for a in addresses if a.startswith("https://")), None)
+
+
+def rule_descriptor(rule_id: str, rule_set: RuleSet | None) -> dict[str, Any]:
+    """A SARIF rule from the gate's rule registry (the texts `tunewise explain` prints)."""
+    from tunewise.gate_rules import gate_rule
+
+    rule = gate_rule(rule_id, rule_set) if rule_set is not None else None
+    words = rule_id.replace("/", ": ").replace("-", " ")
+    title = rule.title if rule else words[:1].upper() + words[1:]
+    text = rule.help if rule else f"A tunewise check finding: {words}."
+    explain = f"`tunewise explain {rule_id}` says more."
+    return {
+        "id": rule_id,
+        "name": "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", rule_id)),
+        "shortDescription": {"text": _cut(title)},
+        "fullDescription": {"text": _cut(text)},
+        "help": {
+            "text": f"{text} {explain.replace('`', '')}",
+            "markdown": f"**{title}**\n\n{text}\n\n{explain}",
+        },
+        "defaultConfiguration": {"level": rule.level if rule else "error"},
+        "properties": {"tags": ["tunewise", rule_id.partition("/")[0]], "precision": "very-high"},
+    }
+
+
+def _cut(text: str, limit: int = 1024) -> str:
+    """GitHub shows at most 1,024 characters of a description."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def region(finding: Finding) -> dict[str, int]:
+    """Where the answer is: its first character (the file's first when not located)."""
+    line, column = finding.line or 1, finding.column or 1
+    return {"startLine": line, "startColumn": column, "endLine": line, "endColumn": column + 1}
+
+
 class Reporter:
-    def __init__(self, stream: TextIO, strict: bool) -> None:
-        self.stream, self.first = stream, True
-        self.rules: dict[str, dict[str, Any]] = {}
+    def __init__(self, stream: TextIO, strict: bool, quiet: bool = False) -> None:
+        self.stream, self.strict, self.first = stream, strict, True
+        self.rules: dict[str, int] = {}  # rule id -> its index, in order of first use
         self.started = False
 
     def _start(self) -> None:
@@ -38,45 +108,54 @@ class Reporter:
 
     def add(self, item: FileResult) -> None:
         self._start()
+        uri = artifact_uri(item.path)
+        seen: Counter[str] = Counter()
         for finding in item.findings:
-            self.rules.setdefault(
-                finding.rule,
-                {
-                    "id": finding.rule,
-                    "shortDescription": {"text": finding.rule.replace("/", ": ").replace("-", " ")},
-                },
-            )
-            region = {
-                k: v for k, v in (("startLine", finding.line), ("startColumn", finding.column)) if v
-            }
-            location: dict[str, Any] = {"artifactLocation": {"uri": _uri(item.path)}}
-            if region:
-                location["region"] = region
+            self.rules.setdefault(finding.rule, len(self.rules))
+            # The identity of a result across runs: its rule, its file and its message with the
+            # numbers taken out (a finding whose count changed is the same finding).
+            key = "\0".join((finding.rule, uri, NUMBERS.sub("#", finding.message)))
+            digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+            seen[digest] += 1
+            level: str = finding.level
+            message = visible(finding.message)  # shown to people: GitHub's alert title
+            properties: dict[str, Any] = {}
+            if item.status == "waived":
+                level, message = "note", f"Waived: {message}"
+                properties = {"waived": True, "waiver": "; ".join(item.notes)}
+            elif level == "warning" and item.failing(self.strict):
+                level = "error"  # under --strict a warning fails the gate
             result: dict[str, Any] = {
                 "ruleId": finding.rule,
-                "level": finding.level,
-                "message": {"text": finding.message},
-                "locations": [{"physicalLocation": location}],
-            }
-            if item.status == "waived":
-                result["suppressions"] = [
+                "ruleIndex": self.rules[finding.rule],
+                "level": level,
+                "message": {"text": message},
+                "locations": [
                     {
-                        "kind": "external",
-                        "status": "accepted",
-                        "justification": "; ".join(item.notes),
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": uri},
+                            "region": region(finding),
+                        }
                     }
-                ]
+                ],
+                "partialFingerprints": {"primaryLocationLineHash": f"{digest}:{seen[digest]}"},
+            }
+            if properties:
+                result["properties"] = properties
             body = json.dumps(result, ensure_ascii=False)
             self.stream.write(("\n        " if self.first else ",\n        ") + body)
             self.first = False
 
     def finish(self, summary: Summary) -> None:
-        driver = {
+        driver: dict[str, Any] = {
             "name": "tunewise",
             "version": __version__,
-            "informationUri": "https://pypi.org/project/tunewise/",
-            "rules": list(self.rules.values()),
+            "semanticVersion": __version__,
         }
+        address = information_uri()
+        if address:
+            driver["informationUri"] = address
+        driver["rules"] = [rule_descriptor(rule_id, summary.rule_set) for rule_id in self.rules]
         tool = json.dumps({"driver": driver}, ensure_ascii=False)
         properties = ""
         if summary.rules is not None:  # which rule set judged, as a run property

@@ -1,67 +1,83 @@
-"""`check` for people: one status line per profile, its findings below, a summary."""
+"""`check` for people: a status line per profile, its findings as `path:line:col: level: message`
+(sorted by line, so terminals and editors jump to them), then the totals."""
 
 from __future__ import annotations
 
 from typing import TextIO
 
-from tunewise.check import FileResult, Summary
+from tunewise.check import FileResult, Finding, Summary
+from tunewise.escaping import visible
 
 MARK = {"pass": "PASS", "fail": "FAIL", "waived": "WAIVED", "error": "ERROR"}
 SKIPPED_SHOWN = 10  # folders named in the summary; the JSON report lists them all
 
 
+def counts(summary: Summary) -> dict[str, int]:
+    """Profiles per outcome as the run judged them: under --strict, a pass with warnings is a
+    failure, and is counted as one."""
+    strict_failures = summary.failing - summary.count("fail") - summary.count("error")
+    return {
+        "passed": summary.count("pass") - strict_failures,
+        "failed": summary.count("fail") + strict_failures,
+        "waived": summary.count("waived"),
+        "invalid": summary.count("error"),
+    }
+
+
 def summary_line(summary: Summary) -> str:
     total = summary.total
-    parts = [
-        f"{summary.count(s)} {w}"
-        for s, w in (
-            ("pass", "passed"),
-            ("fail", "failed"),
-            ("waived", "waived"),
-            ("error", "invalid"),
-        )
-    ]
+    parts = ", ".join(f"{n} {word}" for word, n in counts(summary).items())
     verdict = "passed" if summary.passed else "FAILED"
     strict = " (strict)" if summary.strict else ""
-    return (
-        f"tunewise check {verdict}{strict}: {total} profile{'s' * (total != 1)}, {', '.join(parts)}"
-    )
+    return f"tunewise check {verdict}{strict}: {total} profile{'s' * (total != 1)}, {parts}"
+
+
+def location(path: str, finding: Finding) -> str:
+    """`path:line:col`, as much of it as is known."""
+    at = "".join(f":{n}" for n in (finding.line, finding.column if finding.line else None) if n)
+    return visible(path) + at
+
+
+def by_position(findings: list[Finding]) -> list[Finding]:
+    """Findings in file order; those without a line (about the whole file) first."""
+    return sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
 
 
 class Reporter:
-    def __init__(self, stream: TextIO, strict: bool) -> None:
-        self.stream, self.strict = stream, strict
+    def __init__(self, stream: TextIO, strict: bool, quiet: bool = False) -> None:
+        self.stream, self.strict, self.quiet = stream, strict, quiet
 
     def add(self, item: FileResult) -> None:
+        failing = item.failing(self.strict)
+        if self.quiet and not failing:
+            return
         status = MARK[item.status]
-        if item.status == "pass" and item.failing(self.strict):
+        if item.status == "pass" and failing:
             status = "FAIL (strict)"
         facts = [f"verdict {item.verdict}"] if item.verdict else []
         if item.proposal:
             facts.append(f"proposal {item.proposal}")
-        tail = f" ({'; '.join(facts)})" if facts else ""
-        lines = [f"{status:<7} {item.path}{tail}"]
-        for finding in item.findings:
-            at = f"line {finding.line}: " if finding.line else ""
-            lines.append(f"  {finding.level}: {at}{finding.message}")
-        lines.extend(f"  note: {note}" for note in item.notes)
+        tail = f" ({'; '.join(visible(fact) for fact in facts)})" if facts else ""
+        lines = [f"{status:<7} {visible(item.path)}{tail}"]
+        for finding in by_position(item.findings):
+            lines.append(
+                f"{location(item.path, finding)}: {finding.level}: {visible(finding.message)} "
+                f"[{visible(finding.rule)}]"
+            )
+        lines.extend(f"{visible(item.path)}: note: {visible(note)}" for note in item.notes)
         self.stream.write("\n".join(lines) + "\n")
 
     def finish(self, summary: Summary) -> None:
-        if summary.skipped:
+        if summary.skipped:  # shown even with --quiet: a place no one looked is a finding too
             count = len(summary.skipped)
             shown = ", ".join(
-                f"{_printable(path)} ({why})" for path, why in summary.skipped[:SKIPPED_SHOWN]
+                f"{visible(path)} ({why})" for path, why in summary.skipped[:SKIPPED_SHOWN]
             )
             more = f", and {count - SKIPPED_SHOWN} more" if count > SKIPPED_SHOWN else ""
             self.stream.write(f"not searched: {count} folder{'s' * (count != 1)}: {shown}{more}\n")
-        if summary.rules is not None:
+        if summary.rules is not None and not self.quiet:
             info = summary.rules
-            self.stream.write(f"rules: {info.name} {info.version} (sha256 {info.sha256[:12]})\n")
+            self.stream.write(
+                f"rules: {visible(info.name)} {visible(info.version)} (sha256 {info.sha256[:12]})\n"
+            )
         self.stream.write(summary_line(summary) + "\n")
-
-
-def _printable(text: str) -> str:
-    """A folder name from the checked tree on one line: non-printable characters escaped
-    (a link named "\n##vso[...]" must not start a log command)."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

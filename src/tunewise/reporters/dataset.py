@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import json
 
+from tunewise.escaping import visible
 from tunewise.evidence import DUPLICATE_RATE_HIGH, NEAR_LIMIT, DatasetStats
-
-
-def escape_text(text: str) -> str:
-    """Control, line-separator and bidi characters shown as escapes: one line, no injection.
-    (Replace with the shared escaping function once harden-out lands it.)"""
-    if text.isprintable():
-        return text
-    return "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
-    )
 
 
 def render_dataset(stats: DatasetStats, output_format: str, epochs: int = 3) -> str:
@@ -31,7 +22,7 @@ def _text(stats: DatasetStats, epochs: int, title: str = "Dataset") -> list[str]
     if stats.near_checked >= NEAR_LIMIT:
         near += f", searched among the first {NEAR_LIMIT:,} records"
     lines = [
-        f"{title} {escape_text(stats.path)}",
+        f"{title} {visible(stats.path)}",
         f"  records        {stats.records}",
         f"  valid          {stats.valid}",
         f"  unique         {stats.unique}  (exact duplicates: {stats.duplicates}; {near})",
@@ -64,7 +55,7 @@ def _text(stats: DatasetStats, epochs: int, title: str = "Dataset") -> list[str]
         lines.append("  note           over 3,000,000 distinct records: duplicates a lower bound")
     if stats.problems:
         lines.append("  problems (first few):")
-        lines += [f"    line {line}: {escape_text(message)}" for line, message in stats.problems]
+        lines += [f"    line {line}: {visible(message)}" for line, message in stats.problems]
     if stats.near_pairs:
         lines.append("  near-duplicates (first few):")
         lines += [f"    line {a} is like line {b}" for a, b in stats.near_pairs]
