@@ -99,49 +99,6 @@ def test_untried_prompting_points_at_the_checks(rules: LoadedRules) -> None:
     assert found[0].changes[0].new == "failed" and "examples" in found[0].missing
 
 
-def test_needs_with_the_same_answers_share_one_search(rules: LoadedRules, monkeypatch: Any) -> None:
-    """A profile of thousands of identical needs (a hostile pull request) costs one search."""
-    from tunewise import whatif
-    from tunewise.engine import decide
-    from tunewise.profile import NeedAnswers, Profile
-
-    needs = [NeedAnswers(f"n{i}", "", {"kind": "style", "prompting": "failed"}) for i in range(500)]
-    needs.append(NeedAnswers("other", "", {"kind": "general"}))
-    profile = Profile(needs=needs, project={**PASSING_PROJECT, "examples": 200})
-    calls = []
-    real = whatif.search
-
-    def counting(*args: Any) -> list[WhatIf]:
-        calls.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(whatif, "search", counting)
-    decision = decide(rules, profile.needs, profile.project, None)
-    whatif.annotate(rules, profile, decision)
-    assert len(calls) == 2
-    first = decision.needs[0].what_if
-    assert first and all(need.what_if == first for need in decision.needs[:500])
-    assert decision.needs[0].what_if is not decision.needs[1].what_if  # each need its own list
-
-
-def test_a_combined_fix_offers_its_alternatives(rules: LoadedRules) -> None:
-    """Several failing checks: besides the first combination found, each change swapped for
-    another that also gets there (a smaller model, a bigger GPU, or sending the data out)."""
-    answers = {
-        **PASSING_PROJECT,
-        **STYLE,
-        "stage": "prototype",
-        "data_quality": "unknown",
-        "data_may_leave": False,
-        "ml_expertise": "some",
-        "model_params_b": 70,
-        "gpu_vram_gb": 40,
-    }
-    found = texts(options(rules, answers, "fine-tune"))
-    for fix in ({("data_may_leave", True)}, {("model_params_b", 63.3)}, {("gpu_vram_gb", 44.0)}):
-        assert any(fix < option for option in found), found
-
-
 def test_the_search_is_bounded_and_says_when_it_stopped(rules: LoadedRules) -> None:
     """Hardening: a search walks within its budget of steps, and reports running out."""
     answers = {**PASSING_PROJECT, **STYLE, "data_quality": "low", "can_maintain": False}
@@ -195,3 +152,28 @@ def test_the_reports_say_when_the_search_stopped(
     assert "stopped after 30 steps" in run_cli("advise", example, "--format", "markdown").out
     checked = run_cli("check", example)
     assert "search stopped (30 steps)" in checked.out
+
+
+def test_needs_with_the_same_answers_share_one_search(rules: LoadedRules, monkeypatch: Any) -> None:
+    """A profile of thousands of identical needs (a hostile pull request) costs one search."""
+    from tunewise import whatif
+    from tunewise.engine import decide
+    from tunewise.profile import NeedAnswers, Profile
+
+    needs = [NeedAnswers(f"n{i}", "", {"kind": "style", "prompting": "failed"}) for i in range(500)]
+    needs.append(NeedAnswers("other", "", {"kind": "general"}))
+    profile = Profile(needs=needs, project={**PASSING_PROJECT, "examples": 200})
+    calls = []
+    real = whatif.search
+
+    def counting(*args: Any) -> list[WhatIf]:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(whatif, "search", counting)
+    decision = decide(rules, profile.needs, profile.project, None)
+    whatif.annotate(rules, profile, decision)
+    assert len(calls) == 2
+    first = decision.needs[0].what_if
+    assert first and all(need.what_if == first for need in decision.needs[:500])
+    assert decision.needs[0].what_if is not decision.needs[1].what_if  # each need its own list

@@ -211,8 +211,8 @@ class Gate:
                 found = search(self.rules, answers, need, "fine-tune", budget)
                 searched[key] = (found, budget.limit if budget.stopped else None)
             if key in searched:
-                found, stopped = searched[key]
-                need.what_if, need.what_if_stopped = list(found), stopped
+                need.what_if = list(searched[key][0])
+                need.what_if_stopped = searched[key][1]
             else:
                 skipped += 1
             result.findings.extend(self._why_not(profile, index, need, key in searched))
@@ -258,15 +258,15 @@ class Gate:
             ]
             change = "; or ".join(options)
             change = change[0].upper() + change[1:]
-        elif not searched:
-            change = "What would change it was not searched (too many needs in this profile)"
-        elif need.what_if_stopped is not None:
+        elif searched and need.what_if_stopped is not None:
             change = (
                 "No change of one or two answers making it fine-tuning was found before the "
                 f"search stopped ({need.what_if_stopped:,} steps)"
             )
-        else:
+        elif searched:
             change = "No change of one or two answers makes it fine-tuning"
+        else:
+            change = "What would change it was not searched (too many needs in this profile)"
         summary = Finding(
             "error",
             f"{head}: {why.rstrip('.')}. {change}.",

@@ -221,9 +221,8 @@ def _opens_the_checks(
 def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | None = None) -> None:
     """Fill `what_if` on every decided need: by default, what would make it fine-tune, and for a
     fine-tune need, what would take it off fine-tune."""
-    searched: dict[
-        tuple[Any, ...], tuple[list[WhatIf], int | None]
-    ] = {}  # needs with the same answers: one search
+    # needs with the same answers: one search (its options, and its budget if it ran out)
+    searched: dict[tuple[Any, ...], tuple[list[WhatIf], int | None]] = {}
     for need_input, result in zip(profile.needs, decision.needs, strict=True):
         answers = {**profile.project, **need_input.answers}
         aim = target or ("fine-tune" if result.approach != "fine-tune" else None)
@@ -232,7 +231,7 @@ def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | N
             budget = Budget()
             found = search(rules, answers, result, aim, budget)
             searched[key] = (found, budget.limit if budget.stopped else None)
-        found, stopped = searched[key]
-        result.what_if = list(found)
+        options, stopped = searched[key]
+        result.what_if = list(options)
         result.what_if_target = aim
         result.what_if_stopped = stopped
