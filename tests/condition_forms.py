@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from tunewise.rules import LoadedRules, default_rules_path, load_rules
+from tunewise.ruleset.load import LoadedRules, default_rules_path, load_rules
 
 # A front part for the default tree using what the default rules do not: numeric ranges with
 # parameter, answer and scaled bounds, any/all/not, in/not_in over numbers and booleans,

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tunewise.cli import main
-from tunewise.rules import LoadedRules, load_rules
+from tunewise.ruleset.load import LoadedRules, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.conftest import run_cli
 
-from tunewise.arithmetic import combine
-from tunewise.closures import Unknown
-from tunewise.compiled import FormulaRef
-from tunewise.outcomes import outcomes_for
-from tunewise.rules import LoadedRules, default_rules_path
+from tunewise.engine.compile import Unknown
+from tunewise.engine.evaluator import outcomes_for
+from tunewise.ruleset.arithmetic import combine
+from tunewise.ruleset.load import LoadedRules, default_rules_path
+from tunewise.ruleset.records import FormulaRef
 
 DEFAULT = yaml.safe_load(default_rules_path().read_text(encoding="utf-8"))
 numbers = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False) | st.integers(-1000, 1000)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from tests.conftest import EXAMPLES, ROOT, run_cli
 
-from tunewise.interview import free_name, write_new
+from tunewise.ask.interview import free_name, write_new
 
 # The law-firm case from scratch: two needs, then the project questions in the checks' order.
 LAW_NEEDS = [

@@ -6,10 +6,10 @@ from typing import Any
 
 from tests.conftest import PASSING_PROJECT
 
-import tunewise.candidates as module
-from tunewise.candidates import candidates
-from tunewise.outcomes import outcomes_for
-from tunewise.rules import LoadedRules, load_rules
+import tunewise.whatif.candidates as module
+from tunewise.engine.evaluator import outcomes_for
+from tunewise.ruleset.load import LoadedRules, load_rules
+from tunewise.whatif.candidates import candidates
 
 STYLE = {"kind": "style", "prompting": "failed"}
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from tests.conftest import PASSING_PROJECT, profile_dict, run_cli
 
-from tunewise.check import Gate, waiver_problems
-from tunewise.discovery import discover, is_profile_name
-from tunewise.rules import LoadedRules
+from tunewise.gate.discovery import discover, is_profile_name
+from tunewise.gate.judge import Gate, waiver_problems
+from tunewise.ruleset.load import LoadedRules
 
 STYLE = {"id": "tone", "kind": "style", "prompting": "failed"}
 GOOD_WAIVER = {
@@ -194,7 +194,7 @@ def test_an_invisible_waiver_is_refused(write_profile: Any) -> None:
     ],
 )
 def test_reason_length_counts_visible_characters(reason: str, visible: int) -> None:
-    from tunewise.check import visible_length
+    from tunewise.gate.judge import visible_length
 
     assert visible_length(reason) == visible
 
@@ -217,7 +217,7 @@ def test_reason_length_counts_visible_characters(reason: str, visible: int) -> N
     ],
 )
 def test_approver_is_a_name(approver: str, ok: bool) -> None:
-    from tunewise.check import approver_problem
+    from tunewise.gate.judge import approver_problem
 
     assert (approver_problem(approver) is None) is ok
 
@@ -419,7 +419,7 @@ def test_parallel_and_sequential_runs_agree(rules: LoadedRules, tmp_path: Path) 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from generate import generate  # type: ignore[import-not-found]
 
-    from tunewise.batch import run_check
+    from tunewise.gate.batch import run_check
 
     generate(tmp_path, 60)
     day = dt.date(2026, 6, 1)
@@ -435,7 +435,7 @@ def test_what_if_work_per_profile_is_bounded(write_profile: Any) -> None:
     answers share one what-if search, and at most MAX_SEARCHES distinct ones are searched."""
     import time
 
-    from tunewise.check import MAX_SEARCHES
+    from tunewise.gate.judge import MAX_SEARCHES
 
     same = [{"id": f"n{i}", "kind": "general"} for i in range(2000)]
     path = write_profile(profile_dict(same, PASSING_PROJECT, proposal="fine-tune"))

@@ -221,7 +221,7 @@ def test_hostile_evidence_paths_are_one_located_finding(tmp_path: Path, kind: st
 def test_dev_zero_inside_the_root_is_refused(tmp_path: Path) -> None:
     # A project root of / (a profile there) must still refuse the device itself.
     from tunewise.errors import InputError
-    from tunewise.evidence import measure
+    from tunewise.evidence.dataset import measure
 
     with pytest.raises(InputError, match="device"):
         measure(Path("/dev/zero"))
@@ -230,9 +230,9 @@ def test_dev_zero_inside_the_root_is_refused(tmp_path: Path) -> None:
 def test_every_rule_id_emitted_is_documented() -> None:
     import re
 
-    from tunewise.gate_rules import FIXED
+    from tunewise.gate.rule_ids import FIXED
 
-    source = (Path(__file__).parents[1] / "src" / "tunewise" / "claims.py").read_text()
+    source = (Path(__file__).parents[1] / "src" / "tunewise" / "gate" / "claims.py").read_text()
     emitted = set(re.findall(r'"(evidence-[a-z-]+)"', source)) - {"evidence-measured"}  # notes
     assert emitted <= set(FIXED)
     for rule in emitted:

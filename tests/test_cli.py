@@ -71,12 +71,12 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
 
 
 def test_internal_error_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tunewise.service
+    import tunewise.commands.service
 
     def broken(*_: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(tunewise.service, "advise_profile", broken)
+    monkeypatch.setattr(tunewise.commands.service, "advise_profile", broken)
     result = run_cli("advise", str(EXAMPLES / "law-firm.tunewise.yaml"))
     assert result.code == 70
     assert result.err.strip().splitlines() == [
@@ -255,12 +255,12 @@ def test_shell_completion() -> None:
 def test_internal_error_with_a_multiline_message_is_still_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import tunewise.service
+    import tunewise.commands.service
 
     def broken(*_: object) -> None:
         raise ValueError("first\nsecond\r\x1b[2Kthird")
 
-    monkeypatch.setattr(tunewise.service, "advise_profile", broken)
+    monkeypatch.setattr(tunewise.commands.service, "advise_profile", broken)
     result = run_cli("advise", str(EXAMPLES / "law-firm.tunewise.yaml"))
     assert result.code == 70
     assert result.err.splitlines() == [

@@ -6,9 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tunewise import compiled, models
-from tunewise.compiled import RECORDS, Record
-from tunewise.rules import LoadedRules, compile_rules, default_rules_path, validate_rules
+from tunewise.ruleset import records as compiled
+from tunewise.ruleset import schema as models
+from tunewise.ruleset.load import LoadedRules, compile_rules, default_rules_path, validate_rules
+from tunewise.ruleset.records import RECORDS, Record
 
 
 def _pydantic_models() -> dict[str, type[BaseModel]]:

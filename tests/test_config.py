@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import EXAMPLES, ROOT, profile_dict, run_cli
 
-from tunewise import config
 from tunewise.errors import InputError
+from tunewise.inputs import config
 
 # A profile whose proposal disagrees with the verdict: a warning, which `strict` makes fail.
 DISAGREE = profile_dict([{"id": "a", "kind": "general"}], proposal="rag")
@@ -120,17 +120,17 @@ def test_format_and_exclude_from_the_config(project: Path, write_profile: Any) -
 
 
 def test_require_evidence_reaches_the_gate(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tunewise.batch
+    import tunewise.gate.batch
 
     seen: list[list[str]] = []
-    real = tunewise.batch.Gate
+    real = tunewise.gate.batch.Gate
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         gate = real(*args, **kwargs)
         seen.append(list(gate.require_evidence))
         return gate
 
-    monkeypatch.setattr(tunewise.batch, "Gate", spy)
+    monkeypatch.setattr(tunewise.gate.batch, "Gate", spy)
     (project / "tunewise.toml").write_text('require_evidence = ["dataset"]\n', encoding="utf-8")
     check_code()
     check_code("--require-evidence", "prompting,eval_set", "--require-evidence", "dataset")

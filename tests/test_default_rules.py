@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import PASSING_PROJECT
 
-from tunewise.closures import Unknown
-from tunewise.compiled import FormulaRef
-from tunewise.decision import NeedResult
-from tunewise.engine import walk_need
-from tunewise.outcomes import outcomes_for
-from tunewise.rules import LoadedRules
-from tunewise.whatif import annotate, search
+from tunewise.engine.compile import Unknown
+from tunewise.engine.decision import NeedResult
+from tunewise.engine.evaluator import outcomes_for
+from tunewise.engine.walk import walk_need
+from tunewise.ruleset.load import LoadedRules
+from tunewise.ruleset.records import FormulaRef
+from tunewise.whatif.search import annotate, search
 
 STYLE = {"kind": "style", "prompting": "failed"}
 SELF_HOSTED = {**PASSING_PROJECT, "data_may_leave": False, "ml_expertise": "strong"}
@@ -153,7 +153,7 @@ def test_budget_is_token_based_and_the_band_only_warns(rules: LoadedRules) -> No
 @settings(max_examples=60, deadline=None)
 @given(st.integers(min_value=500, max_value=2_000_000), st.integers(min_value=1, max_value=5))
 def test_more_data_never_makes_the_verdict_worse(examples: int, factor: int) -> None:
-    from tunewise.rules import load_rules
+    from tunewise.ruleset.load import load_rules
 
     rules = load_rules()
     answers = {**PASSING_PROJECT, **STYLE, "budget_usd": 1e9}
@@ -305,7 +305,7 @@ def test_a_small_gpu_gets_the_largest_model_that_fits(rules: LoadedRules) -> Non
 def test_what_if_sets_are_minimal_inside_domains_and_never_ask_for_less_data(
     rules: LoadedRules,
 ) -> None:
-    from tunewise.profile import NeedAnswers, Profile
+    from tunewise.inputs.profile import NeedAnswers, Profile
 
     scenarios = [
         {**SELF_HOSTED, **STYLE, "examples": 6000, "budget_usd": 3000, "gpu_vram_gb": 8},
@@ -323,7 +323,7 @@ def test_what_if_sets_are_minimal_inside_domains_and_never_ask_for_less_data(
     ]
     for answers in scenarios:
         profile = Profile([NeedAnswers("need", "", answers)], {})
-        from tunewise.engine import decide
+        from tunewise.engine.walk import decide
 
         decision = decide(rules, profile.needs, profile.project)
         annotate(rules, profile, decision)
@@ -345,7 +345,7 @@ def test_what_if_sets_are_minimal_inside_domains_and_never_ask_for_less_data(
 def test_team_facts_are_phrased_as_the_work_to_do(rules: LoadedRules) -> None:
     answers = {**PASSING_PROJECT, **STYLE, "stage": "prototype", "eval_plan": False}
     found = search(rules, answers, walk(rules, answers), "fine-tune")
-    from tunewise.whatif import phrase
+    from tunewise.whatif.search import phrase
 
     said = [phrase(rules, c).work for w in found for c in w.changes]
     assert "once a pilot with real users validates the use case" in said
@@ -375,8 +375,8 @@ PROJECT_VALUES: dict[str, list[Any]] = {
 def test_what_if_is_honest_for_any_project(project: dict[str, Any], kind: str) -> None:
     """Any project: listed sets are minimal, inside each domain, never less data, and each
     really leads where it says."""
-    from tunewise.candidates import apply_changes
-    from tunewise.rules import load_rules
+    from tunewise.ruleset.load import load_rules
+    from tunewise.whatif.candidates import apply_changes
 
     rules = load_rules()
     need = {"kind": kind, "prompting": "failed", "structured_outputs": "failed"}

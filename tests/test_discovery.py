@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import run_cli
 
-from tunewise.discovery import discover, find_profiles, is_profile_name, is_virtual_environment
+from tunewise.gate.discovery import discover, find_profiles, is_profile_name, is_virtual_environment
 
 
 def test_names() -> None:

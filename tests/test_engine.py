@@ -11,9 +11,9 @@ from tests.conftest import CHECK_ORDER, PASSING_PROJECT, profile_dict, run_cli
 from tests.small_rules import scaled_by_an_answer
 from tests.small_rules import write as write_small
 
-from tunewise.engine import decide, verdict_of, walk_need
-from tunewise.profile import NeedAnswers
-from tunewise.rules import LoadedRules, load_rules
+from tunewise.engine.walk import decide, verdict_of, walk_need
+from tunewise.inputs.profile import NeedAnswers
+from tunewise.ruleset.load import LoadedRules, load_rules
 
 
 def walk(rules: LoadedRules, need: dict[str, Any], **project: Any) -> Any:
@@ -322,7 +322,7 @@ def test_advise_walks_each_need_a_bounded_number_of_times(
     monkeypatch: pytest.MonkeyPatch, write_profile: Any
 ) -> None:
     """Hardening: advise re-walked every need per unanswered question (2,000 needs: 19 s)."""
-    from tunewise import engine
+    from tunewise.engine import walk as engine
 
     walks = 0
     real = engine._Walk.__init__

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tunewise.evals import ReportError, read_report
+from tunewise.evidence.evals import ReportError, read_report
 
 DATA = Path(__file__).parent / "data" / "evals"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import run_cli
 
-from tunewise.evidence import measure
+from tunewise.evidence.dataset import measure
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -149,7 +149,7 @@ def test_devices_and_fifos_are_refused_fast(tmp_path: Path) -> None:
 
 
 def test_memory_caps_are_reported(tmp_path: Path, monkeypatch: object) -> None:
-    import tunewise.evidence as evidence
+    import tunewise.evidence.dataset as evidence
 
     setattr_ = monkeypatch.setattr  # type: ignore[attr-defined]
     setattr_(evidence, "MAX_DISTINCT", 10)

@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import ROOT, run_cli
 
-from tunewise.check import Gate
+from tunewise.authoring.lint import lint
+from tunewise.commands.service import decide_profile
 from tunewise.errors import TunewiseError
-from tunewise.evidence import measure
-from tunewise.lint import lint
-from tunewise.profile import load_profile
+from tunewise.evidence.dataset import measure
+from tunewise.gate.judge import Gate
+from tunewise.inputs.profile import load_profile
 from tunewise.reporters import ADVICE_FORMATS, render
-from tunewise.rules import load_rules
-from tunewise.service import decide_profile
+from tunewise.ruleset.load import load_rules
 
 LONG = os.environ.get("TUNEWISE_FUZZ") == "long"
 SCALE = 10 if LONG else 1
@@ -448,7 +448,7 @@ def test_alias_chains_are_bounded_by_expanded_size(size: int, fanouts: list[int]
     builds a document of bounded expanded size or stops with a located error, quickly."""
     import time
 
-    from tunewise import yamlio
+    from tunewise.inputs import yamlio
 
     lines = [f"a0: &a0 {'x' * size}"]
     for level, fanout in enumerate(fanouts, 1):

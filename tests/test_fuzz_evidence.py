@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tunewise.errors import TunewiseError
-from tunewise.evals import ReportError, read_data
-from tunewise.evidence import measure
+from tunewise.evidence.dataset import measure
+from tunewise.evidence.evals import ReportError, read_data
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),

@@ -12,9 +12,9 @@ import pytest
 import yaml
 from tests.conftest import EXAMPLES, PASSING_PROJECT, ROOT, profile_dict, run_cli
 
-from tunewise.claims import EVIDENCE_RULES
-from tunewise.gate_rules import FIXED, all_gate_rules, gate_rule
-from tunewise.rules import LoadedRules
+from tunewise.gate.claims import EVIDENCE_RULES
+from tunewise.gate.rule_ids import FIXED, all_gate_rules, gate_rule
+from tunewise.ruleset.load import LoadedRules
 
 SOON = (dt.date.today() + dt.timedelta(days=60)).isoformat()  # inside the waiver horizon
 STYLE = {"id": "tone", "kind": "style", "prompting": "failed"}
@@ -161,7 +161,7 @@ def test_every_literal_rule_id_in_the_code_is_registered() -> None:
     assert {"invalid-profile", "not-fine-tune"} <= literals
     families = {"check/", "leaf/"}
     unregistered = {r for r in literals if r not in FIXED and r not in families}
-    assert not unregistered, f"add these to tunewise.gate_rules.FIXED: {sorted(unregistered)}"
+    assert not unregistered, f"add these to tunewise.gate.rule_ids.FIXED: {sorted(unregistered)}"
 
 
 @pytest.mark.parametrize("rule", sorted(FIXED))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import EXAMPLES, ROOT, run_cli
 
-from tunewise.rules import load_rules
+from tunewise.ruleset.load import load_rules
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REGOLD = os.environ.get("TUNEWISE_REGOLD") == "1"

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from tests.conftest import ROOT
 
-from tunewise.discovery import is_profile_name
-from tunewise.precommit import is_case_file, main
+from tunewise.commands.precommit import is_case_file, main
+from tunewise.gate.discovery import is_profile_name
 
 HOOKS = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
 
@@ -45,7 +45,7 @@ def test_both_hooks_with_a_minimum_pre_commit_version() -> None:
         assert hook["language"] == "python" and hook["pass_filenames"] is True
         assert re.fullmatch(r"\d+\.\d+\.\d+", hook["minimum_pre_commit_version"])
     assert HOOKS["tunewise-check"]["entry"] == "tunewise check"
-    assert HOOKS["tunewise-rules"]["entry"] == "python -m tunewise.precommit"
+    assert HOOKS["tunewise-rules"]["entry"] == "python -m tunewise.commands.precommit"
 
 
 @pytest.mark.parametrize(

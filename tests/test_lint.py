@@ -15,8 +15,8 @@ from tests.conftest import ROOT, run_cli
 from tests.small_rules import bound_by_another_answer, chain
 from tests.small_rules import write as write_small
 
-from tunewise.lint import lint
-from tunewise.rules import load_rules
+from tunewise.authoring.lint import lint
+from tunewise.ruleset.load import load_rules
 
 DEFAULT: dict[str, Any] = yaml.safe_load(
     (ROOT / "rules" / "default.yaml").read_text(encoding="utf-8")

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from tests.condition_forms import answer_sets, extended_rules
 from tests.conftest import PASSING_PROJECT
 
-from tunewise.compiled import AskNode, ChecksNode
-from tunewise.engine import run_check, walk_need
+from tunewise.engine.evaluator import outcomes_for
+from tunewise.engine.walk import run_check, walk_need
 from tunewise.errors import RuleSetError
-from tunewise.outcomes import outcomes_for
-from tunewise.rules import LoadedRules, load_rules
+from tunewise.ruleset.load import LoadedRules, load_rules
+from tunewise.ruleset.records import AskNode, ChecksNode
 
 
 @pytest.fixture(scope="module")

@@ -95,7 +95,7 @@ def test_device_paths_are_written_in_place(device: str) -> None:
 
 
 def test_saved_profiles_honour_the_umask_too(tmp_path: Path, umask_022: None) -> None:
-    from tunewise.service import write_report
+    from tunewise.commands.service import write_report
 
     target = tmp_path / "saved.tunewise.yaml"
     write_report(target, "tunewise: 1\n", "profile")

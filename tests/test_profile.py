@@ -10,9 +10,9 @@ import pytest
 from tests.conftest import run_cli
 
 from tunewise.errors import ProfileError
-from tunewise.evals import FORMAT_NAMES
-from tunewise.profile import keys_at, load_profile, profile_validator
-from tunewise.rules import LoadedRules
+from tunewise.evidence.evals import FORMAT_NAMES
+from tunewise.inputs.profile import keys_at, load_profile, profile_validator
+from tunewise.ruleset.load import LoadedRules
 
 GOOD_NEED = "needs:\n  - id: a\n    kind: general\n"
 
@@ -270,7 +270,7 @@ def _reference_model(rules: LoadedRules) -> Any:
 
     from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
 
-    from tunewise.profile import NEED_ID_PATTERN, PROPOSALS
+    from tunewise.inputs.profile import NEED_ID_PATTERN, PROPOSALS
 
     config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -368,7 +368,7 @@ def _outcome(validate: Any, data: Any) -> Any:
 def _profile_values() -> Any:
     from hypothesis import strategies as st
 
-    from tunewise.rules import load_rules
+    from tunewise.ruleset.load import load_rules
 
     model = load_rules().model
     anything = st.one_of(

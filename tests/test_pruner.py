@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import tunewise.whatif as whatif
-from tunewise.engine import run_check, walk_need
-from tunewise.profile import load_profile
-from tunewise.rules import LoadedRules
-from tunewise.whatif import search
+import tunewise.whatif.search as whatif
+from tunewise.engine.walk import run_check, walk_need
+from tunewise.inputs.profile import load_profile
+from tunewise.ruleset.load import LoadedRules
+from tunewise.whatif.search import search
 
 
 def test_pruning_never_changes_the_answer(

@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import CHECK_ORDER, PASSING_PROJECT
 
-from tunewise.engine import walk_need
-from tunewise.questionnaire import (
+from tunewise.ask.questionnaire import (
     DraftNeed,
     GoBack,
     ProfileSource,
@@ -34,7 +33,8 @@ from tunewise.questionnaire import (
     undo,
     used_answers,
 )
-from tunewise.rules import LoadedRules
+from tunewise.engine.walk import walk_need
+from tunewise.ruleset.load import LoadedRules
 
 ENTER = object()  # take the default offered
 
@@ -276,7 +276,7 @@ class Random:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_answers_and_changes_end_complete(rules: LoadedRules, data: st.DataObject) -> None:
-    from tunewise.interview import Session, profile_text
+    from tunewise.ask.interview import Session, profile_text
 
     source = Random(rules, data)
     state = fill(rules, State(), source)
@@ -308,7 +308,7 @@ def test_generic_over_the_rule_sets_questions(tmp_path: Any) -> None:
     by a check is asked the same way, with nothing hard-coded."""
     from tests.test_lint import DEFAULT
 
-    from tunewise.rules import load_rules
+    from tunewise.ruleset.load import load_rules
 
     data = copy.deepcopy(DEFAULT)
     data["questions"] += [

@@ -417,7 +417,7 @@ def test_dataset_report_escapes_its_file_name(tmp_path: Path) -> None:
 
 
 def test_sarif_rules_say_what_explain_says(tree: Path, rules: Any) -> None:
-    from tunewise.gate_rules import gate_rule
+    from tunewise.gate.rule_ids import gate_rule
 
     data = json.loads(run_cli("check", str(tree), "--format", "sarif").out)
     described = data["runs"][0]["tool"]["driver"]["rules"]

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tunewise import __version__, rulecache, rules
-from tunewise.compiled import ChecksNode
-from tunewise.rules import default_rules_path, load_rules, validate_rules
+from tunewise import __version__
+from tunewise.ruleset import load as rules
+from tunewise.ruleset import prebuild
+from tunewise.ruleset import shipped as rulecache
+from tunewise.ruleset.load import default_rules_path, load_rules, validate_rules
+from tunewise.ruleset.records import ChecksNode
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "tunewise"
@@ -94,7 +97,7 @@ def _ship(tmp_path: Path, content: object) -> Path:
 
 def test_a_stale_shipped_form_is_not_used(tmp_path: Path) -> None:
     text = _default_text()
-    good = pickle.loads(rulecache.build(text, "default.yaml"))
+    good = pickle.loads(prebuild.build(text, "default.yaml"))
     assert rulecache.load_prebuilt(_digest(text), _ship(tmp_path, good)) is not None
     other_text = (good[0], _digest(text + "\n"), good[2], good[3])
     assert rulecache.load_prebuilt(_digest(text), _ship(tmp_path, other_text)) is None
@@ -145,7 +148,12 @@ def _old_entry_name(text: str) -> str:
     """The name under which tunewise up to this change cached a rule set: computable offline
     from public data, which is what made the cache forgeable."""
     digest = rulecache._SHA256(f"{__version__}\0{sys.version}\0".encode())
-    for name in ("compiled.py", "models.py", "rules.py", "rulecache.py"):
+    for name in (
+        "ruleset/records.py",
+        "ruleset/schema.py",
+        "ruleset/load.py",
+        "ruleset/shipped.py",
+    ):
         digest.update((SRC / name).read_bytes())
     code = digest.digest()
     return f"rules-{rulecache.sha256_hex(code + _digest(text).encode())[:40]}.pickle"
@@ -220,7 +228,7 @@ def test_the_default_rule_set_skips_pydantic_models(args: list[str]) -> None:
         "from tunewise.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    code = main({args!r})\n"
-        "heavy = sorted(m for m in ('pydantic.main', 'typer._adapters', 'tunewise.models',"
+        "heavy = sorted(m for m in ('pydantic.main', 'typer._adapters', 'tunewise.ruleset.schema',"
         " 'hashlib', 'zipfile') if m in sys.modules)\n"
         "print(code in (0, 1), ','.join(heavy))\n"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tunewise.errors import InputError
-from tunewise.safeio import (
+from tunewise.inputs.safeio import (
     Deadline,
     iter_lines,
     open_regular,

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from tests.conftest import EXAMPLES, PASSING_PROJECT, ROOT, run_cli
 
-from tunewise.yamlio import parse_yaml
+from tunewise.inputs.yamlio import parse_yaml
 
 COMMITTED = ROOT / "rules" / "profile.schema.json"
 

@@ -17,12 +17,12 @@ from tests.condition_forms import answer_sets as drawn_answer_sets
 from tests.condition_forms import extended_rules
 from tests.walk_cases import answer_sets, parts
 
-from tunewise.closures import Unknown
-from tunewise.compiled import ChecksNode
-from tunewise.engine import walk_need
+from tunewise.engine.compile import Unknown
+from tunewise.engine.evaluator import outcomes_for
+from tunewise.engine.walk import walk_need
 from tunewise.errors import RuleSetError
-from tunewise.outcomes import outcomes_for
-from tunewise.rules import LoadedRules, load_rules
+from tunewise.ruleset.load import LoadedRules, load_rules
+from tunewise.ruleset.records import ChecksNode
 
 WALKS = Path(__file__).resolve().parent / "golden" / "walks"
 REGOLD = os.environ.get("TUNEWISE_REGOLD") == "1"

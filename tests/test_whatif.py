@@ -6,11 +6,11 @@ from typing import Any
 
 from tests.conftest import PASSING_PROJECT
 
-from tunewise.decision import WhatIf
-from tunewise.engine import walk_need
-from tunewise.outcomes import Budget
-from tunewise.rules import LoadedRules, load_rules
-from tunewise.whatif import search
+from tunewise.engine.decision import WhatIf
+from tunewise.engine.evaluator import Budget
+from tunewise.engine.walk import walk_need
+from tunewise.ruleset.load import LoadedRules, load_rules
+from tunewise.whatif.search import search
 
 STYLE = {"kind": "style", "prompting": "failed"}
 
@@ -124,7 +124,7 @@ def test_a_thousand_questions_deep_stops_at_the_bound(tmp_path: Any) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from generate import chained_rules  # type: ignore[import-not-found]
 
-    from tunewise.rules import default_rules_path
+    from tunewise.ruleset.load import default_rules_path
 
     data = chained_rules(yaml.safe_load(default_rules_path().read_text(encoding="utf-8")), 1000)
     path = tmp_path / "deep.yaml"
@@ -142,7 +142,7 @@ def test_the_reports_say_when_the_search_stopped(
 ) -> None:
     from tests.conftest import EXAMPLES, run_cli
 
-    from tunewise import outcomes
+    from tunewise.engine import evaluator as outcomes
 
     monkeypatch.setattr(outcomes, "MAX_STEPS", 30)
     example = str(EXAMPLES / "instruction-following.tunewise.yaml")
@@ -156,9 +156,9 @@ def test_the_reports_say_when_the_search_stopped(
 
 def test_needs_with_the_same_answers_share_one_search(rules: LoadedRules, monkeypatch: Any) -> None:
     """A profile of thousands of identical needs (a hostile pull request) costs one search."""
-    from tunewise import whatif
-    from tunewise.engine import decide
-    from tunewise.profile import NeedAnswers, Profile
+    from tunewise.engine.walk import decide
+    from tunewise.inputs.profile import NeedAnswers, Profile
+    from tunewise.whatif import search as whatif
 
     needs = [NeedAnswers(f"n{i}", "", {"kind": "style", "prompting": "failed"}) for i in range(500)]
     needs.append(NeedAnswers("other", "", {"kind": "general"}))

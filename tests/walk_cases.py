@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tunewise.compiled import (
+from tunewise.ruleset.load import LoadedRules, walk_records
+from tunewise.ruleset.records import (
     AllOf,
     AnswerRef,
     AnyOf,
@@ -22,7 +23,6 @@ from tunewise.compiled import (
     ParamRef,
     Scaled,
 )
-from tunewise.rules import LoadedRules, walk_records
 
 CONDITIONS = (Compare, AllOf, AnyOf, NotOf)
 VALUES = (ParamRef, AnswerRef, Lookup, Scaled)

@@ -18,7 +18,7 @@ from tunewise.errors import Terminated, TunewiseError
 from tunewise.reporters import ADVICE_FORMATS, CHECK_FORMATS
 
 if TYPE_CHECKING:
-    from tunewise.config import Config
+    from tunewise.inputs.config import Config
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -155,7 +155,7 @@ class _Run:
 
 def _settings(color: str | None, config: Path | None, isolated: bool) -> Config:
     """Apply the global options and load the configuration in force (flags win over it)."""
-    from tunewise.config import load
+    from tunewise.inputs.config import load
 
     if color is not None:
         _Run.color = _choice(color, COLOR_CHOICES, "--color")
@@ -239,8 +239,8 @@ def advise(
 
     Exit 4 when a need is undecided; the output lists the answers it is missing.
     """
+    from tunewise.commands.service import advise_profile
     from tunewise.reporters import render
-    from tunewise.service import advise_profile
 
     cfg = _settings(color, config, isolated)
     _choice(output_format, list(ADVICE_FORMATS), "--format")
@@ -275,10 +275,10 @@ def ask(
 
     Only the questions that matter are asked; the answers can be reviewed and saved.
     """
-    from tunewise import interview
+    from tunewise.ask import interview
+    from tunewise.ask.terminal import TerminalSource, open_terminal
     from tunewise.reporters import render
-    from tunewise.rules import load_rules
-    from tunewise.terminal import TerminalSource, open_terminal
+    from tunewise.ruleset.load import load_rules
 
     cfg = _settings(color, config, isolated)
     if save is not None:  # say so now, not after every question
@@ -301,7 +301,7 @@ def ask(
 
 def _evidence_kinds(values: Sequence[str]) -> list[str]:
     """KINDS of --require-evidence: comma-separated, repeatable, each a known kind."""
-    from tunewise.config import EVIDENCE_KINDS
+    from tunewise.inputs.config import EVIDENCE_KINDS
 
     kinds = [kind.strip() for value in values for kind in value.split(",") if kind.strip()]
     for kind in kinds:
@@ -401,10 +401,10 @@ def check(
 
     Exit 1 when a profile fails, 3 when one is invalid or none is found.
     """
+    from tunewise.commands.service import check_paths
     from tunewise.outfiles import report_files
-    from tunewise.progress import progress_bar
     from tunewise.reporters import check_reporter
-    from tunewise.service import check_paths
+    from tunewise.reporters.progress import progress_bar
     from tunewise.streams import PipeGuard
 
     cfg = _settings(color, config, isolated)
@@ -496,10 +496,10 @@ def data(
 
     Records, formats, duplicates, problems, tokens and the 80/20 split.
     """
-    from tunewise.evidence import measure
-    from tunewise.progress import progress_bar
+    from tunewise.evidence.dataset import measure
     from tunewise.reporters.dataset import render_dataset
-    from tunewise.rules import load_rules
+    from tunewise.reporters.progress import progress_bar
+    from tunewise.ruleset.load import load_rules
 
     cfg = _settings(color, config, isolated)
     _choice(output_format, ["text", "json"], "--format")
@@ -533,7 +533,7 @@ def rules_lint(
     Coverage, reachability, cycles, unused items, and a proof that every combination of
     answers reaches a decision.
     """
-    from tunewise.service import lint_rules
+    from tunewise.commands.service import lint_rules
 
     cfg = _settings(None, config, isolated)
     text, ok = lint_rules(*_rules_and_params(cfg, file, param))
@@ -564,8 +564,8 @@ def rules_test(
     isolated: IsolatedOpt = False,
 ) -> None:
     """Run rule-set test cases and report coverage."""
-    from tunewise.casetest import render_report, run_case_files
-    from tunewise.rules import load_rules
+    from tunewise.authoring.cases import render_report, run_case_files
+    from tunewise.ruleset.load import load_rules
 
     cfg = _settings(None, config, isolated)
     report = run_case_files(load_rules(*_rules_and_params(cfg, rules, param)), cases)
@@ -596,8 +596,8 @@ def rules_show(
     isolated: IsolatedOpt = False,
 ) -> None:
     """Draw the decision tree."""
-    from tunewise.rules import load_rules
-    from tunewise.show import FORMATS, render
+    from tunewise.authoring.show import FORMATS, render
+    from tunewise.ruleset.load import load_rules
 
     cfg = _settings(color, config, isolated)
     _choice(output_format, FORMATS, "--format")
@@ -622,8 +622,8 @@ def explain(
     isolated: IsolatedOpt = False,
 ) -> None:
     """Explain a rule-set item or a rule id from a report."""
-    from tunewise.explain import explain as describe
-    from tunewise.rules import load_rules
+    from tunewise.authoring.explain import explain as describe
+    from tunewise.ruleset.load import load_rules
 
     cfg = _settings(None, config, isolated)
     loaded = load_rules(*_rules_and_params(cfg, rules, param))
@@ -650,9 +650,9 @@ def schema(
     isolated: IsolatedOpt = False,
 ) -> None:
     """Print a JSON Schema: the profile, or advise or check JSON."""
-    from tunewise.rules import load_rules
-    from tunewise.schema import render as render_schema
-    from tunewise.schema import render_output
+    from tunewise.authoring.schemas import render as render_schema
+    from tunewise.authoring.schemas import render_output
+    from tunewise.ruleset.load import load_rules
 
     cfg = _settings(None, config, isolated)
     _choice(output, SCHEMA_OUTPUTS, "--output")

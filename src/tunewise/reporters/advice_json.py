@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tunewise.decision import Cited, Decision, NeedResult
+from tunewise.engine.decision import Cited, Decision, NeedResult
 from tunewise.reporters.common import change_text, titles
 
 

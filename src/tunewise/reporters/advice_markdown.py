@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunewise.decision import Decision
+from tunewise.engine.decision import Decision
 from tunewise.escaping import markdown as md
 from tunewise.escaping import markdown_code as code
 from tunewise.reporters.common import (

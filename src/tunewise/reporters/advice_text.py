@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from tunewise.decision import Decision, NeedResult
+from tunewise.engine.decision import Decision, NeedResult
 from tunewise.escaping import visible
 from tunewise.reporters.common import (
     LABELS,

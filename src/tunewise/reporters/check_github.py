@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from tunewise.check import FileResult, Summary
 from tunewise.escaping import visible
+from tunewise.gate.judge import FileResult, Summary
 from tunewise.reporters.check_text import skipped_line, summary_line
 
 

@@ -11,8 +11,8 @@ import json
 from collections import Counter
 from typing import Any, TextIO
 
-from tunewise.check import FileResult, Summary
 from tunewise.escaping import visible
+from tunewise.gate.judge import FileResult, Summary
 from tunewise.reporters.check_sarif import NUMBERS, relative_path
 
 SEVERITY = {"error": "major", "warning": "minor"}

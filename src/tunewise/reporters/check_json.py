@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from tunewise.check import FileResult, Summary
+from tunewise.gate.judge import FileResult, Summary
 
 FORMAT_VERSION = 2  # the layout of this document; raised when a key changes meaning or goes
 HEAD = f'{{\n  "format_version": {FORMAT_VERSION},\n  '

@@ -10,8 +10,8 @@ import tempfile
 import time
 from typing import TextIO
 
-from tunewise.check import FileResult, Summary
 from tunewise.escaping import xml_attribute, xml_text
+from tunewise.gate.judge import FileResult, Summary
 from tunewise.reporters.check_text import by_position, location
 
 

@@ -10,8 +10,8 @@ import shutil
 import tempfile
 from typing import TextIO
 
-from tunewise.check import FileResult, Summary
 from tunewise.escaping import markdown, markdown_code
+from tunewise.gate.judge import FileResult, Summary
 from tunewise.reporters.check_text import by_position, skipped_line, summary_line
 
 ICON = {"pass": "✅ pass", "fail": "❌ fail", "waived": "⚠️ waived", "error": "⛔ error"}

@@ -20,9 +20,9 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from tunewise import __version__
-from tunewise.check import FileResult, Finding, Summary
-from tunewise.compiled import RuleSet
 from tunewise.escaping import visible
+from tunewise.gate.judge import FileResult, Finding, Summary
+from tunewise.ruleset.records import RuleSet
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 NUMBERS = re.compile(r"\d+(?:\.\d+)?")
@@ -60,7 +60,7 @@ def information_uri() -> str | None:
 
 def rule_descriptor(rule_id: str, rule_set: RuleSet | None) -> dict[str, Any]:
     """A SARIF rule from the gate's rule registry (the texts `tunewise explain` prints)."""
-    from tunewise.gate_rules import gate_rule
+    from tunewise.gate.rule_ids import gate_rule
 
     rule = gate_rule(rule_id, rule_set) if rule_set is not None else None
     words = rule_id.replace("/", ": ").replace("-", " ")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from tunewise.check import FileResult, Finding, Summary
 from tunewise.escaping import visible
+from tunewise.gate.judge import FileResult, Finding, Summary
 
 MARK = {"pass": "PASS", "fail": "FAIL", "waived": "WAIVED", "error": "ERROR"}
 SKIPPED_SHOWN = 10  # folders named in the summary; the JSON report lists them all

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunewise.conditions import format_value
-from tunewise.decision import Change, Cited, Decision, NeedResult, WhatIf
+from tunewise.engine.decision import Change, Cited, Decision, NeedResult, WhatIf
+from tunewise.engine.texts import format_value
 
 LABELS = {
     "prompt": "prompt engineering",

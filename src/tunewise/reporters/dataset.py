@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tunewise.escaping import visible
-from tunewise.evidence import DUPLICATE_RATE_HIGH, MAX_DISTINCT, NEAR_LIMIT, DatasetStats
+from tunewise.evidence.dataset import DUPLICATE_RATE_HIGH, MAX_DISTINCT, NEAR_LIMIT, DatasetStats
 
 
 def render_dataset(stats: DatasetStats, output_format: str, epochs: int = 3) -> str:

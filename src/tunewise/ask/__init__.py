@@ -1,0 +1,1 @@
+"""The interactive questionnaire: state, terminal, and the session."""

@@ -1,0 +1,1 @@
+"""Tools for rule-set authors: lint and proof, case tests, explain, drawings, JSON Schemas."""

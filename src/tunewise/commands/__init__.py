@@ -1,0 +1,1 @@
+"""Use cases behind the commands: each returns a result; the CLI renders it."""

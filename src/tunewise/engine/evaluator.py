@@ -1,0 +1,306 @@
+"""The evaluator: a rule set's tree compiled once (see `closures`), and its outcome-only walks.
+
+Every command asks this one form: `engine.walk_need` explains a walk over its steps (texts,
+missing answers, questions read), the what-if search and `check` walk it for outcomes only,
+thousands of times in a batch, and `rules lint` proves over its branch tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from tunewise.engine.compile import Answers, Compiler, Test, Unknown, ValueOf
+from tunewise.errors import RuleSetError
+from tunewise.ruleset.records import (
+    AskNode,
+    Branch,
+    Check,
+    ChecksNode,
+    FormulaRef,
+    Leaf,
+    Lookup,
+    Node,
+    RuleSet,
+)
+
+__all__ = ["Budget", "OutOfSteps", "Outcomes", "Trace", "Unknown", "outcomes_for"]
+
+OK, FAIL, UNSURE = 0, 1, 2  # a check's status as a walk sees it: pass or n/a, fail, unknown
+
+
+MAX_STEPS = 250_000  # a search's steps through the tree; the examples need under 3,000
+
+
+class OutOfSteps(Exception):
+    """A search spent its budget: it ends with what it has found."""
+
+
+class Budget:
+    """The work a search may do, in steps of walks through the tree. A rule set with a
+    thousand questions has millions of pairs of changes, each walked a thousand nodes deep;
+    past the bound the search stops (`stopped`) with what it has found."""
+
+    def __init__(self, steps: int | None = None) -> None:
+        self.limit = self.left = MAX_STEPS if steps is None else steps
+        self.stopped = False
+
+    def spend(self, steps: int) -> None:
+        if self.left <= 0:
+            self.stopped = True
+            raise OutOfSteps
+        self.left -= steps
+
+
+class Trace(NamedTuple):
+    """Where a walk ended, the questions its path asks, the checks failing at its last checks
+    (and whether it reached any checks)."""
+
+    approach: str | None
+    asked: frozenset[str]
+    failing: tuple[Check, ...]
+    checked: bool
+
+
+class CompiledCheck:
+    """A check's conditions as tests, and its status for outcome-only walks."""
+
+    def __init__(self, check: Check, compiler: Compiler) -> None:
+        self.check = check
+        self.applies: Test | None = (
+            compiler.test_of(check.applies) if check.applies is not None else None
+        )
+        self.require: Test = compiler.test_of(check.require)
+        self.status = self._status()
+
+    def _status(self) -> Callable[[Answers], int]:
+        applies, require = self.applies, self.require
+
+        def status(answers: Answers) -> int:
+            if applies is not None:
+                scope = applies(answers)
+                if scope is False:
+                    return OK
+                if scope is not True:
+                    return UNSURE
+            verdict = require(answers)
+            return OK if verdict is True else FAIL if verdict is False else UNSURE
+
+        return status
+
+
+class Outcomes(Compiler):
+    """One rule set with its parameters, compiled: the steps of its tree and every test."""
+
+    def __init__(self, model: RuleSet, params: Mapping[str, float | int]) -> None:
+        super().__init__(model, params)
+        self.compiled_checks: dict[str, CompiledCheck] = {}
+        self.steps: dict[str, Step] = {node.id: self._step(node) for node in model.tree.nodes}
+        for step in self.steps.values():  # join the steps: a walk follows objects, not ids
+            step.link(self.steps)
+        self.start = self.steps[model.tree.start]
+        self.limit = len(model.tree.nodes) + 1
+        self._tests: dict[int, Test] = {}
+        self._lookups: dict[tuple[str, str], ValueOf] = {}
+        # Candidate changes that depend on one answer only, made once (see `candidates`).
+        self.shared_changes: dict[tuple[str, type, Any], list[Any]] = {}
+
+    # --- walks -------------------------------------------------------------------------
+
+    def approach(self, answers: Answers) -> str | None:
+        """The approach a walk with these answers reaches; None when it needs more answers."""
+        step = self.start
+        for _ in range(self.limit):
+            if step.approach is not None:
+                return step.approach
+            next_step = step.follow(answers, None)
+            if next_step is None:
+                return None
+            step = next_step
+        raise self.cycle(step.id)
+
+    def approach_within(self, answers: Answers, budget: Budget) -> str | None:
+        """`approach`, paying each step from `budget` (raises OutOfSteps once it is spent)."""
+        step = self.start
+        for taken in range(1, self.limit + 1):
+            if step.approach is not None:
+                budget.spend(taken)
+                return step.approach
+            next_step = step.follow(answers, None)
+            if next_step is None:
+                budget.spend(taken)
+                return None
+            step = next_step
+        raise self.cycle(step.id)
+
+    def trace(self, answers: Answers) -> Trace:
+        step = self.start
+        asked: set[str] = set()
+        failing: list[Check] = []
+        checked = False
+        for _ in range(self.limit):
+            if step.approach is not None:
+                return Trace(step.approach, frozenset(asked), tuple(failing), checked)
+            checked = checked or isinstance(step, ChecksStep)
+            next_step = step.follow(answers, (asked, failing))
+            if next_step is None:
+                return Trace(None, frozenset(asked), tuple(failing), checked)
+            step = next_step
+        raise self.cycle(step.id)
+
+    def check_ok(self, check: Check, answers: Answers) -> bool:
+        """The check passes or does not apply."""
+        return self.compiled_checks[check.id].status(answers) == OK
+
+    def test(self, cond: Any, answers: Answers) -> Any:
+        """A condition of the rule set (compiled on first use): True, False or an Unknown."""
+        compiled = self._tests.get(id(cond))
+        if compiled is None:
+            compiled = self._tests[id(cond)] = self.test_of(cond)
+        return compiled(answers)
+
+    def lookup(self, table: str, column: str) -> ValueOf:
+        """A table cell as a function of the answers, as a text placeholder names it."""
+        key = (table, column)
+        found = self._lookups.get(key)
+        if found is None:
+            found = self._lookups[key] = self.value_of(Lookup(lookup=table, field=column, at=None))
+        return found
+
+    def formula(self, name: str) -> ValueOf:
+        """A named formula as a function of the answers, as a text placeholder names it."""
+        return self.value_of(FormulaRef(formula=name))
+
+    def cycle(self, node_id: str) -> RuleSetError:
+        name = self.model.name
+        return RuleSetError(f"rule set {name!r}: the tree has a cycle through {node_id!r}")
+
+    # --- what the rule set reads ------------------------------------------------------------
+
+    @functools.cached_property
+    def checks(self) -> dict[str, Check]:
+        return {cid: compiled.check for cid, compiled in self.compiled_checks.items()}
+
+    @functools.cached_property
+    def check_reads(self) -> dict[str, frozenset[str]]:
+        """The questions each check reads (in `applies`, `require` and value expressions)."""
+        return {cid: frozenset(self.reads_of_check(check)) for cid, check in self.checks.items()}
+
+    def reads_of_check(self, check: Check) -> tuple[str, ...]:
+        """What a check reads to decide, in order: `require` first (its first question is the
+        answer the check is about), then `applies`."""
+        found = dict.fromkeys(self.reads_of(check.require))
+        found.update(dict.fromkeys(self.reads_of(check.applies)))
+        return tuple(found)
+
+    def path_questions(self, path: list[str]) -> set[str]:
+        """The questions the ask nodes of a path ask."""
+        return {s.qid for s in map(self.steps.__getitem__, path) if isinstance(s, AskStep)}
+
+    # --- compiling ---------------------------------------------------------------------
+
+    def _step(self, node: Node) -> Step:
+        if isinstance(node, Leaf):
+            return Step(node, approach=node.approach)
+        if isinstance(node, AskNode):
+            branches = [(self.branch_test(b), b.goto, b) for b in node.branches]
+            return AskStep(node, branches, self.model.name)
+        checks = []
+        for check in node.checks:
+            compiled = self.compiled_checks[check.id] = CompiledCheck(check, self)
+            checks.append(compiled)
+        return ChecksStep(node, checks)
+
+
+class Step:
+    """A compiled node. Leaves carry their approach; other steps find the next step."""
+
+    approach: str | None
+
+    def __init__(self, node: Node, approach: str | None = None) -> None:
+        self.node, self.id, self.approach = node, node.id, approach
+
+    def link(self, steps: dict[str, Step]) -> None:
+        """Replace target ids by the steps they name."""
+
+    def follow(self, answers: Answers, seen: tuple[set[str], list[Check]] | None) -> Step | None:
+        """The next step, or None when an answer is missing; `seen` collects a trace."""
+        raise NotImplementedError
+
+
+class AskStep(Step):
+    def __init__(self, node: AskNode, branches: list[Any], rules_name: str) -> None:
+        super().__init__(node)
+        self.qid, self.branches, self.rules_name = node.ask, branches, rules_name
+        self.records = node.branches
+
+    def link(self, steps: dict[str, Step]) -> None:
+        self.branches = [(takes, steps[goto], branch) for takes, goto, branch in self.branches]
+
+    def branch_for(self, value: Any, answers: Answers) -> tuple[Branch, Step]:
+        """The first branch that takes this given answer, and where it leads."""
+        for takes, target, branch in self.branches:
+            if takes(value, answers):
+                return branch, target
+        raise RuleSetError(
+            f"rule set {self.rules_name!r}: node {self.id!r} has no branch for "
+            f"{self.qid} = {value!r}"
+        )
+
+    def follow(self, answers: Answers, seen: tuple[set[str], list[Check]] | None) -> Step | None:
+        if seen is not None:
+            seen[0].add(self.qid)
+        value = answers.get(self.qid)
+        if value is None:
+            return None
+        for takes, target, _ in self.branches:
+            if takes(value, answers):
+                return target  # type: ignore[no-any-return]
+        return self.branch_for(value, answers)[1]  # raises: no branch takes it
+
+
+class ChecksStep(Step):
+    def __init__(self, node: ChecksNode, checks: list[CompiledCheck]) -> None:
+        super().__init__(node)
+        self.checks = checks
+        self.statuses = [(c.check, c.status) for c in checks]
+        self.targets = (node.on_pass, node.on_fail)
+
+    def link(self, steps: dict[str, Step]) -> None:
+        self.on_pass, self.on_fail = steps[self.targets[0]], steps[self.targets[1]]
+
+    def follow(self, answers: Answers, seen: tuple[set[str], list[Check]] | None) -> Step | None:
+        unsure = False
+        if seen is None:  # outcome only: the first failing check settles it
+            for _, status in self.statuses:
+                found = status(answers)
+                if found == FAIL:
+                    return self.on_fail
+                unsure = unsure or found == UNSURE
+            return None if unsure else self.on_pass
+        failing = seen[1]
+        failing.clear()  # a trace reports the failures of the last checks it passes through
+        for check, status in self.statuses:
+            found = status(answers)
+            if found == FAIL:
+                failing.append(check)
+            unsure = unsure or found == UNSURE
+        if failing:
+            return self.on_fail
+        return None if unsure else self.on_pass
+
+
+# One compiled form per rule set and parameters, dropped with the rule set.
+_COMPILED: weakref.WeakKeyDictionary[RuleSet, dict[Any, Outcomes]] = weakref.WeakKeyDictionary()
+
+
+def outcomes_for(model: RuleSet, params: Mapping[str, float | int]) -> Outcomes:
+    """The compiled form of a rule set with these parameters, built once."""
+    cache = _COMPILED.setdefault(model, {})
+    key = tuple(sorted(params.items()))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = Outcomes(model, params)
+    return found

@@ -1,0 +1,255 @@
+"""The explaining walk over the evaluator's steps (see `outcomes`), and the verdict (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from tunewise.engine.decision import (
+    AdviceOutcome,
+    CheckOutcome,
+    Cited,
+    Decision,
+    NeedResult,
+    RulesInfo,
+)
+from tunewise.engine.evaluator import AskStep, ChecksStep, Unknown, outcomes_for
+from tunewise.engine.texts import render
+from tunewise.ruleset.records import (
+    AdviceOption,
+    Check,
+    Leaf,
+    Message,
+    Reason,
+    RuleSet,
+)
+
+
+class NeedInput(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def answers(self) -> Mapping[str, Any]: ...
+
+
+class Rules(Protocol):
+    """A loaded rule set: the model, resolved parameters and identity."""
+
+    @property
+    def model(self) -> RuleSet: ...
+    @property
+    def params(self) -> Mapping[str, float | int]: ...
+    @property
+    def info(self) -> RulesInfo: ...
+
+
+class _Walk:
+    """One explaining walk: the evaluator's answers to a need's answers, with texts."""
+
+    def __init__(self, rules: Rules, answers: Mapping[str, Any], explain: bool) -> None:
+        self.outcomes = outcomes_for(rules.model, rules.params)
+        self.model, self.params, self.answers = rules.model, rules.params, answers
+        self.explain = explain
+        self.used: set[str] = set()
+
+    def test(self, cond: Any) -> Any:
+        """A condition's truth (True, False or an Unknown); what it reads counts as used."""
+        self.used.update(self.outcomes.reads_of(cond))
+        return self.outcomes.test(cond, self.answers)
+
+    def cite(self, item: Reason | Message | AdviceOption) -> Cited:
+        if not self.explain:
+            return Cited(item.text, tuple(item.sources))
+        text = render(item.text, self.model, self.params, self.answers, self._lookup)
+        return Cited(text, tuple(item.sources))
+
+    def _lookup(self, table: str, column: str | None) -> Any:
+        if column is None:  # a formula (see `conditions.render`)
+            return self.outcomes.formula(table)(self.answers)
+        self.used.add(self.model.table(table).key)
+        return self.outcomes.lookup(table, column)(self.answers)
+
+    def first_message(self, messages: Sequence[Message]) -> Cited | None:
+        for message in messages:
+            if message.when is None or self.test(message.when) is True:
+                return self.cite(message)
+        return None
+
+    def matching(self, messages: Iterable[Message]) -> list[Cited]:
+        return [self.cite(m) for m in messages if m.when and self.test(m.when) is True]
+
+    def run_check(self, check: Check) -> CheckOutcome:
+        """Evaluate one check; `unknown` lists every answer it still needs."""
+        if check.applies is not None:
+            applies = self.test(check.applies)
+            if applies is False:
+                return CheckOutcome(check.id, check.title, "n/a")
+            if applies is not True:
+                return CheckOutcome(check.id, check.title, "unknown", missing=list(applies.missing))
+        verdict = self.test(check.require)
+        if verdict is False:
+            return CheckOutcome(check.id, check.title, "fail", self.first_message(check.fail))
+        if verdict is not True:
+            return CheckOutcome(check.id, check.title, "unknown", missing=list(verdict.missing))
+        passed = self.cite(check.passed) if check.passed else None
+        return CheckOutcome(
+            check.id, check.title, "pass", passed, warnings=self.matching(check.warn)
+        )
+
+
+def run_check(rules: Rules, answers: Mapping[str, Any], check: Check) -> CheckOutcome:
+    """One check's outcome for these answers, with its texts."""
+    return _Walk(rules, answers, True).run_check(check)
+
+
+def walk_need(
+    rules: Rules,
+    answers: Mapping[str, Any],
+    need_id: str = "",
+    description: str = "",
+    *,
+    explain: bool = True,
+) -> NeedResult:
+    """Walk the tree for one need. `answers` holds the need's and the project's answers.
+    With `explain=False` texts are left unfilled and advice is skipped: for searches."""
+    walk = _Walk(rules, answers, explain)
+    step = walk.outcomes.start
+    path: list[str] = []
+    reasons: list[Cited] = []
+    checks: list[CheckOutcome] = []
+    for _ in range(walk.outcomes.limit):
+        path.append(step.id)
+        if isinstance(step, AskStep):
+            walk.used.add(step.qid)
+            value = answers.get(step.qid)
+            if value is None:
+                return _undecided(walk, need_id, description, path, reasons, checks, [step.qid])
+            branch, target = step.branch_for(value, answers)
+            for tried in step.records:  # the branches tried read their bounds
+                walk.used.update(walk.outcomes.reads_of(tried))
+                if tried is branch:
+                    break
+            step = target
+            reasons.extend(walk.cite(r) for r in branch.reasons)
+            continue
+        if isinstance(step, ChecksStep):
+            checks = [walk.run_check(c.check) for c in step.checks]
+            if any(c.status == "fail" for c in checks):
+                reasons.extend(c.message for c in checks if c.status == "fail" and c.message)
+                step = step.on_fail
+            elif any(c.status == "unknown" for c in checks):
+                missing = [q for c in checks for q in c.missing]
+                return _undecided(walk, need_id, description, path, reasons, checks, missing)
+            else:
+                reasons.extend(c.message for c in checks if c.message)
+                step = step.on_pass
+            continue
+        assert isinstance(step.node, Leaf)
+        return _at_leaf(walk, step.node, need_id, description, path, reasons, checks)
+    raise walk.outcomes.cycle(path[-1])
+
+
+def _undecided(
+    walk: _Walk,
+    need_id: str,
+    description: str,
+    path: list[str],
+    reasons: list[Cited],
+    checks: list[CheckOutcome],
+    missing: list[str],
+) -> NeedResult:
+    unique = list(dict.fromkeys(missing))
+    return NeedResult(
+        need_id, description, None, None, path, unique, reasons, checks, used=walk.used
+    )
+
+
+def _at_leaf(
+    walk: _Walk,
+    leaf: Leaf,
+    need_id: str,
+    description: str,
+    path: list[str],
+    reasons: list[Cited],
+    checks: list[CheckOutcome],
+) -> NeedResult:
+    warnings = [w for c in checks for w in c.warnings] + walk.matching(leaf.warnings)
+    warnings += [walk.cite(w) for w in leaf.warnings if w.when is None]
+    steps = [s for s in leaf.next_steps if s.when is None or walk.test(s.when) is True]
+    advice: list[AdviceOutcome] = []
+    optional: list[str] = []
+    for message in (*leaf.warnings, *leaf.next_steps) if walk.explain else ():
+        truth = walk.test(message.when) if message.when is not None else True
+        if truth.__class__ is Unknown:  # an optional answer would refine what is shown
+            optional.extend(q for q in truth.missing if q not in optional)
+    for aid in leaf.advice if walk.explain else ():
+        listing = walk.model.advice_list(aid)
+        for option in listing.options:
+            truth = walk.test(option.when) if option.when is not None else True
+            if truth.__class__ is Unknown:
+                optional.extend(q for q in truth.missing if q not in optional)
+            if truth is True:
+                advice.append(AdviceOutcome(aid, listing.title, option.value, walk.cite(option)))
+                break
+    return NeedResult(
+        need_id,
+        description,
+        leaf.approach,
+        leaf.id,
+        path,
+        [],
+        [walk.cite(r) for r in leaf.reasons] + reasons,
+        checks,
+        warnings,
+        [walk.cite(s) for s in steps],
+        advice,
+        used=walk.used,
+        optional_unanswered=[q for q in optional if walk.model.question(q).optional],
+        estimate=_estimate(walk, leaf),
+    )
+
+
+def _estimate(walk: _Walk, leaf: Leaf) -> dict[str, Any] | None:
+    if leaf.approach != "fine-tune" or not walk.explain:
+        return None
+    from tunewise.engine.estimate import estimate_for
+
+    return estimate_for(walk.model, walk.params, walk.answers)
+
+
+def verdict_of(approaches: Sequence[str | None]) -> str:
+    """hybrid > fine-tune > rag > prompt; any undecided need makes the whole undecided."""
+    if not approaches or any(a is None for a in approaches):
+        return "undecided"
+    present = set(approaches)
+    if "fine-tune" in present and "rag" in present:
+        return "hybrid"
+    for approach in ("fine-tune", "rag"):
+        if approach in present:
+            return approach
+    return "prompt"
+
+
+def decide(
+    rules: Rules,
+    needs: Sequence[NeedInput],
+    project: Mapping[str, Any],
+    profile_name: str | None = None,
+) -> Decision:
+    """Walk every need with the project's answers and combine the results."""
+    results = [
+        walk_need(rules, {**project, **need.answers}, need.id, need.description) for need in needs
+    ]
+    verdict = verdict_of([r.approach for r in results])
+    model = rules.model
+    notes_walk = _Walk(rules, dict(project), True)
+    notes = [notes_walk.cite(r) for r in model.verdict_notes.get(verdict, [])]  # type: ignore[call-overload]
+    warnings = [(r.id, w) for r in results for w in r.warnings]
+    steps: list[Cited] = []
+    for result in results:
+        steps.extend(s for s in result.next_steps if s not in steps)
+    # a source a reader can follow: its title, then its URL or bibliographic reference
+    titles = {s.id: f"{s.title} — {s.location}" if s.location else s.title for s in model.sources}
+    return Decision(verdict, results, rules.info, notes, warnings, steps, profile_name, titles)

@@ -1,0 +1,1 @@
+"""Evidence files: training and held-out datasets, and prompt-evaluation reports."""

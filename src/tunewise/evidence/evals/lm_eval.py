@@ -1,0 +1,56 @@
+"""lm-evaluation-harness `results_<date>.json` (written by `lm_eval --output_path`).
+
+Read from lm_eval's result_schema.py and loggers/evaluation_tracker.py: `results{task:
+{"<metric>,<filter>": value}}`, sample counts in `n-samples{task: {original, effective}}`.
+`metric:` may be `acc`, `acc,none`, or `task:acc,none` when several tasks are reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunewise.evidence.evals import Reading, count, number
+
+NAME = "lm-eval"
+
+
+def detect(data: Any) -> bool:
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        return False
+    marks = ("n-samples", "versions", "lm_eval_version", "n-shot", "higher_is_better")
+    return any(key in data for key in marks)
+
+
+def read(data: Any, metric: str | None) -> Reading:
+    results = data["results"]
+    task, _, wanted = (metric or "").rpartition(":")
+    tasks = [task] if task else list(results)
+    for name in tasks:
+        values = results[name]
+        key = _key(values, wanted)
+        if key is None:
+            continue
+        samples = (data.get("n-samples") or {}).get(name) or {}
+        cases = (
+            samples.get("effective", samples.get("original", 0)) if isinstance(samples, dict) else 0
+        )
+        return Reading(
+            NAME, key, number(values[key], key), count(cases, "n-samples"), f"task {name}"
+        )
+    raise ValueError(f"no task reports the metric {metric!r}")
+
+
+def _key(values: dict[str, Any], wanted: str) -> str | None:
+    keys = [
+        k
+        for k, v in values.items()
+        if "," in k
+        and "_stderr" not in k
+        and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+    ]
+    if not wanted:
+        return keys[0] if keys else None
+    for key in keys:
+        if key == wanted or key.split(",")[0] == wanted:
+            return key
+    return None

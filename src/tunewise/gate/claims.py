@@ -1,0 +1,530 @@
+"""One reading of a profile's evidence for `advise` and `check`: answers it supplies, claims it
+contradicts, what it lacks.
+
+Evidence (SPEC §1): `evidence.dataset`, `evidence.eval_set`, `evidence.prompting: {report,
+target, metric?, format?}`, project-wide or per need (a need's own key wins). Every path is
+resolved inside the project root and read bounded (`evidence`, `evals`): anything unreadable is
+one `evidence-unreadable` finding at the key that named it, never a hang or a crash."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from tunewise.errors import TunewiseError
+from tunewise.inputs.yamlio import Path_
+
+if TYPE_CHECKING:
+    from tunewise.evidence.dataset import DatasetStats
+    from tunewise.evidence.evals import Reading
+    from tunewise.inputs.profile import Profile
+
+KINDS = ("dataset", "eval_set", "prompting")
+# Every rule id a finding from here can carry, with what it means and what to do (the register
+# `gate_rules` builds `explain` and SARIF texts from; its first clause is the title).
+EVIDENCE_RULES = {
+    "evidence-unreadable": "An evidence file cannot be read: it is missing, not a regular file "
+    "(a folder, FIFO or device), outside the project root (symbolic links followed), too large, "
+    "or a file no reader understands. Paths are relative to the profile's folder.",
+    "evidence-overclaim": "More examples are claimed than the dataset holds: the `examples` "
+    "answer is larger than the valid unique records `tunewise data` measures in "
+    "evidence.dataset. Correct the answer, or add the missing records.",
+    "evidence-quality-contradicted": "The dataset contradicts data_quality: high: more than 10 % "
+    "of its valid records are duplicates or near-duplicates, or more than 5 % of its lines are "
+    "invalid or have empty outputs. `tunewise data FILE` lists them; clean the file or answer "
+    "`mixed`.",
+    "evidence-dataset-invalid": "The dataset holds no valid training record in a format "
+    "tunewise reads. `tunewise data FILE` shows the first problems with their line numbers.",
+    "evidence-longer-than-claimed": "An example is longer than max_seq_tokens, which the memory "
+    "estimate relies on. Raise the answer, or shorten the long examples.",
+    "evidence-eval-overlap": "Held-out records are also in the training set (exact after "
+    "normalising case and whitespace, or near-duplicates), so the held-out comparison would "
+    "measure memorisation. `tunewise data TRAIN --against EVAL` lists them.",
+    "evidence-eval-set-unpaired": "A held-out set without a training set: its overlap with the "
+    "training data cannot be checked. Add evidence.dataset.",
+    "evidence-prompting-contradicted": "The evaluation shows prompting meeting its target, while "
+    "the need claims `prompting: failed`. The finding quotes both numbers and the case count; "
+    "use the prompt, or raise the target to what the product needs.",
+    "evidence-prompting-below-target": "The evaluation shows prompting below its target, while "
+    "the need claims `prompting: works`. Improve the prompt, or answer `failed`.",
+    "evidence-required": "Required evidence is missing: --require-evidence asks for each listed "
+    "kind for every need a fine-tune relies on, and this need lacks one, has it unreadable, or "
+    "has a held-out set not shown disjoint from its dataset.",
+}
+# The ids whose findings are warnings (the rest are errors).
+EVIDENCE_WARNINGS = frozenset(
+    {
+        "evidence-longer-than-claimed",
+        "evidence-eval-set-unpaired",
+        "evidence-prompting-below-target",
+    }
+)
+PREFERENCE_ANSWER = "preference_data"  # the rule set's yes/no question: chosen/rejected pairs
+_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_CACHE_SIZE = 16
+
+
+@dataclass
+class EvidenceFinding:
+    level: Literal["error", "warning", "note"]
+    message: str
+    rule: str
+    loc: Path_
+
+
+@dataclass
+class NeedEvidence:
+    """What one need's evidence showed (after project keys and the need's own are merged)."""
+
+    kinds: set[str] = field(default_factory=set)  # usable evidence: read without a problem
+    answers: dict[str, Any] = field(default_factory=dict)  # to fill where unanswered
+
+
+@dataclass
+class EvidenceReading:
+    findings: list[EvidenceFinding] = field(default_factory=list)
+    project: dict[str, Any] = field(default_factory=dict)  # answers for the project
+    needs: list[NeedEvidence] = field(default_factory=list)
+
+    def errors(self) -> list[EvidenceFinding]:
+        return [f for f in self.findings if f.level == "error"]
+
+
+def _where(scope: int | None, *rest: str | int) -> Path_:
+    return ("evidence", *rest) if scope is None else ("needs", scope, "evidence", *rest)
+
+
+class _Reader:
+    def __init__(self, profile: Profile, questions: set[str]) -> None:
+        from tunewise.inputs.safeio import project_root
+
+        self.profile = profile
+        self.questions = questions
+        self.base = profile.path.parent if profile.path else Path(".")
+        self.root = project_root(profile.path) if profile.path else Path(".").resolve()
+        self.origin = str(profile.path) if profile.path else "-"
+        self.out = EvidenceReading()
+        self.failed: set[Path_] = set()  # keys already reported unreadable
+
+    def resolve(self, relative: str, what: str) -> Path:
+        from tunewise.inputs.safeio import resolve_inside
+
+        # Relative to the profile's folder (SPEC §1), and it must stay under the project root.
+        folder = self.base.resolve()
+        target = resolve_inside(folder, relative, what, origin=self.origin)
+        inside = resolve_inside(self.root, str(target), what, origin=self.origin)
+        return inside
+
+    def unreadable(self, loc: Path_, what: str, exc: TunewiseError) -> None:
+        if loc in self.failed:
+            return
+        self.failed.add(loc)
+        text = exc.problems[0].text if exc.problems else exc.message
+        named = exc.problems[0].file if exc.problems else ""
+        with contextlib.suppress(ValueError):
+            named = str(Path(named).relative_to(self.root.resolve()))
+        message = text if text.startswith(what) else f"{what} {named}: {text}"
+        self.out.findings.append(EvidenceFinding("error", message, "evidence-unreadable", loc))
+
+    def dataset(
+        self, scope: int | None, relative: str, eval_scope: int | None, eval_rel: str | None
+    ) -> DatasetStats | None:
+        from tunewise.evidence.dataset import measure
+
+        where = _where(scope, "dataset")
+        try:
+            path = self.resolve(relative, "evidence.dataset")
+        except TunewiseError as exc:
+            self.unreadable(where, "evidence.dataset", exc)
+            return None
+        against = None
+        if eval_rel is not None:
+            try:
+                against = self.resolve(eval_rel, "evidence.eval_set")
+            except TunewiseError as exc:
+                self.unreadable(_where(eval_scope, "eval_set"), "evidence.eval_set", exc)
+        key = ("dataset", *_stamp(path), *(_stamp(against) if against else ()))
+        try:
+            stats: DatasetStats = _cached(
+                key, lambda: measure(path, against=against, label=relative)
+            )
+        except TunewiseError as exc:
+            bad = exc.problems[0].file if exc.problems else ""
+            if against is not None and bad == str(against):
+                self.unreadable(_where(eval_scope, "eval_set"), "evidence.eval_set", exc)
+                try:
+                    stats = _cached(key[:3], lambda: measure(path, label=relative))
+                except TunewiseError as inner:
+                    self.unreadable(where, "evidence.dataset", inner)
+                    return None
+            else:
+                self.unreadable(where, "evidence.dataset", exc)
+                return None
+        if not stats.valid:
+            self.out.findings.append(
+                EvidenceFinding(
+                    "error",
+                    f"evidence.dataset {relative}: no valid training record in "
+                    f"{stats.records} lines" + _first_problem(stats),
+                    "evidence-dataset-invalid",
+                    where,
+                )
+            )
+            return None
+        return stats
+
+    def eval_only(self, scope: int | None, relative: str) -> DatasetStats | None:
+        from tunewise.evidence.dataset import measure
+
+        where = _where(scope, "eval_set")
+        try:
+            path = self.resolve(relative, "evidence.eval_set")
+            result: DatasetStats = _cached(
+                ("eval", *_stamp(path)), lambda: measure(path, label=relative)
+            )
+            return result
+        except TunewiseError as exc:
+            self.unreadable(where, "evidence.eval_set", exc)
+            return None
+
+    def prompting(self, scope: int | None, spec: dict[str, Any]) -> Reading | None:
+        from tunewise.evidence.evals import read_report
+
+        where = _where(scope, "prompting")
+        try:
+            path = self.resolve(spec["report"], "evidence.prompting.report")
+            key = ("report", *_stamp(path), spec.get("format"), spec.get("metric"))
+            reading: Reading = _cached(
+                key, lambda: read_report(path, spec.get("format"), spec.get("metric"))
+            )
+        except TunewiseError as exc:
+            self.unreadable((*where, "report"), "evidence.prompting", exc)
+            return None
+        return reading
+
+
+def _first_problem(stats: DatasetStats) -> str:
+    if not stats.problems:
+        return ""
+    line, message = stats.problems[0]
+    return f" (line {line}: {message})"
+
+
+def _stamp(path: Path | None) -> tuple[Any, ...]:
+    if path is None:
+        return ()
+    try:
+        info = path.stat()
+    except OSError:
+        return (str(path),)
+    return (str(path), info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _cached(key: tuple[Any, ...], make: Any) -> Any:
+    """Measured files are reused across needs and profiles of one run (same file, same stamp)."""
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    value = make()
+    _CACHE[key] = value
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return value
+
+
+def read_evidence(profile: Profile, questions: set[str]) -> EvidenceReading:
+    """Read every evidence file the profile names, once, and judge its claims against them."""
+    reader = _Reader(profile, questions)
+    out = reader.out
+    project_evidence = profile.evidence or {}
+    out.needs = [NeedEvidence() for _ in profile.needs]
+    if not project_evidence and not any(n.evidence for n in profile.needs):
+        return out
+    project_stats = _dataset_scope(reader, None, project_evidence, {}, profile.project, out.project)
+    for index, need in enumerate(profile.needs):
+        own = need.evidence or {}
+        result = out.needs[index]
+        if "dataset" in own or "eval_set" in own:
+            merged = {**project_evidence, **own}
+            scope_answers = result.answers
+            claims = {**profile.project, **need.answers}
+            stats = _dataset_scope(reader, index, merged, own, claims, scope_answers)
+        else:
+            stats = project_stats
+        if stats is not None:
+            result.kinds.add("dataset")
+            if stats.overlap is not None and stats.overlap.count == 0:
+                result.kinds.add("eval_set")
+        spec = own.get("prompting", project_evidence.get("prompting"))
+        if spec is not None:
+            scope = index if "prompting" in own else None
+            reading = reader.prompting(scope, spec)
+            if reading is not None:
+                result.kinds.add("prompting")
+                _judge_prompting(out, index, need.answers.get("prompting"), spec, reading, result)
+    return out
+
+
+def _dataset_scope(
+    reader: _Reader,
+    scope: int | None,
+    evidence: dict[str, Any],
+    own: dict[str, Any],
+    claims: dict[str, Any],
+    answers: dict[str, Any],
+) -> DatasetStats | None:
+    """Measure the dataset (and held-out set) of one scope; judge its claims; fill answers."""
+    out = reader.out
+    dataset, eval_set = evidence.get("dataset"), evidence.get("eval_set")
+    data_scope = scope if "dataset" in own else None
+    eval_scope = scope if "eval_set" in own else None
+    if dataset is None:
+        if eval_set is not None and reader.eval_only(eval_scope, eval_set) is not None:
+            out.findings.append(
+                EvidenceFinding(
+                    "warning",
+                    f"evidence.eval_set {eval_set}: no evidence.dataset to compare it with, "
+                    "so its overlap with the training set is unknown",
+                    "evidence-eval-set-unpaired",
+                    _where(eval_scope, "eval_set"),
+                )
+            )
+        return None
+    if scope is not None and "dataset" not in own and "eval_set" in own:
+        data_scope = None
+    stats = reader.dataset(data_scope, dataset, eval_scope, eval_set)
+    if stats is None:
+        return None
+    _judge_dataset(reader, scope, data_scope, dataset, stats, claims, answers)
+    if stats.overlap is not None and eval_set is not None:
+        _judge_overlap(reader, eval_scope, eval_set, stats, claims, answers)
+    return stats
+
+
+def _judge_dataset(
+    reader: _Reader,
+    scope: int | None,
+    data_scope: int | None,
+    relative: str,
+    stats: DatasetStats,
+    claims: dict[str, Any],
+    answers: dict[str, Any],
+) -> None:
+    from tunewise.evidence.dataset import DUPLICATE_RATE_HIGH, INVALID_RATE_HIGH
+
+    out = reader.out
+    where = _where(data_scope, "dataset")
+    claim_loc: Path_ = ("project", "examples") if scope is None else ("needs", scope, "examples")
+    claimed = claims.get("examples")
+    own_claim = scope is None or "examples" in reader.profile.needs[scope].answers
+    if claimed is None or not own_claim:
+        answers["examples"] = stats.unique
+        out.findings.append(
+            EvidenceFinding(
+                "note",
+                f"examples = {stats.unique}, measured in {relative} "
+                f"({stats.valid} valid, {stats.duplicates} duplicates, "
+                f"{stats.near_duplicates} near-duplicates)",
+                "evidence-measured",
+                where,
+            )
+        )
+    elif claimed > stats.unique:
+        out.findings.append(
+            EvidenceFinding(
+                "error",
+                f"claims {claimed} examples; the dataset has {stats.unique} valid unique records "
+                f"({relative}: {stats.records} records, {stats.duplicates} duplicates, "
+                f"{stats.near_duplicates} near-duplicates, "
+                f"{stats.invalid + stats.empty_outputs} unusable)",
+                "evidence-overclaim",
+                claim_loc,
+            )
+        )
+    else:
+        out.findings.append(
+            EvidenceFinding(
+                "note",
+                f"{relative}: {stats.unique} valid unique records support the {claimed} "
+                "examples claimed",
+                "evidence-measured",
+                where,
+            )
+        )
+    questions = reader.questions
+    if "tokens_per_example" in questions and "tokens_per_example" not in claims:
+        answers["tokens_per_example"] = max(1, round(stats.mean_tokens))
+    if "max_seq_tokens" in questions and "max_seq_tokens" not in claims and stats.max_tokens:
+        answers["max_seq_tokens"] = stats.max_tokens
+    if PREFERENCE_ANSWER in questions and PREFERENCE_ANSWER not in claims:
+        answers[PREFERENCE_ANSWER] = stats.preference
+    claimed_len = claims.get("max_seq_tokens")
+    if isinstance(claimed_len, int) and stats.max_tokens > claimed_len:
+        out.findings.append(
+            EvidenceFinding(
+                "warning",
+                f"max_seq_tokens is {claimed_len}, but the longest example in {relative} "
+                f"(line {stats.longest_line}) is about {stats.max_tokens} tokens",
+                "evidence-longer-than-claimed",
+                ("project", "max_seq_tokens")
+                if scope is None
+                else ("needs", scope, "max_seq_tokens"),
+            )
+        )
+    if claims.get("data_quality") == "high":
+        reasons = []
+        if stats.duplicate_rate > DUPLICATE_RATE_HIGH:
+            reasons.append(
+                f"{stats.duplicates + stats.near_duplicates} of {stats.valid} valid records "
+                f"({stats.duplicate_rate:.0%}) are duplicates or near-duplicates "
+                f"(over {DUPLICATE_RATE_HIGH:.0%})"
+            )
+        if stats.invalid_rate > INVALID_RATE_HIGH:
+            reasons.append(
+                f"{stats.invalid + stats.empty_outputs} of {stats.records} lines "
+                f"({stats.invalid_rate:.0%}) are invalid or have empty outputs "
+                f"(over {INVALID_RATE_HIGH:.0%})"
+            )
+        if reasons:
+            loc: Path_ = (
+                ("project", "data_quality")
+                if scope is None or "data_quality" not in reader.profile.needs[scope].answers
+                else ("needs", scope, "data_quality")
+            )
+            out.findings.append(
+                EvidenceFinding(
+                    "error",
+                    f"data_quality is high, but in {relative} " + "; ".join(reasons),
+                    "evidence-quality-contradicted",
+                    loc,
+                )
+            )
+
+
+def _judge_overlap(
+    reader: _Reader,
+    eval_scope: int | None,
+    relative: str,
+    stats: DatasetStats,
+    claims: dict[str, Any],
+    answers: dict[str, Any],
+) -> None:
+    overlap = stats.overlap
+    assert overlap is not None
+    where = _where(eval_scope, "eval_set")
+    if overlap.count:
+        shown = "; ".join(
+            f"held-out line {h} = training line {t}"
+            + (" (near-duplicate)" if kind != "exact" else "")
+            for h, t, kind in overlap.pairs
+        )
+        reader.out.findings.append(
+            EvidenceFinding(
+                "error",
+                f"{overlap.count} of {overlap.held_out} held-out records are also in the "
+                f"training set ({overlap.exact} exact, {overlap.near} near-duplicates) in "
+                f"{relative}: {shown}",
+                "evidence-eval-overlap",
+                where,
+            )
+        )
+        return
+    if "eval_plan" in reader.questions and "eval_plan" not in claims and overlap.held_out:
+        answers["eval_plan"] = True
+    reader.out.findings.append(
+        EvidenceFinding(
+            "note",
+            f"{relative}: {overlap.held_out} held-out records, none in the training set",
+            "evidence-measured",
+            where,
+        )
+    )
+
+
+def _judge_prompting(
+    out: EvidenceReading,
+    index: int,
+    claimed: str | None,
+    spec: dict[str, Any],
+    reading: Reading,
+    result: NeedEvidence,
+) -> None:
+    target = spec["target"]
+    meets = reading.value >= target
+    said = f"{spec['report']} ({reading.format}) shows {reading.describe()}"
+    if claimed is None:
+        result.answers["prompting"] = "works" if meets else "failed"
+        out.findings.append(
+            EvidenceFinding(
+                "note",
+                f"prompting = {result.answers['prompting']}: {said}, "
+                f"{'meeting' if meets else 'below'} the target {target:g}",
+                "evidence-measured",
+                ("needs", index),
+            )
+        )
+    elif claimed == "failed" and meets:
+        out.findings.append(
+            EvidenceFinding(
+                "error",
+                f"claims prompting failed, but {said}, meeting the target {target:g}",
+                "evidence-prompting-contradicted",
+                ("needs", index, "prompting"),
+            )
+        )
+    elif claimed == "works" and not meets:
+        out.findings.append(
+            EvidenceFinding(
+                "warning",
+                f"claims prompting works, but {said}, below the target {target:g}",
+                "evidence-prompting-below-target",
+                ("needs", index, "prompting"),
+            )
+        )
+
+
+def missing_evidence(
+    reading: EvidenceReading, profile: Profile, needs: list[int], required: list[str]
+) -> list[EvidenceFinding]:
+    """Under `--require-evidence`: what each relied-on need lacks."""
+    found = []
+    for index in needs:
+        have = reading.needs[index].kinds if index < len(reading.needs) else set()
+        for kind in required:
+            if kind in have:
+                continue
+            named = _names(profile, index, kind)
+            why = (
+                "is not disjoint from the training set, or has no evidence.dataset to compare with"
+                if named and kind == "eval_set"
+                else "could not be read"
+                if named
+                else "is missing"
+            )
+            found.append(
+                EvidenceFinding(
+                    "error",
+                    f"need {profile.needs[index].id!r} relies on fine-tuning, but its "
+                    f"evidence.{kind} {why} (required by --require-evidence)",
+                    "evidence-required",
+                    ("needs", index),
+                )
+            )
+    return found
+
+
+def _names(profile: Profile, index: int, kind: str) -> bool:
+    own = profile.needs[index].evidence or {}
+    return kind in own or kind in (profile.evidence or {})
+
+
+def apply_answers(profile: Profile, reading: EvidenceReading) -> None:
+    """Fill the profile's unanswered questions with what the evidence measured."""
+    for key, value in reading.project.items():
+        profile.project.setdefault(key, value)
+    for need, found in zip(profile.needs, reading.needs, strict=False):
+        for key, value in found.answers.items():
+            need.answers.setdefault(key, value)

@@ -1,0 +1,434 @@
+"""The CI gate: find profiles, judge each (proposal, evidence, waiver), collect findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from tunewise.engine.decision import NeedResult, RulesInfo
+from tunewise.engine.evaluator import Budget, outcomes_for
+from tunewise.engine.walk import decide, verdict_of
+from tunewise.errors import Problem, TunewiseError
+from tunewise.inputs.profile import Profile, load_profile
+from tunewise.inputs.yamlio import Path_
+from tunewise.ruleset.load import LoadedRules
+from tunewise.ruleset.records import AskNode, RuleSet
+
+if TYPE_CHECKING:
+    from tunewise.gate.claims import EvidenceReading
+
+Status = Literal["pass", "fail", "waived", "error"]
+MIN_WAIVER_REASON = 30  # visible characters
+MAX_SEARCHES = 100  # what-if searches per profile (distinct needs); see Gate._not_justified
+WAIVER_HORIZON_DAYS = 365  # the furthest expiry a waiver may have, from the day of the check
+WAIVER_WARNING_DAYS = 14  # a waiver this close to its expiry is a warning
+# Letters and digits (any script) plus these; no spaces, no invisible characters.
+APPROVER_PUNCTUATION = frozenset("._-@")
+# Characters that print as nothing although Unicode calls them letters or symbols.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+@dataclass
+class Finding:
+    level: Literal["error", "warning"]
+    message: str
+    rule: str  # a stable id for SARIF and annotations
+    line: int | None = None
+    column: int | None = None
+    need: str | None = None  # the need it is about: what a waiver's `needs` can cover
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: Status
+    verdict: str | None = None
+    proposal: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    waiver: dict[str, Any] | None = None
+    seconds: float | None = field(default=None, compare=False)  # judging time, for JUnit
+
+    def failing(self, strict: bool) -> bool:
+        if self.status in ("fail", "error"):
+            return True
+        return strict and self.status == "pass" and any(f.level == "warning" for f in self.findings)
+
+
+@dataclass
+class Summary:
+    """Running totals of a check: kept instead of the results, so memory stays flat."""
+
+    strict: bool = False
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"pass": 0, "fail": 0, "waived": 0, "error": 0}
+    )
+    failing: int = 0
+    rules: RulesInfo | None = None  # which rule set judged: named in every report
+    # Folders the search did not enter, with why (VCS, virtual environment, link...): listed
+    # in reports, since a pull request could otherwise hide profiles where no one looks.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    rule_set: RuleSet | None = None  # for reports that describe each rule id (SARIF)
+
+    def add(self, item: FileResult) -> None:
+        self.counts[item.status] += 1
+        self.failing += item.failing(self.strict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def passed(self) -> bool:
+        return self.total > 0 and self.failing == 0
+
+    def count(self, status: str) -> int:
+        return self.counts[status]
+
+
+class Gate:
+    """Judges profiles one at a time against one loaded rule set."""
+
+    def __init__(
+        self,
+        rules: LoadedRules,
+        today: dt.date | None = None,
+        waiver_horizon_days: int = WAIVER_HORIZON_DAYS,
+        require_evidence: Sequence[str] = (),
+    ) -> None:
+        self.rules = rules
+        self.today = today or dt.date.today()
+        self.waiver_horizon_days = waiver_horizon_days
+        self.require_evidence = list(require_evidence)
+        self.questions = {q.id for q in rules.model.questions}
+        self.outcomes = outcomes_for(rules.model, rules.params)
+
+    def judge(self, path: Path) -> FileResult:
+        try:
+            profile = load_profile(path, self.rules.model)
+        except TunewiseError as exc:
+            problems = exc.problems or [Problem(str(path), line) for line in exc.lines]
+            findings = [
+                Finding("error", p.text, "invalid-profile", p.line, p.column) for p in problems
+            ]
+            return FileResult(str(path), "error", findings=findings)
+        result = FileResult(str(path), "pass", proposal=profile.proposal, waiver=profile.waiver)
+        reading = self._evidence(profile, result)
+        # Outcome-only walks give the verdict; the explaining walk (texts, failing checks, what
+        # would change) runs only for a proposal it has to argue with.
+        approaches = [
+            self.outcomes.approach({**profile.project, **need.answers}) for need in profile.needs
+        ]
+        result.verdict = verdict_of(approaches)
+        if self.require_evidence and profile.proposal in ("fine-tune", "hybrid"):
+            self._required(profile, result, reading, approaches)
+        if profile.proposal in ("fine-tune", "hybrid") and "fine-tune" not in approaches:
+            self._not_justified(profile, result)
+        elif profile.proposal is not None and profile.proposal != result.verdict:
+            line = self._where(profile, ("proposal",))
+            result.findings.append(
+                Finding(
+                    "warning",
+                    f"proposal is {profile.proposal} but the rule set's verdict is "
+                    f"{result.verdict}",
+                    "proposal-mismatch",
+                    *line,
+                )
+            )
+        if any(f.level == "error" for f in result.findings):
+            result.status = "fail"
+        self._waiver(profile, result)
+        return result
+
+    def _where(self, profile: Profile, loc: Path_) -> tuple[int | None, int | None]:
+        found = profile.doc.where(loc) if profile.doc else None
+        return found if found else (None, None)
+
+    def _evidence(self, profile: Profile, result: FileResult) -> EvidenceReading | None:
+        """Read the evidence (the same reading `advise` makes), fill what it measured, and
+        turn what it contradicts into findings at the answer or key concerned."""
+        if not profile.evidence and not any(need.evidence for need in profile.needs):
+            return None
+        from tunewise.gate.claims import apply_answers, read_evidence
+
+        reading = read_evidence(profile, self.questions)
+        apply_answers(profile, reading)
+        for found in reading.findings:
+            if found.level == "note":
+                result.notes.append(found.message)
+                continue
+            level: Literal["error", "warning"] = found.level
+            where = self._nearest(profile, found.loc)
+            result.findings.append(Finding(level, found.message, found.rule, *where))
+        return reading
+
+    def _required(
+        self,
+        profile: Profile,
+        result: FileResult,
+        reading: EvidenceReading | None,
+        approaches: list[str | None],
+    ) -> None:
+        """--require-evidence: each need the proposal relies on (a fine-tune) has each kind."""
+        from tunewise.gate.claims import EvidenceReading, missing_evidence
+
+        relied = [i for i, approach in enumerate(approaches) if approach == "fine-tune"]
+        found = reading or EvidenceReading()
+        if reading is None:
+            from tunewise.gate.claims import NeedEvidence
+
+            found.needs = [NeedEvidence() for _ in profile.needs]
+        for item in missing_evidence(found, profile, relied, self.require_evidence):
+            where = self._nearest(profile, item.loc)
+            result.findings.append(Finding("error", item.message, item.rule, *where))
+
+    def _nearest(self, profile: Profile, loc: Path_) -> tuple[int | None, int | None]:
+        """Where `loc` is in the profile, or the nearest enclosing key that is."""
+        for end in range(len(loc), 0, -1):
+            found = self._where(profile, loc[:end])
+            if found[0] is not None:
+                return found
+        return (None, None)
+
+    def _not_justified(self, profile: Profile, result: FileResult) -> None:
+        """Fine-tuning is proposed and no need reaches it: say why, need by need."""
+        from tunewise.whatif.search import search
+
+        decision = decide(self.rules, profile.needs, profile.project, profile.name)
+        # The search costs milliseconds a need, and a 1 MiB profile holds tens of thousands of
+        # needs: needs with the same answers share one search, and at most MAX_SEARCHES are
+        # made per profile, so no profile can hold the gate for minutes.
+        searched: dict[tuple[tuple[str, str, Any], ...], tuple[list[Any], int | None]] = {}
+        skipped = 0
+        for index, (need_in, need) in enumerate(zip(profile.needs, decision.needs, strict=True)):
+            answers = {**profile.project, **need_in.answers}
+            key = tuple(sorted((k, type(v).__name__, v) for k, v in answers.items()))
+            if key not in searched and len(searched) < MAX_SEARCHES:
+                budget = Budget()
+                found = search(self.rules, answers, need, "fine-tune", budget)
+                searched[key] = (found, budget.limit if budget.stopped else None)
+            if key in searched:
+                need.what_if = list(searched[key][0])
+                need.what_if_stopped = searched[key][1]
+            else:
+                skipped += 1
+            result.findings.extend(self._why_not(profile, index, need, key in searched))
+        if skipped:
+            result.notes.append(
+                f"what would change was searched for {MAX_SEARCHES} distinct needs; "
+                f"{skipped} more needs were not searched"
+            )
+
+    def _why_not(
+        self, profile: Profile, index: int, need: NeedResult, searched: bool = True
+    ) -> list[Finding]:
+        """A summary of why the need is not fine-tune and what would change it, then one
+        finding per failing check, located at the answer it is about."""
+        from tunewise.reporters.common import LABELS, what_if_text
+
+        need_loc: Path_ = ("needs", index)
+        if not need.decided:
+            return [
+                Finding(
+                    "error",
+                    f"need {need.id!r} is undecided: missing answers: {', '.join(need.missing)}",
+                    "missing-answers",
+                    *self._where(profile, need_loc),
+                    need=need.id,
+                )
+            ]
+        failed = need.failed_checks
+        head = f"need {need.id!r} is {LABELS[need.approach]}, not fine-tuning"
+        if failed:
+            count = len(failed)
+            why = f"{count} fine-tuning check{'s' * (count != 1)} fail{'s' * (count == 1)}"
+            rule, loc = "not-fine-tune", need_loc
+        else:
+            why = need.reasons[0].text if need.reasons else ""
+            rule, loc = f"leaf/{need.leaf}", self._last_answer(profile, index, need)
+        if need.what_if:
+            options = [
+                what_if_text(w)
+                if w.approach == "undecided"
+                else "it would become " + what_if_text(w)
+                for w in need.what_if[:3]
+            ]
+            change = "; or ".join(options)
+            change = change[0].upper() + change[1:]
+        elif searched and need.what_if_stopped is not None:
+            change = (
+                "No change of one or two answers making it fine-tuning was found before the "
+                f"search stopped ({need.what_if_stopped:,} steps)"
+            )
+        elif searched:
+            change = "No change of one or two answers makes it fine-tuning"
+        else:
+            change = "What would change it was not searched (too many needs in this profile)"
+        summary = Finding(
+            "error",
+            f"{head}: {why.rstrip('.')}. {change}.",
+            rule,
+            *self._where(profile, loc),
+            need=need.id,
+        )
+        details = []
+        for check in failed:
+            # the answer the check is about: the first it reads
+            reads = self.outcomes.reads_of(self.outcomes.checks[check.id].require)
+            question = reads[0] if reads else None
+            scope = ("project", question) if question in profile.project else need_loc
+            text = check.message.text if check.message else check.title
+            details.append(
+                Finding(
+                    "error",
+                    f"need {need.id!r}: {text}",
+                    f"check/{check.id}",
+                    *self._where(profile, scope),
+                    need=need.id,
+                )
+            )
+        return [summary, *details]
+
+    def _last_answer(self, profile: Profile, index: int, need: NeedResult) -> Path_:
+        """The need's answer that settled its path (the last question asked on it)."""
+        asked = [n.ask for n in map(self.rules.model.node, need.path) if isinstance(n, AskNode)]
+        answered = [q for q in asked if q in profile.needs[index].answers]
+        return ("needs", index, answered[-1]) if answered else ("needs", index)
+
+    def _waiver(self, profile: Profile, result: FileResult) -> None:
+        waiver = profile.waiver
+        if waiver is None:
+            return
+        line = self._where(profile, ("waiver",))
+        problems = waiver_problems(waiver, self.today, self.waiver_horizon_days)
+        if result.status == "pass":
+            for problem in problems:
+                result.findings.append(
+                    Finding("warning", f"waiver: {problem}", "waiver-invalid", *line)
+                )
+            return
+        if problems:
+            rule = "waiver-expired" if any("expired" in p for p in problems) else "waiver-invalid"
+            result.findings.extend(Finding("error", f"waiver: {p}", rule, *line) for p in problems)
+            return
+        scope = waiver.get("needs")
+        if scope:
+            uncovered = sorted(
+                {f.need or "(the whole profile)" for f in result.findings if f.level == "error"}
+                - set(scope)
+            )
+            if uncovered:
+                result.findings.append(
+                    Finding(
+                        "warning",
+                        f"waiver covers need{'s' * (len(scope) != 1)} {', '.join(scope)} only; "
+                        f"not the failures of {', '.join(uncovered)}",
+                        "waiver-out-of-scope",
+                        *self._where(profile, ("waiver", "needs")),
+                    )
+                )
+                return
+        result.status = "waived"
+        scoped = f" (needs {', '.join(scope)})" if scope else ""
+        result.notes.append(
+            f"waived{scoped} by {waiver['approved_by']} until {waiver['expires']}: "
+            f"{waiver['reason']}"
+        )
+        left = days_left(waiver, self.today)
+        if left is not None and left <= WAIVER_WARNING_DAYS:
+            when = "today" if left == 0 else f"in {left} day{'s' * (left != 1)}"
+            result.findings.append(
+                Finding(
+                    "warning",
+                    f"waiver expires {when} ({waiver['expires']}): fix the profile or renew it",
+                    "waiver-expiring",
+                    *self._where(profile, ("waiver", "expires")),
+                )
+            )
+
+
+def visible_text(text: str) -> str:
+    """`text` as a reader sees it: control, format (zero-width, bidi), private-use and
+    unassigned characters and blank letters removed; whitespace collapsed to single spaces."""
+    import unicodedata
+
+    kept = []
+    for char in unicodedata.normalize("NFC", text):
+        if char.isspace():
+            kept.append(" ")
+        elif char not in _BLANK_LETTERS and unicodedata.category(char)[0] != "C":
+            kept.append(char)
+    return " ".join("".join(kept).split())
+
+
+def visible_length(text: str) -> int:
+    """Characters of `text` a reader can see; a combining mark adds nothing on its own."""
+    import unicodedata
+
+    return sum(unicodedata.category(char)[0] != "M" for char in visible_text(text))
+
+
+def approver_problem(approver: str) -> str | None:
+    """Why `approver` is not a name someone can be found by, or None."""
+    import unicodedata
+
+    if not approver.strip():
+        return "approved_by is missing; a waiver needs a named approver"
+    visible = visible_text(approver)
+    ok = (
+        visible == unicodedata.normalize("NFC", approver)
+        and visible_length(visible) >= 2
+        and all(ch.isalnum() or ch in APPROVER_PUNCTUATION for ch in visible)
+        and any(ch.isalnum() for ch in visible)
+    )
+    if not ok:
+        return (
+            f"approved_by {approver[:40]!r} is not a name: use at least 2 letters, digits, "
+            "'.', '_', '-' or '@' (e.g. jane.doe or jane@example.com)"
+        )
+    return None
+
+
+def days_left(waiver: dict[str, Any], today: dt.date) -> int | None:
+    """Days from `today` to the waiver's expiry (negative once expired), None without one."""
+    try:
+        return (dt.date.fromisoformat((waiver.get("expires") or "").strip()) - today).days
+    except ValueError:
+        return None
+
+
+def waiver_problems(
+    waiver: dict[str, Any], today: dt.date, horizon_days: int = WAIVER_HORIZON_DAYS
+) -> list[str]:
+    """Why a waiver cannot be honoured (empty when it can)."""
+    problems = []
+    reason = visible_length(waiver.get("reason") or "")
+    if reason < MIN_WAIVER_REASON:
+        problems.append(
+            f"reason is {reason} visible characters; at least {MIN_WAIVER_REASON} are "
+            "needed to explain the exception"
+        )
+    approver = approver_problem(waiver.get("approved_by") or "")
+    if approver:
+        problems.append(approver)
+    raw = (waiver.get("expires") or "").strip()
+    if not raw:
+        problems.append("expires is missing; a waiver needs an expiry date (YYYY-MM-DD)")
+    else:
+        try:
+            expires = dt.date.fromisoformat(raw)
+        except ValueError:
+            problems.append(f"expires {raw!r} is not an ISO 8601 date (YYYY-MM-DD)")
+        else:
+            if expires < today:
+                problems.append(f"waiver expired on {expires.isoformat()}")
+            elif (expires - today).days > horizon_days:
+                latest = (today + dt.timedelta(days=horizon_days)).isoformat()
+                problems.append(
+                    f"expires {expires.isoformat()} is more than {horizon_days} days ahead; "
+                    f"a waiver must be reviewed again by {latest} at the latest"
+                )
+    return problems

@@ -1,0 +1,1 @@
+"""Reading untrusted input: safe files, located YAML, profiles, configuration."""

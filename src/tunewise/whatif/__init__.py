@@ -1,0 +1,1 @@
+"""What would change this: candidate answer changes, pruning, and the minimal-set search."""

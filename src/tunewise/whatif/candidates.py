@@ -1,0 +1,215 @@
+"""Single answer changes worth trying for a profile, found in the rule set itself.
+
+Every choice, both booleans, and every numeric threshold a condition or range compares an
+answer with (evaluated for this profile), so no rule needs a hand-written hint.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from tunewise.engine.compile import Unknown, ValueOf, compare, finite_number, is_fixed
+from tunewise.engine.decision import Change
+from tunewise.engine.evaluator import Outcomes, outcomes_for
+from tunewise.engine.walk import Rules
+from tunewise.ruleset.records import AskNode, ChecksNode, Question
+
+MAX_SHARED = 20_000  # change lists kept per rule set for reuse (see `candidates`)
+
+
+class Bounds(NamedTuple):
+    by_question: dict[str, list[tuple[str, ValueOf]]]  # (operator, value as a function)
+    # per question a bound reads: (compared question, operator, bound, what the bound reads)
+    inverse: dict[str, list[tuple[str, str, ValueOf, tuple[str, ...]]]]
+    shared: set[str]  # questions whose changes depend on their own answer alone
+    solved: dict[tuple[Any, ...], list[tuple[float, str]]]  # inverses already searched
+
+
+_BOUNDS: weakref.WeakKeyDictionary[Outcomes, Bounds] = weakref.WeakKeyDictionary()
+NUMERIC = ("integer", "number")
+SEARCH_LIMIT = 1e7  # the largest value the search for a bound's inverse tries
+STEPS = 30  # bisection steps: below a displayed decimal (0.1) at any scale searched
+
+
+def numeric_bounds(fast: Outcomes) -> Bounds:
+    """Per question, every (operator, value) it is compared with where an outcome is decided
+    (checks and ask nodes; a message's condition decides nothing), the values as functions
+    of the answers; and per numeric question a computed bound reads, the comparisons it moves
+    (GPU memory against a bound computed from the model size). Once per rule set and
+    parameters."""
+    found = _BOUNDS.get(fast)
+    if found is None:
+        model = fast.model
+        by_question: dict[str, list[tuple[str, ValueOf]]] = {}
+        inverse: dict[str, list[tuple[str, str, ValueOf, tuple[str, ...]]]] = {}
+        by_answers: set[str] = set()  # questions whose changes depend on other answers
+        deciding: list[Any] = []
+        for node in model.tree.nodes:
+            if isinstance(node, ChecksNode):
+                deciding += [p for c in node.checks for p in (c.applies, c.require) if p]
+            elif isinstance(node, AskNode):
+                deciding.append(node)
+        for qid, op, expr in fast.thresholds(deciding):
+            value_of = fast.value_of(expr)
+            by_question.setdefault(qid, []).append((op, value_of))
+            if is_fixed(expr):
+                continue
+            by_answers.add(qid)
+            reads = fast.reads_of(expr)
+            for read in reads:
+                if read != qid and model.question(read).type in NUMERIC:
+                    others = tuple(r for r in reads if r != read)
+                    inverse.setdefault(read, []).append((qid, op, value_of, others))
+                    by_answers.add(read)
+        shared = {q.id for q in model.questions if q.id not in by_answers}
+        found = _BOUNDS[fast] = Bounds(by_question, inverse, shared, {})
+    return found
+
+
+def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
+    """(value, relation) pairs at which a comparison on `qid` changes outcome: its own bounds,
+    and where a bound is computed from `qid`, the value of `qid` at which that comparison
+    flips ("a model of at most 63.3B parameters fits QLoRA on 40 GB")."""
+    bounds = numeric_bounds(fast)
+    found: list[tuple[float, str]] = []
+    for op, value_of in bounds.by_question.get(qid, []):
+        limit = finite_number(value_of(answers))
+        if limit is not None:
+            found += _around(limit, op)
+    question = fast.model.question(qid)
+    for compared, op, value_of, others in bounds.inverse.get(qid, []):
+        left = answers.get(compared)
+        if left is None:
+            continue
+        # the search depends only on the compared answer and what the bound reads besides
+        key = (qid, compared, op, id(value_of), left, *(answers.get(q) for q in others))
+        solved = bounds.solved.get(key)
+        if solved is None:
+            solved = _solve(question, answers, left, op, value_of)
+            if len(bounds.solved) < MAX_SHARED:
+                bounds.solved[key] = solved
+        found += solved
+    return found
+
+
+def _solve(
+    question: Question, answers: Mapping[str, Any], left: Any, op: str, bound: ValueOf
+) -> list[tuple[float, str]]:
+    """Where `left <op> bound(answers with question = v)` flips as v grows, by bisection
+    (the rule set's bounds grow with sizes: costs and memory)."""
+
+    def holds(value: float) -> bool | None:
+        limit = bound({**answers, question.id: value})
+        return None if limit.__class__ is Unknown else compare(left, op, limit)
+
+    low = float(question.min) if question.min is not None else 0.0
+    if question.min_exclusive:
+        low += 1e-6
+    at_low = holds(low)
+    if at_low and question.never_lower:  # the answer would be "at most": less data, never
+        return []
+    high = max(1.0, low * 2)
+    ceiling = float(question.max) if question.max is not None else SEARCH_LIMIT
+    while holds(high) == at_low and high < ceiling:
+        high = min(high * 2, ceiling)
+    at_high = holds(high)
+    if at_low is None or at_high is None or at_low == at_high:
+        return []
+    for _ in range(STEPS):
+        middle = (low + high) / 2
+        if holds(middle) == at_low:
+            low = middle
+        else:
+            high = middle
+    integer = question.type == "integer"
+    if at_low:  # small values pass: the largest value that still does
+        edge = math.floor(low) if integer else math.floor(low * 10) / 10
+        return [(float(edge), "≤")] if edge > 0 and holds(edge) else []
+    edge = math.ceil(high) if integer else math.ceil(high * 10) / 10
+    return [(float(edge), "≥")] if holds(edge) else []
+
+
+def _around(limit: float, op: str) -> list[tuple[float, str]]:
+    if op in ("ge", "lt"):
+        return [(limit, "≥"), (limit, "<")]
+    return [(limit, "≤"), (limit, ">")]
+
+
+def _value_for(question: Question, limit: float, relation: str) -> Any:
+    step = 1 if question.type == "integer" else 0.01
+    value = {"≥": limit, "≤": limit, ">": limit + step, "<": limit - step}[relation]
+    if question.type == "integer":
+        value = int(value) if float(value).is_integer() else int(value) + (relation in "≥>")
+    if question.min is not None and (
+        value < question.min or (question.min_exclusive and value <= question.min)
+    ):
+        return None  # outside the question's domain (no "model_params_b ≤ 0")
+    if question.max is not None and value > question.max:
+        return None
+    return value
+
+
+def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
+    """Every single answer change worth trying for this profile."""
+    fast = outcomes_for(rules.model, rules.params)
+    # A question's changes depend only on its current answer, unless it is compared with a
+    # bound other answers decide (a scaled one): the others are made once, then shared.
+    made = fast.shared_changes
+    shared = numeric_bounds(fast).shared
+    out: list[Change] = []
+    for question in rules.model.questions:
+        if not question.what_if:
+            continue
+        current = answers.get(question.id)
+        if question.id not in shared:
+            out += _changes(fast, question, current, answers)
+            continue
+        key = (question.id, type(current), current)
+        changes = made.get(key)
+        if changes is None:
+            changes = _changes(fast, question, current, answers)
+            if len(made) < MAX_SHARED:  # numbers need not repeat: keep the memory bounded
+                made[key] = changes
+        out += changes
+    return out
+
+
+def _changes(
+    fast: Outcomes, question: Question, current: Any, answers: Mapping[str, Any]
+) -> list[Change]:
+    if question.type == "choice":
+        return [Change(question.id, current, v) for v in question.values if v != current]
+    if question.type == "bool":
+        return [Change(question.id, current, v) for v in (True, False) if v is not current]
+    out: list[Change] = []
+    seen: set[Any] = set()
+    for limit, relation in _thresholds(fast, answers, question.id):
+        if question.never_lower and relation in ("≤", "<"):
+            continue  # never advise less data
+        value = _value_for(question, limit, relation)
+        if value is None or value == current or value in seen:
+            continue
+        if question.never_lower and current is not None and value < current:
+            continue
+        if current is not None and _same_side(current, limit, relation):
+            continue
+        seen.add(value)
+        out.append(Change(question.id, current, value, relation, limit))
+    return out
+
+
+def _same_side(current: Any, limit: float, relation: str) -> bool:
+    return bool(
+        {"≥": current >= limit, "≤": current <= limit, ">": current > limit, "<": current < limit}[
+            relation
+        ]
+    )
+
+
+def apply_changes(answers: Mapping[str, Any], changes: tuple[Change, ...]) -> dict[str, Any]:
+    new = dict(answers)
+    new.update({c.question: c.new for c in changes})
+    return new

@@ -1,0 +1,186 @@
+"""Pruning for the what-if search: which change sets cannot alter a need's outcome.
+
+A change set can alter it only by changing an answer its path asks, or by making every failing
+check on the path pass; and a check can only be fixed by changing a question it reads.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from tunewise.engine.decision import Change, NeedResult
+from tunewise.engine.evaluator import Budget, Outcomes, outcomes_for
+from tunewise.engine.walk import Rules
+from tunewise.ruleset.records import Check
+from tunewise.whatif.candidates import apply_changes
+
+
+class _View:
+    """A walk result seen by the pruner: its path's questions, and for each failing check the
+    questions it reads (as bits, so that "do these questions touch every failing check?" is
+    an integer test)."""
+
+    def __init__(
+        self,
+        pruner: Pruner,
+        path: Iterable[str],
+        failing: Iterable[Check],
+        answers: Mapping[str, Any],
+    ) -> None:
+        self.answers = answers
+        self.path = frozenset(path)
+        self.failing = list(failing)
+        self.full = (1 << len(self.failing)) - 1
+        self.masks: dict[str, int] = {}
+        for bit, check in enumerate(self.failing):
+            for question in pruner.reads[check.id]:
+                self.masks[question] = self.masks.get(question, 0) | (1 << bit)
+        self.single: dict[Change, int] = {}  # failing checks each single change fixes alone
+
+
+class Pruner:
+    """A necessary condition for a change set to alter a need's outcome: it must change an
+    answer its path asks, or make every failing check on the path pass — and a check can only
+    be fixed by changing a question it reads. Integer tests come first, then exact check
+    evaluations (joint only for checks that read both changed questions); walks then verify
+    what survives, so pruning never invents an answer. A change that alters the path is walked
+    once and its partner judged on the new path."""
+
+    def __init__(
+        self,
+        rules: Rules,
+        fast: Outcomes,
+        answers: Mapping[str, Any],
+        current: NeedResult,
+        budget: Budget | None = None,
+    ) -> None:
+        self.fast, self.budget = fast, budget
+        self.reads = fast.check_reads
+        failing = [fast.checks[c.id] for c in current.failed_checks]
+        self.base = _View(self, path_questions(rules, current), failing, answers)
+        self.after: dict[Change, _View] = {}
+
+    def pairs(self, pool: list[Change]) -> Iterator[tuple[Change, Change]]:
+        """The pairs of `pool` (in `itertools.combinations` order) that may change the outcome:
+        `may_change` for every pair of different questions, its integer tests done once per
+        kind of partner rather than per pair (the pair loop runs hundreds of times per need)."""
+        base = self.base
+        where: dict[str, list[int]] = {}  # each question's positions in the pool
+        for at, change in enumerate(pool):
+            where.setdefault(change.question, []).append(at)
+        partners: dict[int, list[int]] = {}  # by the failing checks a question reads
+        for index, first in enumerate(pool):
+            asked = first.question
+            if asked in base.path:  # it moves the path: judge the partner on the new one
+                view = self._moved(first)
+                positions = self._candidates(view, where, 0)
+                for at in positions[bisect.bisect_right(positions, index) :]:
+                    second = pool[at]
+                    if second.question != asked and self._moves_or_fixes(view, second):
+                        yield first, second
+                continue
+            mask = base.masks.get(asked, 0)
+            if mask not in partners:
+                partners[mask] = self._candidates(base, where, mask)
+            positions = partners[mask]
+            for at in positions[bisect.bisect_right(positions, index) :]:
+                second = pool[at]
+                if second.question == asked:
+                    continue
+                if second.question in base.path:
+                    if self._moves_or_fixes(self._moved(second), first):
+                        yield first, second
+                elif self._fixes_all(base, (first, second)):
+                    yield first, second
+
+    @staticmethod
+    def _candidates(view: _View, where: dict[str, list[int]], mask: int) -> list[int]:
+        """Pool positions of the changes that may matter together with a change reading the
+        failing checks in `mask`: those on the path, and those that, with it, read every
+        failing check."""
+        full, masks = view.full, view.masks
+        found: list[int] = []
+        for question, positions in where.items():
+            if question in view.path or (full and mask | masks.get(question, 0) == full):
+                found += positions
+        found.sort()
+        return found
+
+    def _moved(self, change: Change) -> _View:
+        """The view after a change that alters the path, walked once."""
+        if change not in self.after:
+            if self.budget is not None:
+                self.budget.spend(self.fast.limit)
+            moved_answers = apply_changes(self.base.answers, (change,))
+            moved = self.fast.trace(moved_answers)
+            self.after[change] = _View(self, moved.asked, moved.failing, moved_answers)
+        return self.after[change]
+
+    def _moves_or_fixes(self, view: _View, change: Change) -> bool:
+        if change.question in view.path:
+            return True
+        full = view.full
+        return (
+            bool(full)
+            and view.masks.get(change.question, 0) == full
+            and (self._fixed_alone(view, change) == full)
+        )
+
+    def _fixed_alone(self, view: _View, change: Change) -> int:
+        if change not in view.single:
+            changed = apply_changes(view.answers, (change,))
+            view.single[change] = sum(
+                1 << bit
+                for bit, check in enumerate(view.failing)
+                if change.question in self.reads[check.id] and self.fast.check_ok(check, changed)
+            )
+        return view.single[change]
+
+    def _fixes_all(self, view: _View, changes: tuple[Change, Change]) -> bool:
+        """Two changes off the path that together read every failing check: do they fix all?"""
+        questions = {c.question for c in changes}
+        fixed = 0
+        joint = None
+        for bit, check in enumerate(view.failing):
+            read = self.reads[check.id] & questions
+            if len(read) > 1:  # this check reads both changed answers: evaluate them together
+                if joint is None:
+                    joint = apply_changes(view.answers, changes)
+                if self.fast.check_ok(check, joint):
+                    fixed |= 1 << bit
+            else:
+                change = next(c for c in changes if c.question in read)
+                fixed |= self._fixed_alone(view, change) & (1 << bit)
+        return fixed == view.full
+
+    def fix_each_check(self, singles: list[Change]) -> tuple[Change, ...]:
+        """One change per failing check that makes that check pass (the first in `singles`
+        that does); empty if some check cannot be fixed."""
+        base = self.base
+        fixes: list[Change] = []
+        for bit, check in enumerate(base.failing):
+            reads = self.reads[check.id]  # only a change to what a check reads can fix it
+            fix = next(
+                (
+                    c
+                    for c in singles
+                    if c.question in reads and self._fixed_alone(base, c) >> bit & 1
+                ),
+                None,
+            )
+            if fix is None:
+                return ()
+            if fix not in fixes:
+                fixes.append(fix)
+        return tuple(fixes)
+
+    def may_change(self, change: Change) -> bool:
+        """For one change alone: it changes an answer on the path, or fixes every failing
+        check."""
+        return self._moves_or_fixes(self.base, change)
+
+
+def path_questions(rules: Rules, current: NeedResult) -> set[str]:
+    return outcomes_for(rules.model, rules.params).path_questions(current.path)

@@ -1,0 +1,237 @@
+"""What would change this: the smallest answer changes that flip a need's approach.
+
+Candidates come from the rule set itself (see `candidates`). Single changes are tried first,
+then pairs; when a target approach needs more, one fix per failing check is combined and
+verified by re-running the walk. Walks are outcome-only (see `outcomes`); the pruner (see
+`pruner`) keeps them to the change sets that can matter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from tunewise.engine.decision import Change, Decision, NeedResult, WhatIf
+from tunewise.engine.evaluator import Budget, Outcomes, OutOfSteps, outcomes_for
+from tunewise.engine.walk import Rules, walk_need
+from tunewise.inputs.profile import Profile
+from tunewise.whatif.candidates import apply_changes, candidates
+from tunewise.whatif.pruner import Pruner, path_questions
+
+__all__ = ["Budget", "annotate", "candidates", "search"]
+
+MAX_OPTIONS = 6
+
+
+def search(
+    rules: Rules,
+    answers: Mapping[str, Any],
+    current: NeedResult,
+    target: str | None = None,
+    budget: Budget | None = None,
+) -> list[WhatIf]:
+    """Smallest change sets leading to `target` (or to any other approach when None), found
+    within `budget` (see `Budget.stopped` for whether the search was cut short)."""
+    if not current.decided:
+        return []
+    budget = budget or Budget()
+    found: list[WhatIf] = []
+    with contextlib.suppress(OutOfSteps):  # out of budget: what was found so far stands
+        _search(rules, answers, current, target, budget, found)
+    found.sort(key=lambda w: (len(w.changes), w.approach))
+    return [
+        WhatIf(tuple(phrase(rules, c) for c in option.changes), option.approach, option.missing)
+        for option in _minimal(_one_per_question_set(_closest_per_question(found)))[:MAX_OPTIONS]
+    ]
+
+
+def _search(
+    rules: Rules,
+    answers: Mapping[str, Any],
+    current: NeedResult,
+    target: str | None,
+    budget: Budget,
+    found: list[WhatIf],
+) -> None:
+    fast = outcomes_for(rules.model, rules.params)
+    singles = candidates(rules, answers)
+    pruner = Pruner(rules, fast, answers, current, budget) if target is not None else None
+
+    def outcome(changes: tuple[Change, ...]) -> str | None:
+        return fast.approach_within(apply_changes(answers, changes), budget)
+
+    def wanted(approach: str | None) -> bool:
+        if approach is None or approach == current.approach:
+            return False
+        return target is None or approach == target
+
+    reached: set[str] = set()
+    for change in singles:
+        if pruner and not pruner.may_change(change):
+            continue
+        approach = outcome((change,))
+        if wanted(approach):
+            found.append(WhatIf((change,), approach))  # type: ignore[arg-type]
+            reached.add(approach)  # type: ignore[arg-type]
+    if target is None or target not in reached:
+        flipping = {c for w in found for c in w.changes}
+        pool = [c for c in singles if c not in flipping]
+        if pruner is not None:
+            pairs = pruner.pairs(pool)
+        else:
+            pairs = (p for p in itertools.combinations(pool, 2) if p[0].question != p[1].question)
+        for first, second in pairs:
+            approach = outcome((first, second))
+            if wanted(approach) and approach not in reached:
+                found.append(WhatIf((first, second), approach))  # type: ignore[arg-type]
+            if len(found) >= 3 * MAX_OPTIONS:
+                break
+    if target is not None and pruner is not None and target not in {w.approach for w in found}:
+        combined = pruner.fix_each_check(singles)
+        if combined and outcome(combined) == target:
+            found.append(WhatIf(_minimise(combined, outcome, target), target))
+            found += _alternatives(combined, singles, outcome, target)
+    if target is not None and not found:
+        on_path = path_questions(rules, current)
+        on_path_singles = [c for c in singles if c.question in on_path]
+        found += _opens_the_checks(rules, fast, answers, on_path_singles, budget)
+
+
+def _alternatives(
+    combined: tuple[Change, ...], singles: list[Change], outcome: Any, target: str
+) -> list[WhatIf]:
+    """Other ways to the same target: each change of a combined fix swapped for another single
+    change that also gets there (a smaller model instead of sending the data out)."""
+    out: list[WhatIf] = []
+    for index, replaced in enumerate(combined):
+        rest = combined[:index] + combined[index + 1 :]
+        taken = {c.question for c in rest}
+        for other in singles:
+            if other.question in taken or other.question == replaced.question:
+                continue
+            changes = (*rest, other)
+            if outcome(changes) == target:
+                out.append(WhatIf(_minimise(changes, outcome, target), target))
+                if len(out) >= MAX_OPTIONS:
+                    return out
+    return out
+
+
+def _minimise(changes: tuple[Change, ...], outcome: Any, target: str) -> tuple[Change, ...]:
+    """Drop every change the others do not need (one change may fix two checks)."""
+    kept = list(changes)
+    for change in changes:
+        rest = tuple(c for c in kept if c is not change)
+        if rest and outcome(rest) == target:
+            kept = list(rest)
+    return tuple(kept)
+
+
+def _minimal(found: list[WhatIf]) -> list[WhatIf]:
+    """No listed set of changes is a superset of another listed set."""
+
+    def key(option: WhatIf) -> frozenset[tuple[str, Any]]:
+        return frozenset((c.question, c.new) for c in option.changes)
+
+    keys = [key(option) for option in found]
+    return [
+        option
+        for option, mine in zip(found, keys, strict=True)
+        if not any(other < mine for other in keys)
+    ]
+
+
+def phrase(rules: Rules, change: Change) -> Change:
+    """The change said as the work that makes it true, where the rule set says how ("once a
+    pilot validates the use case"), never as an edit to the profile."""
+    question = rules.model.question(change.question)
+    if not question.work:
+        return change
+    if question.type == "choice":
+        template = question.work.get(str(change.new))
+    elif question.type == "bool":
+        template = question.work.get("true" if change.new else "false")
+    else:
+        template = question.work.get("up" if change.relation in ("≥", ">") else "down")
+    if template is None:
+        return change
+    from tunewise.engine.texts import format_value
+
+    shown = change.new if change.limit is None else change.limit
+    return dataclasses.replace(change, work=template.replace("{limit}", format_value(shown)))
+
+
+def _one_per_question_set(found: list[WhatIf]) -> list[WhatIf]:
+    """Pairs that differ only in the value of the same questions say the same thing: keep one."""
+    seen: set[tuple[frozenset[str], str]] = set()
+    out = []
+    for option in found:
+        key = (frozenset(c.question for c in option.changes), option.approach)
+        if len(option.changes) > 1 and key in seen:
+            continue
+        seen.add(key)
+        out.append(option)
+    return out
+
+
+def _closest_per_question(found: list[WhatIf]) -> list[WhatIf]:
+    """Among single numeric changes of one question to one approach, keep the nearest."""
+    best: dict[tuple[str, str], WhatIf] = {}
+    out: list[WhatIf] = []
+    for option in found:
+        change = option.changes[0]
+        numeric = isinstance(change.new, (int, float)) and not isinstance(change.new, bool)
+        if len(option.changes) != 1 or not numeric or change.old is None:
+            out.append(option)
+            continue
+        key = (change.question, option.approach)
+        if key in best:
+            if abs(change.new - change.old) < abs(best[key].changes[0].new - change.old):
+                out[out.index(best[key])] = option
+                best[key] = option
+            continue
+        best[key] = option
+        out.append(option)
+    return out
+
+
+def _opens_the_checks(
+    rules: Rules,
+    fast: Outcomes,
+    answers: Mapping[str, Any],
+    singles: list[Change],
+    budget: Budget,
+) -> list[WhatIf]:
+    """The first single change after which the walk reaches the checks but needs more answers
+    (e.g. prompting = failed on a profile without project answers)."""
+    for change in singles:
+        budget.spend(fast.limit)
+        changed = apply_changes(answers, (change,))
+        trace = fast.trace(changed)
+        if trace.approach is None and trace.checked:  # only then: which answers it needs
+            result = walk_need(rules, changed, explain=False)
+            if result.approach is None and result.checks:
+                return [WhatIf((change,), "undecided", tuple(result.missing))]
+    return []
+
+
+def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | None = None) -> None:
+    """Fill `what_if` on every decided need: by default, what would make it fine-tune, and for a
+    fine-tune need, what would take it off fine-tune."""
+    # needs with the same answers: one search (its options, and its budget if it ran out)
+    searched: dict[tuple[Any, ...], tuple[list[WhatIf], int | None]] = {}
+    for need_input, result in zip(profile.needs, decision.needs, strict=True):
+        answers = {**profile.project, **need_input.answers}
+        aim = target or ("fine-tune" if result.approach != "fine-tune" else None)
+        key = (aim, *sorted((k, type(v).__name__, v) for k, v in answers.items()))
+        if key not in searched:
+            budget = Budget()
+            found = search(rules, answers, result, aim, budget)
+            searched[key] = (found, budget.limit if budget.stopped else None)
+        options, stopped = searched[key]
+        result.what_if = list(options)
+        result.what_if_target = aim
+        result.what_if_stopped = stopped
