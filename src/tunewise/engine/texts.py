@@ -1,4 +1,4 @@
-"""Reason templating and value formatting: fill a text's placeholders, show a value (pure)."""
+"""Wording (pure): reason templates filled, values shown, approaches named, changes phrased."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tunewise.ruleset.records import RuleSet
+
+if TYPE_CHECKING:
+    from tunewise.engine.decision import Change, WhatIf
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*))?\}")
 
@@ -66,3 +69,35 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     return str(value)
+
+
+LABELS = {
+    "prompt": "prompt engineering",
+    "rag": "RAG",
+    "fine-tune": "fine-tuning",
+    "hybrid": "RAG + fine-tuning",
+    "undecided": "undecided",
+    None: "undecided",
+}
+
+
+def change_text(change: Change) -> str:
+    """The change as the work that makes it true when the rule set says so, else as the
+    answer it needs ("examples ≥ 500")."""
+    if change.work:
+        return change.work
+    shown = change.new if change.limit is None else change.limit
+    return f"{change.question} {change.relation} {format_value(shown)}"
+
+
+def _joined(option: WhatIf) -> str:
+    return " and ".join(c.work or f"with {change_text(c)}" for c in option.changes)
+
+
+def what_if_text(option: WhatIf) -> str:
+    parts = _joined(option)
+    if option.approach == "undecided":
+        return (
+            f"{parts}, the fine-tuning checks would decide; they need {', '.join(option.missing)}"
+        )
+    return f"{LABELS[option.approach]} {parts}"

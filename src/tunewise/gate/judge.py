@@ -227,7 +227,7 @@ class Gate:
     ) -> list[Finding]:
         """A summary of why the need is not fine-tune and what would change it, then one
         finding per failing check, located at the answer it is about."""
-        from tunewise.reporters.common import LABELS, what_if_text
+        from tunewise.engine.texts import LABELS, what_if_text
 
         need_loc: Path_ = ("needs", index)
         if not need.decided:

@@ -1,20 +1,16 @@
-"""Shared pieces of the reporters: source numbering, approach labels, what-if phrasing."""
+"""Shared pieces of the reporters: source numbering, estimates, key reasons, rich text.
+
+Approach labels and what-if phrasing are domain wording (findings use them too): they live in
+`engine.texts`, and are re-exported here for the reporters."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tunewise.engine.decision import Change, Cited, Decision, NeedResult, WhatIf
-from tunewise.engine.texts import format_value
+from tunewise.engine.decision import Cited, Decision, NeedResult
+from tunewise.engine.texts import LABELS, change_text, format_value, what_if_text
 
-LABELS = {
-    "prompt": "prompt engineering",
-    "rag": "RAG",
-    "fine-tune": "fine-tuning",
-    "hybrid": "RAG + fine-tuning",
-    "undecided": "undecided",
-    None: "undecided",
-}
+__all__ = ["LABELS", "change_text", "what_if_text"]
 
 
 class Footnotes:
@@ -38,28 +34,6 @@ class Footnotes:
 
 def titles(decision: Decision, item: Cited) -> list[str]:
     return [decision.source_titles.get(sid, sid) for sid in item.sources]
-
-
-def change_text(change: Change) -> str:
-    """The change as the work that makes it true when the rule set says so, else as the
-    answer it needs ("examples ≥ 500")."""
-    if change.work:
-        return change.work
-    shown = change.new if change.limit is None else change.limit
-    return f"{change.question} {change.relation} {format_value(shown)}"
-
-
-def _joined(option: WhatIf) -> str:
-    return " and ".join(c.work or f"with {change_text(c)}" for c in option.changes)
-
-
-def what_if_text(option: WhatIf) -> str:
-    parts = _joined(option)
-    if option.approach == "undecided":
-        return (
-            f"{parts}, the fine-tuning checks would decide; they need {', '.join(option.missing)}"
-        )
-    return f"{LABELS[option.approach]} {parts}"
 
 
 def _usd(amount: float) -> str:
