@@ -118,3 +118,9 @@ def test_explain_a_formula_and_a_dated_table() -> None:
     assert "reads: data_may_leave, examples" in formula and "used by:" in formula
     table = run_cli("explain", "hosted_training_prices").out
     assert "prices as of 2025-11-14" in table and "from 16.1:" in table
+
+
+def test_whole_results_are_returned_exactly_without_rounding() -> None:
+    assert combine("product", [10**20, 3]) == 3 * 10**20
+    assert type(combine("max", [2, 7])) is int
+    assert combine("product", [0.1, 3]) == 0.3

@@ -9,6 +9,7 @@ from tests.conftest import PASSING_PROJECT
 import tunewise.whatif.candidates as module
 from tunewise.engine.evaluator import outcomes_for
 from tunewise.ruleset.load import LoadedRules, load_rules
+from tunewise.ruleset.records import Question
 from tunewise.whatif.candidates import candidates
 
 STYLE = {"kind": "style", "prompting": "failed"}
@@ -50,3 +51,57 @@ def test_sharing_is_bounded(monkeypatch: Any) -> None:
     made = outcomes_for(rules.model, rules.params).shared_changes
     assert len(made) <= 5
     assert [candidates(rules, {**STYLE, "examples": n}) for n in range(40)] == fresh
+
+
+def _number(kind: str = "number") -> Question:
+    return Question(
+        id="size",
+        scope="project",
+        type=kind,
+        prompt="Size?",
+        help="",
+        choices=None,
+        min=0,
+        max=None,
+        min_exclusive=False,
+        default=None,
+        optional=False,
+        what_if=True,
+        sources=[],
+        need_override=False,
+        never_lower=False,
+        work={},
+        help_by={},
+    )
+
+
+def _counted(bound: Any) -> tuple[Any, list[Any]]:
+    calls: list[Any] = []
+
+    def counted(answers: Any) -> Any:
+        calls.append(answers)
+        return bound(answers)
+
+    return counted, calls
+
+
+def test_search_stops_at_the_resolution_of_its_answer() -> None:
+    # 100 >= 3 * size up to 33.33...: the largest passing answer is 33.3 (33 as an integer),
+    # found in far fewer calls than the full STEPS bisection.
+    for kind, edge in (("number", 33.3), ("integer", 33.0)):
+        bound, calls = _counted(lambda answers: answers.get("size") * 3)
+        assert module._solve(_number(kind), {"size": 7}, 100, "ge", bound) == [(edge, "≤")]
+        assert len(calls) < module.STEPS
+
+
+def test_search_skips_a_bound_that_does_not_read_the_question() -> None:
+    def bound(answers: Any) -> Any:  # reads the size only when not hosted
+        return 5 if answers.get("hosted") else answers.get("size") * 3
+
+    counted, calls = _counted(bound)
+    assert module._solve(_number(), {"hosted": True, "size": 7}, 100, "ge", counted) == []
+    assert len(calls) == 1
+    counted, calls = _counted(bound)
+    assert module._solve(_number(), {"hosted": False, "size": 7}, 100, "ge", counted) == [
+        (33.3, "≤")
+    ]

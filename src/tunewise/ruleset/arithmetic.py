@@ -43,6 +43,8 @@ def operation(kind: str) -> Callable[[Sequence[Any]], Number | None]:
             result = apply(operands)
         except OverflowError:
             return None
+        if result.__class__ is int:  # exact already (round would return it unchanged): cheaper
+            return result
         if result != result or (result in (math.inf, -math.inf) and not infinite_ok):
             return None
         if result in (math.inf, -math.inf):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from tunewise.engine.compile import Unknown, ValueOf, compare, finite_number, is_fixed
@@ -108,28 +108,62 @@ def _solve(
     low = float(question.min) if question.min is not None else 0.0
     if question.min_exclusive:
         low += 1e-6
-    at_low = holds(low)
+    # A bound that does not read the question here (another branch of a `choose`, a `first`
+    # settled before it) is the same for every value of it: nothing flips, and the search
+    # below would find nothing after ~26 calls. Most searches are such (measured: 700 of 820).
+    seen = _Reads({**answers, question.id: low})
+    limit = bound(seen)
+    if question.id not in seen.read:
+        return []
+    at_low = None if limit.__class__ is Unknown else compare(left, op, limit)
     if at_low and question.never_lower:  # the answer would be "at most": less data, never
         return []
     high = max(1.0, low * 2)
     ceiling = float(question.max) if question.max is not None else SEARCH_LIMIT
-    while holds(high) == at_low and high < ceiling:
-        high = min(high * 2, ceiling)
     at_high = holds(high)
+    while at_high == at_low and high < ceiling:
+        high = min(high * 2, ceiling)
+        at_high = holds(high)
     if at_low is None or at_high is None or at_low == at_high:
         return []
+    integer = question.type == "integer"
+    scale = 1 if integer else 10  # the answer is rounded to 1 (integers) or 0.1 (numbers)
+    rounding = math.floor if at_low else math.ceil
     for _ in range(STEPS):
+        # Stop once every point left in [low, high] rounds to the same edge: further steps
+        # could not change it (x * scale and floor/ceil are monotone), so the edge is exactly
+        # the one all STEPS give, at a third of the calls (measured: 26 -> ~9 per search).
+        if rounding(low * scale) == rounding(high * scale):
+            break
         middle = (low + high) / 2
         if holds(middle) == at_low:
             low = middle
         else:
             high = middle
-    integer = question.type == "integer"
     if at_low:  # small values pass: the largest value that still does
         edge = math.floor(low) if integer else math.floor(low * 10) / 10
         return [(float(edge), "≤")] if edge > 0 and holds(edge) else []
     edge = math.ceil(high) if integer else math.ceil(high * 10) / 10
     return [(float(edge), "≥")] if holds(edge) else []
+
+
+class _Reads(Mapping[str, Any]):
+    """Answers that note which of them an evaluation reads (every read goes through
+    `__getitem__`; iterating counts as reading them all)."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self._answers, self.read = answers, set[str]()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return self._answers[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self.read.update(self._answers)
+        return iter(self._answers)
+
+    def __len__(self) -> int:
+        return len(self._answers)
 
 
 def _around(limit: float, op: str) -> list[tuple[float, str]]:
