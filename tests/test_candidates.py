@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from tests.conftest import PASSING_PROJECT
@@ -48,8 +49,8 @@ def test_sharing_is_bounded(monkeypatch: Any) -> None:
     rules = load_rules(None, ["min_examples=501"])  # its own compiled form and lists
     monkeypatch.setattr(module, "MAX_SHARED", 5)
     fresh = [candidates(rules, {**STYLE, "examples": n}) for n in range(40)]
-    made = outcomes_for(rules.model, rules.params).shared_changes
-    assert len(made) <= 5
+    fast = outcomes_for(rules.model, rules.params)
+    assert len(fast.shared_changes) <= 5 and len(module.numeric_bounds(fast).made) <= 5
     assert [candidates(rules, {**STYLE, "examples": n}) for n in range(40)] == fresh
 
 
@@ -105,3 +106,36 @@ def test_search_skips_a_bound_that_does_not_read_the_question() -> None:
     assert module._solve(_number(), {"hosted": False, "size": 7}, 100, "ge", counted) == [
         (33.3, "≤")
     ]
+
+
+def _random_answers(rules: LoadedRules, rng: random.Random) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for question in rules.model.questions:
+        if rng.random() < 0.2:
+            continue  # unanswered
+        if question.type == "choice":
+            answers[question.id] = rng.choice(question.values)
+        elif question.type == "bool":
+            answers[question.id] = rng.random() < 0.5
+        else:
+            low = question.min or 0
+            answers[question.id] = rng.choice([low + 1, 7, 13, 48, 70, 500, 3000, 60000])
+    return answers
+
+
+def test_changes_read_no_answer_outside_what_they_are_shared_by(rules: LoadedRules) -> None:
+    """Changes of a question compared with computed bounds are shared by the answers those
+    bounds may read (`Bounds.depends`): any other answer must not change them."""
+    fast = outcomes_for(rules.model, rules.params)
+    bounds = module.numeric_bounds(fast)
+    rng = random.Random(5)
+    for _ in range(150):
+        mine, theirs = _random_answers(rules, rng), _random_answers(rules, rng)
+        for qid, reads in bounds.depends.items():
+            question = rules.model.question(qid)
+            crossed = {k: v for k, v in theirs.items() if k not in reads}
+            crossed.update({k: mine[k] for k in reads if k in mine})
+            bounds.solved.clear()
+            expected = module._changes(fast, question, mine.get(qid), mine)
+            bounds.solved.clear()
+            assert module._changes(fast, question, crossed.get(qid), crossed) == expected
