@@ -124,3 +124,6 @@ def test_whole_results_are_returned_exactly_without_rounding() -> None:
     assert combine("product", [10**20, 3]) == 3 * 10**20
     assert type(combine("max", [2, 7])) is int
     assert combine("product", [0.1, 3]) == 0.3
+    whole = combine("sum", [0.5, 0.5])
+    assert whole == 1 and type(whole) is int
+    assert combine("quotient", [1, 0]) == math.inf and combine("product", [1e308, 10]) is None

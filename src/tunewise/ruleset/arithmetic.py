@@ -45,12 +45,12 @@ def operation(kind: str) -> Callable[[Sequence[Any]], Number | None]:
             return None
         if result.__class__ is int:  # exact already (round would return it unchanged): cheaper
             return result
-        if result != result or (result in (math.inf, -math.inf) and not infinite_ok):
+        if result != result:
             return None
-        if result in (math.inf, -math.inf):
-            return result
-        rounded = round(result, 6)
-        return int(rounded) if rounded == int(rounded) else rounded
+        if result == math.inf or result == -math.inf:
+            return result if infinite_ok else None
+        rounded = round(result, 6)  # a float here: finite, so is_integer is rounded == int()
+        return int(rounded) if rounded.is_integer() else rounded
 
     return computed
 
