@@ -135,7 +135,8 @@ def test_error_names_line_column_and_field(tmp_path: Path) -> None:
     path.write_text("tunewise: 1\nneeds:\n  - id: a\n    kind: factz\n", encoding="utf-8")
     result = run_cli("advise", str(path))
     assert result.err.strip() == (
-        f"tunewise: {path}:4:11: needs[0].kind: 'factz' is not allowed; expected one of "
+        f"tunewise: {path}:4:11: needs[0].kind: 'factz' is not allowed (did you mean 'facts'?); "
+        "expected one of "
         "'facts', 'domain', 'style', 'format', 'vocabulary', 'behavior', 'cost' or 'general'"
     )
 
@@ -432,3 +433,11 @@ def test_the_schema_validates_as_the_pydantic_model_would(rules: LoadedRules) ->
         assert ours == _outcome(reference.model_validate, data)
 
     agree()
+
+
+def test_a_misspelt_value_gets_a_did_you_mean(write_profile: Any) -> None:
+    """SPEC §1: values too (`stlye` → `style`)."""
+    path = write_profile("tunewise: 1\nneeds:\n  - id: a\n    kind: stlye\n")
+    result = run_cli("advise", str(path))
+    assert result.code == 3
+    assert "'stlye' is not allowed (did you mean 'style'?); expected one of" in result.err
