@@ -451,3 +451,36 @@ def test_what_if_work_per_profile_is_bounded(write_profile: Any) -> None:
     unsearched = [f for f in file["findings"] if "was not searched" in f["message"]]
     assert len(unsearched) == 20
     assert f"searched for {MAX_SEARCHES} distinct needs; 20 more" in " ".join(file["notes"])
+
+
+def test_strict_failures_are_failures_in_every_report(write_profile: Any) -> None:
+    """Regression: under --strict a pass with warnings said "pass" in JSON and markdown while
+    the run failed; every report now shows and counts it as failed."""
+    path = write_profile(
+        profile_dict([{"id": "tone", "kind": "style", "prompting": "untried"}], proposal="rag")
+    )
+    result = run_cli("check", "--isolated", "--strict", "--format", "json", str(path))
+    doc = json.loads(result.out)
+    assert result.code == 1 and doc["passed"] is False
+    assert doc["files"][0]["status"] == "fail"
+    assert doc["summary"] == {"pass": 0, "fail": 1, "waived": 0, "error": 0}
+    markdown = run_cli("check", "--isolated", "--strict", "--format", "markdown", str(path)).out
+    assert "0 passed, 1 failed" in markdown and "✅ pass" not in markdown
+    text = run_cli("check", "--isolated", "--strict", str(path)).out
+    assert "FAIL (strict)" in text and "0 passed, 1 failed" in text
+    plain = json.loads(run_cli("check", "--isolated", "--format", "json", str(path)).out)
+    assert plain["passed"] is True and plain["files"][0]["status"] == "pass"
+
+
+def test_an_undecided_profile_without_a_proposal_warns(write_profile: Any) -> None:
+    """SPEC §4: profiles without a proposal pass, but an undecided verdict is a warning."""
+    path = write_profile(
+        profile_dict([{"id": "law", "kind": "domain", "changes": "rarely", "prompting": "failed"}])
+    )
+    result = run_cli("check", "--isolated", "--format", "json", str(path))
+    finding = json.loads(result.out)["files"][0]["findings"][0]
+    assert result.code == 0
+    assert finding["rule"] == "undecided" and finding["level"] == "warning"
+    assert finding["message"] == "need 'law' is undecided: missing answers: retrieval"
+    assert run_cli("check", "--isolated", "--strict", str(path)).code == 1
+    assert run_cli("explain", "undecided").code == 0

@@ -175,6 +175,13 @@ def _color(stream: Any = None) -> bool:
     return (stream or sys.stdout).isatty() and os.environ.get("TERM") != "dumb"
 
 
+def _wrapped(text: str) -> str:
+    """A closing message wrapped at spaces to the terminal's width, never inside a word."""
+    import textwrap
+
+    return textwrap.fill(text, _width(), break_long_words=False, break_on_hyphens=False) + "\n"
+
+
 def _width() -> int:
     return (
         max(60, min(shutil.get_terminal_size((80, 24)).columns, 120)) if sys.stdout.isatty() else 80
@@ -293,9 +300,9 @@ def ask(
     if save is not None:
         saved = interview.save(session, save, force)
         if saved is None:
-            _emit(f"Not saved: {save} was left as it was.\n")
+            _emit(_wrapped(f"Not saved: {save} was left as it was."))
         else:
-            _emit(f"Saved to {saved}; `tunewise advise {saved}` gives this result again.\n")
+            _emit(_wrapped(f"Saved to {saved}; `tunewise advise {saved}` gives this result again."))
     raise typer.Exit(interview.exit_code(decision))
 
 
@@ -435,7 +442,7 @@ def check(
             check_reporter(fmt, stream, strict)
             for (fmt, _), stream in zip(targets, streams, strict=True)
         ]
-        with progress_bar("Checking profiles", stdout) as progress:
+        with progress_bar("Checking profiles", stdout, _color(sys.stderr)) as progress:
             summary = check_paths(
                 paths or [Path(".")],
                 rules_path,
@@ -512,7 +519,7 @@ def data(
 
             buffer = io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
         source = buffer
-    with progress_bar("Reading dataset") as progress:
+    with progress_bar("Reading dataset", color=_color(sys.stderr)) as progress:
         stats = measure(source, progress, against=against)
     _emit(render_dataset(stats, output_format, int(epochs)))
     if stats.records and not stats.valid:

@@ -57,6 +57,11 @@ class FileResult:
             return True
         return strict and self.status == "pass" and any(f.level == "warning" for f in self.findings)
 
+    def outcome(self, strict: bool) -> str:
+        """The status every report shows and counts: under --strict a pass with warnings
+        fails."""
+        return "fail" if self.status == "pass" and self.failing(strict) else self.status
+
 
 @dataclass
 class Summary:
@@ -74,7 +79,7 @@ class Summary:
     rule_set: RuleSet | None = None  # for reports that describe each rule id (SARIF)
 
     def add(self, item: FileResult) -> None:
-        self.counts[item.status] += 1
+        self.counts[item.outcome(self.strict)] += 1
         self.failing += item.failing(self.strict)
 
     @property
@@ -138,10 +143,28 @@ class Gate:
                     *line,
                 )
             )
+        elif profile.proposal is None and result.verdict == "undecided":
+            result.findings += self._undecided(profile)
         if any(f.level == "error" for f in result.findings):
             result.status = "fail"
         self._waiver(profile, result)
         return result
+
+    def _undecided(self, profile: Profile) -> list[Finding]:
+        """With no proposal an undecided profile passes, but says so: one warning per
+        undecided need, with the answers it lacks (SPEC §4)."""
+        decision = decide(self.rules, profile.needs, profile.project, profile.name)
+        return [
+            Finding(
+                "warning",
+                f"need {need.id!r} is undecided: missing answers: {', '.join(need.missing)}",
+                "undecided",
+                *self._where(profile, ("needs", index)),
+                need=need.id,
+            )
+            for index, need in enumerate(decision.needs)
+            if not need.decided
+        ]
 
     def _where(self, profile: Profile, loc: Path_) -> tuple[int | None, int | None]:
         found = profile.doc.where(loc) if profile.doc else None

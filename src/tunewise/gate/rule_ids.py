@@ -72,6 +72,15 @@ FIXED: dict[str, GateRule] = {
             "profile (`tunewise ask --profile PROFILE` asks only for those).",
         ),
         GateRule(
+            "undecided",
+            "The verdict is undecided",
+            "The profile proposes nothing, and a need is undecided because answers its walk "
+            "reads are missing. With no proposal the gate passes, but the profile decides "
+            "nothing yet: add the missing answers (`tunewise ask --profile PROFILE` asks only "
+            "for those), or a proposal. A warning; it fails the gate only with --strict.",
+            "warning",
+        ),
+        GateRule(
             "folder-unreadable",
             "A folder could not be searched",
             "A folder under the paths given to `tunewise check` cannot be listed (permissions, "

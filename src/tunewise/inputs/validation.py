@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,7 +32,15 @@ def problem_text(error: Any, allowed_keys: Iterable[str] | None = None, loc: Pat
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
-        return f"{_shown(value)} is not allowed; expected one of {ctx.get('expected', '')}"
+        expected = str(ctx.get("expected", ""))
+        choices = re.findall(r"'([^']*)'", expected)
+        close = (
+            difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+            if isinstance(value, str)
+            else []
+        )
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{_shown(value)} is not allowed{hint}; expected one of {expected}"
     if kind in ("bool_type", "bool_parsing"):
         hint = (
             " (write true or false; yes/no/on/off are not booleans)"

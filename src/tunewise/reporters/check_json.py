@@ -14,10 +14,10 @@ FORMAT_VERSION = 2  # the layout of this document; raised when a key changes mea
 HEAD = f'{{\n  "format_version": {FORMAT_VERSION},\n  '
 
 
-def file_dict(item: FileResult) -> dict[str, Any]:
+def file_dict(item: FileResult, strict: bool = False) -> dict[str, Any]:
     return {
         "path": item.path,
-        "status": item.status,
+        "status": item.outcome(strict),
         "verdict": item.verdict,
         "proposal": item.proposal,
         "findings": [
@@ -36,14 +36,14 @@ def file_dict(item: FileResult) -> dict[str, Any]:
 
 class Reporter:
     def __init__(self, stream: TextIO, strict: bool, quiet: bool = False) -> None:
-        self.stream, self.first = stream, True
+        self.stream, self.first, self.strict = stream, True, strict
 
     def add(self, item: FileResult) -> None:
         if self.first:  # nothing is written before there is something to report
             self.stream.write(HEAD + '"files": [')
         # One line per file: JSON's C encoder writes it (its indenting encoder is pure Python,
         # and the slowest part of a large check), and a file's result is one grep away.
-        body = json.dumps(file_dict(item), ensure_ascii=False)
+        body = json.dumps(file_dict(item, self.strict), ensure_ascii=False)
         self.stream.write(("\n    " if self.first else ",\n    ") + body)
         self.first = False
 

@@ -19,19 +19,19 @@ ICON = {"pass": "✅ pass", "fail": "❌ fail", "waived": "⚠️ waived", "erro
 
 class Reporter:
     def __init__(self, stream: TextIO, strict: bool, quiet: bool = False) -> None:
-        self.stream = stream
+        self.stream, self.strict = stream, strict
         self.rows = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in finish)
         self.details = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in finish)
 
     def add(self, item: FileResult) -> None:
-        path = markdown(item.path)
+        path, icon = markdown(item.path), ICON[item.outcome(self.strict)]
         self.rows.write(
-            f"| {path} | {ICON[item.status]} | {markdown(item.verdict or '—')} "
+            f"| {path} | {icon} | {markdown(item.verdict or '—')} "
             f"| {markdown(item.proposal or '—')} |\n"
         )
         if not item.findings and not item.notes:
             return
-        lines = ["", f"### {path} — {ICON[item.status]}", ""]
+        lines = ["", f"### {path} — {icon}", ""]
         for finding in by_position(item.findings):
             at = f" (line {finding.line})" if finding.line else ""
             lines.append(

@@ -20,7 +20,9 @@ def wanted() -> bool:
 
 
 @contextmanager
-def progress_bar(label: str, output: PipeGuard | None = None) -> Iterator[Report | None]:
+def progress_bar(
+    label: str, output: PipeGuard | None = None, color: bool | None = None
+) -> Iterator[Report | None]:
     """Yields a (done, total) callback drawing a bar, or None when no bar should be drawn.
 
     When `output` (the report on stdout) goes to the same terminal, each write first clears the
@@ -37,7 +39,7 @@ def progress_bar(label: str, output: PipeGuard | None = None) -> Iterator[Report
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=Console(stderr=True, no_color=color is False),
         transient=True,
         # Drawn from this thread only (no refresh thread), so a frame can never land between
         # clearing the line and writing a result; stdout is ours, not rich's to redirect.
