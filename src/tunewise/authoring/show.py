@@ -118,7 +118,13 @@ def tree(rules: RuleSet, color: bool = False, width: int = 100) -> str:
         for edge_label, target in edges(node):
             yield (branch, target, edge_label)
 
-    root = Tree(Text(visible(f"rules {rules.name} {rules.version}")))
+    from rich.table import Table
+
+    heading = Table.grid(padding=(0, 0))  # a long name wraps under itself, not to column 0
+    heading.add_column(width=len("rules "), no_wrap=True)
+    heading.add_column(overflow="fold")
+    heading.add_row("rules ", Text(visible(f"{rules.name} {rules.version}")))
+    root = Tree(heading)
     drive(grow, root, rules.tree.start, "")
     return rich_text(root, color=color, width=width)
 
