@@ -117,8 +117,8 @@ def build(decision: Decision) -> Group:
             parts.append(bullet(f"{number}.", f"{step.text} {notes.cite(step)}"))
     parts.extend([Text(""), Text("Sources", style="bold")])
     for line in notes.listing():  # "[n] title": a long title wraps under itself
-        number, _, title = line.partition(" ")
-        parts.append(bullet(number, title, style="dim"))
+        mark, _, source = line.partition(" ")
+        parts.append(bullet(mark, source, style="dim"))
     info = decision.rules
     parts.append(
         bullet(
