@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tests.conftest import run_cli
+from tests.poisoned_rules import assert_harmless, write_poisoned_rules
 
 
 @pytest.mark.parametrize(
@@ -58,3 +61,30 @@ def test_a_check_lists_every_answer_it_reads() -> None:
     gpu = run_cli("explain", "gpu-fits").out
     reads = next(line for line in gpu.splitlines() if line.startswith("  reads: "))
     assert {"gpu_vram_gb", "model_params_b", "data_may_leave"} <= set(reads[9:].split(", "))
+
+
+@pytest.mark.parametrize(
+    "ident",
+    [
+        "kind",  # question
+        "realtime",  # value
+        "by-kind",  # ask node
+        "fine-tuning-checks",  # checks node
+        "fine-tune-justified",  # leaf
+        "enough-examples",  # check
+        "min_examples",  # parameter
+        "qlora",  # source
+        "technique",  # advice
+        "tokens_per_example_used",  # formula
+        "cost_band",  # table
+        "leaf/fine-tune-justified",  # report rule ids and what they are about
+        "check/enough-examples",
+    ],
+)
+def test_a_poisoned_rule_set_is_explained_escaped(tmp_path: Path, ident: str) -> None:
+    # Issue 11: titles, prompts, help, meanings, reasons, source titles and locations of a
+    # custom rule set reach the terminal escaped, on the line our own words open.
+    result = run_cli("explain", ident, "--rules", str(write_poisoned_rules(tmp_path)))
+    assert result.code == 0, result.err
+    assert "\\x1b" in result.out  # the poison is there, shown as an escape
+    assert_harmless(result.out)

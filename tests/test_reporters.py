@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import yaml
 from tests.conftest import EXAMPLES, PASSING_PROJECT, profile_dict, run_cli
+from tests.poisoned_rules import assert_harmless, write_poisoned_rules
 
 LAW = str(EXAMPLES / "law-firm.tunewise.yaml")
 STYLE = {"id": "tone", "kind": "style", "prompting": "failed"}
@@ -439,3 +440,43 @@ def test_skipped_folders_are_named_and_escaped(tree: Path, fmt: str) -> None:
     _assert_no_injection(out, ("::error ", "::warning ", "::notice "))
     line = next(line for line in out.splitlines() if "not searched" in line)
     assert "vso[task.complete" in line.replace("\\", "")
+
+
+HOSTILE = [
+    "x " * 30 + "##vso[task.setvariable variable=secret]pwned",
+    "a\n##vso[task.setvariable variable=x]1\n::error::x\x1b[2J\u202e",
+    "y " * 35 + "::add-mask::secret " + "z " * 30 + "PASS all checks",
+]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_advise_text_never_lets_user_text_reach_column_0(write_profile: Any, width: int) -> None:
+    # Issue 11: a wrapped line of a need's id or description stays indented, escaped text too.
+    from tunewise.commands.service import advise_profile
+    from tunewise.reporters.advice_text import render
+
+    # ... and one that, unindented, would wrap exactly before the log command at this width
+    hostile = [*HOSTILE, "x " * (width // 2 - 3) + "##vso[task.setvariable variable=secret]pwned"]
+    needs = [
+        {"id": f"n{i}", "description": text, "kind": "style", "prompting": "failed"}
+        for i, text in enumerate(hostile)
+    ]
+    path = write_profile(profile_dict(needs, PASSING_PROJECT, name=HOSTILE[0]))
+    decision = advise_profile(path, None, [])
+    # Profiles only take slug ids; the reporter must not rely on that (ids reach it from
+    # elsewhere too, e.g. the questionnaire), so hostile ones are set after the decision.
+    for need, text in zip(decision.needs, hostile, strict=True):
+        need.id = text
+    out = render(decision, width=width)
+    assert "##vso[task.setvariable variable=secret]pwned" in out.replace("\n", "")
+    assert_harmless(out)
+
+
+def test_advise_text_escapes_a_poisoned_rule_set(tmp_path: Path) -> None:
+    # Reasons, advice, warnings, next steps and source titles come from the rule set.
+    rules = str(write_poisoned_rules(tmp_path))
+    for example in (LAW, str(EXAMPLES / "cost-with-spend.tunewise.yaml")):
+        result = run_cli("advise", example, "--rules", rules, "--format", "text")
+        assert result.code in (0, 4), result.err
+        assert "\\x1b" in result.out
+        assert_harmless(result.out)

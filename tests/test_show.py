@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 from tests.conftest import ROOT, run_cli
+from tests.poisoned_rules import assert_harmless, write_poisoned_rules
 
 
 def test_tree() -> None:
@@ -39,3 +42,13 @@ def test_readme_embeds_the_current_mermaid_diagram() -> None:
 
 def test_unknown_format_is_a_usage_error() -> None:
     assert run_cli("rules", "show", "--format", "svg").code == 2
+
+
+@pytest.mark.parametrize("output_format", ["tree", "mermaid", "dot"])
+def test_a_poisoned_rule_set_is_drawn_escaped(tmp_path: Path, output_format: str) -> None:
+    # Issue 11: every text of a custom rule set (name, titles, when values) is escaped, and a
+    # wrapped tree line stays indented.
+    result = run_cli("rules", "show", str(write_poisoned_rules(tmp_path)), "-f", output_format)
+    assert result.code == 0, result.err
+    assert "##vso[task.setvariable" in result.out  # shown, as text
+    assert_harmless(result.out)

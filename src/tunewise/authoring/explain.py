@@ -10,6 +10,7 @@ from tunewise.authoring.show import edges
 from tunewise.engine.evaluator import outcomes_for
 from tunewise.engine.texts import format_value
 from tunewise.errors import UsageProblem
+from tunewise.escaping import visible
 from tunewise.gate.rule_ids import all_gate_rules, gate_rule
 from tunewise.ruleset.answers import bound_texts
 from tunewise.ruleset.load import walk_records
@@ -61,6 +62,13 @@ def _sources(rules: RuleSet, ids: list[str]) -> list[str]:
     return [f"  - {rules.source(s).title}" for s in dict.fromkeys(ids)]
 
 
+def _shown(lines: list[str]) -> str:
+    """The lines as text, each escaped: every line opens with our own words and a custom rule
+    set's texts (titles, prompts, help, meanings, reasons, locations) may hold anything, so no
+    newline, ESC or bidi control of theirs reaches the terminal."""
+    return "".join(visible(line) + "\n" for line in lines)
+
+
 def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
     lines: list[str] = []
     report_rule = gate_rule(ident, rules)
@@ -69,8 +77,8 @@ def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
         lines += [f"report rule {report_rule.id} ({report_rule.level}): {report_rule.title}"]
         lines += textwrap.wrap(report_rule.help, 96, initial_indent="  ", subsequent_indent="  ")
         if report_rule.subject is None:
-            return "\n".join(lines) + "\n"
-        return "\n".join(lines) + "\n\n" + explain(rules, report_rule.subject, params)
+            return _shown(lines)
+        return _shown(lines) + "\n" + explain(rules, report_rule.subject, params)
     if rules.has("question", ident):
         q = rules.question(ident)
         lines += [f"question {q.id} ({q.scope}, {q.type})", f"  {q.prompt}"]
@@ -148,12 +156,9 @@ def explain(rules: RuleSet, ident: str, params: dict[str, Any]) -> str:
     else:
         values = [(q.id, c) for q in rules.questions for c in q.choices or [] if c.value == ident]
         if values:
-            return (
-                "\n".join(f"value {ident} of question {qid}: {c.meaning}" for qid, c in values)
-                + "\n"
-            )
+            return _shown([f"value {ident} of question {qid}: {c.meaning}" for qid, c in values])
         raise UsageProblem(_unknown(rules, ident))
-    return "\n".join(lines) + "\n"
+    return _shown(lines)
 
 
 def _explain_computed(rules: RuleSet, ident: str) -> list[str]:

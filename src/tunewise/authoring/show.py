@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunewise.engine.texts import format_value
+from tunewise.escaping import visible
 from tunewise.iterative import Recursive, drive
 from tunewise.ruleset.records import (
     AskNode,
@@ -21,6 +22,11 @@ _OPS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
 
 
 def branch_label(branch: Branch) -> str:
+    """An edge's label, escaped: a `when` value may be any string of a custom rule set."""
+    return visible(_branch_label(branch))
+
+
+def _branch_label(branch: Branch) -> str:
     if branch.otherwise:
         return "otherwise"
     if branch.when is not None:
@@ -45,6 +51,11 @@ def edges(node: Any) -> list[tuple[str, str]]:
 
 
 def node_text(node: Any) -> str:
+    """A node's label, escaped (titles of a custom rule set are untrusted text)."""
+    return visible(_node_text(node))
+
+
+def _node_text(node: Any) -> str:
     if isinstance(node, AskNode):
         return f"{node.title or node.id} ({node.ask})"
     if isinstance(node, ChecksNode):
@@ -74,7 +85,7 @@ def dot(rules: RuleSet) -> str:
     def quoted(text: str) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    lines = [f"digraph {quoted(rules.name)} {{", '  node [fontname="Helvetica"];']
+    lines = [f"digraph {quoted(visible(rules.name))} {{", '  node [fontname="Helvetica"];']
     for node in rules.tree.nodes:
         shape = {AskNode: "diamond", ChecksNode: "box3d", Leaf: "box"}[type(node)]
         style = ', style="rounded"' if isinstance(node, Leaf) else ""
@@ -107,7 +118,13 @@ def tree(rules: RuleSet, color: bool = False, width: int = 100) -> str:
         for edge_label, target in edges(node):
             yield (branch, target, edge_label)
 
-    root = Tree(Text(f"rules {rules.name} {rules.version}"))
+    from rich.table import Table
+
+    heading = Table.grid(padding=(0, 0))  # a long name wraps under itself, not to column 0
+    heading.add_column(width=len("rules "), no_wrap=True)
+    heading.add_column(overflow="fold")
+    heading.add_row("rules ", Text(visible(f"{rules.name} {rules.version}")))
+    root = Tree(heading)
     drive(grow, root, rules.tree.start, "")
     return rich_text(root, color=color, width=width)
 

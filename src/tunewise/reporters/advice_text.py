@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -35,6 +36,12 @@ def bullet(marker: str, text: str, indent: int = 2, style: str = "") -> Table:
     return grid
 
 
+def indented(text: str, indent: int = 2, style: str = "") -> Padding:
+    """Escaped text whose every line, wrapped ones too, starts `indent` spaces in: no input
+    can reach column 0 (where `##vso[...]` or `::error::` would be obeyed)."""
+    return Padding(Text(visible(text), style=style), (0, 0, 0, indent))
+
+
 def short(text: str, limit: int = 90) -> str:
     """The first sentence, cut to `limit` characters."""
     sentence = text.split(". ")[0].rstrip(".") + "."
@@ -45,14 +52,17 @@ STYLE = {"prompt": "cyan", "rag": "green", "fine-tune": "magenta", "hybrid": "bo
 
 
 def _need_block(need: NeedResult, notes: Footnotes) -> list[Any]:
-    head = Text.assemble(
-        ("● ", STYLE.get(need.approach or "", "yellow")),
-        (visible(need.id), "bold"),
-        (f" → {LABELS[need.approach]}", STYLE.get(need.approach or "", "yellow")),
+    style = STYLE.get(need.approach or "", "yellow")
+    head = Table.grid(padding=(0, 0))  # a long id wraps under itself, never to column 0
+    head.add_column(width=2, no_wrap=True)
+    head.add_column(overflow="fold")
+    head.add_row(
+        Text("● ", style),
+        Text.assemble((visible(need.id), "bold"), (f" → {LABELS[need.approach]}", style)),
     )
     out: list[Any] = [head]
     if need.description:
-        out.append(Text(f"  {visible(need.description)}", style="dim"))
+        out.append(indented(need.description, style="dim"))
     if not need.decided:
         out.append(bullet("?", f"Missing answers: {', '.join(need.missing)}", style="yellow"))
     for reason in need.reasons:
@@ -106,11 +116,15 @@ def build(decision: Decision) -> Group:
         for number, step in enumerate(decision.next_steps, 1):
             parts.append(bullet(f"{number}.", f"{step.text} {notes.cite(step)}"))
     parts.extend([Text(""), Text("Sources", style="bold")])
-    parts.extend(Text(f"  {visible(line)}", style="dim") for line in notes.listing())
+    for line in notes.listing():  # "[n] title": a long title wraps under itself
+        mark, _, source = line.partition(" ")
+        parts.append(bullet(mark, source, style="dim"))
     info = decision.rules
     parts.append(
-        Text(
-            f"Rules: {visible(info.name)} {visible(info.version)} (sha256 {info.sha256[:12]})",
+        bullet(
+            "Rules:",
+            f"{info.name} {info.version} (sha256 {info.sha256[:12]})",
+            indent=0,
             style="dim",
         )
     )
