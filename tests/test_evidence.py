@@ -158,3 +158,30 @@ def test_memory_caps_are_reported(tmp_path: Path, monkeypatch: object) -> None:
     stats = measure(write(tmp_path / "d.jsonl", rows))
     assert stats.capped and stats.near_checked == 5 and stats.unique == 30
     assert "duplicates a lower bound" in run_cli("data", str(tmp_path / "d.jsonl")).out
+
+
+def test_exact_overlap_ignores_case_repeated_and_end_whitespace(tmp_path: Path) -> None:
+    # Issue 14: a copy differing only in case, repeated spaces and spaces at both ends of the
+    # reply (and of other fields) is an exact overlap, not a near-duplicate.
+    reply = " ".join(f"word{j}" for j in range(40))
+    train = write(
+        tmp_path / "train.jsonl",
+        [
+            _chat("What is  the plan?", reply),
+            json.dumps({"instruction": "Sum it", "input": "1 2", "output": reply}),
+        ],
+    )
+    held = write(
+        tmp_path / "eval.jsonl",
+        [
+            _chat("  what is the PLAN? ", "   " + reply.upper().replace(" ", "   ") + "  \n"),
+            json.dumps({"instruction": " sum IT ", "input": "1  2\t", "output": f" {reply} "}),
+        ],
+    )
+    stats = measure(train, against=held)
+    assert stats.overlap is not None
+    assert (stats.overlap.exact, stats.overlap.near) == (2, 0)
+    # Fields stay apart: moving a word across a field boundary is not the same record.
+    moved = write(tmp_path / "moved.jsonl", [_chat("What is the", "plan? " + reply)])
+    stats = measure(train, against=moved)
+    assert stats.overlap is not None and stats.overlap.exact == 0
