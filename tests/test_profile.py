@@ -244,7 +244,7 @@ def test_custom_rule_set_defines_the_profile(tmp_path: Path) -> None:
         ),  # key broke the line
         (
             b"tunewise: 1\n" + GOOD_NEED.encode() + b"project:\n  examples: 0b_\n",
-            ":6:13: '0b_' is not a valid number",
+            ":6:13: project.examples: expected a whole number, got '0b_' (YAML 1.1 reads 0x",
         ),  # YAML 1.1 takes it for an integer with no digits: was an internal error
         (b"tunewise: 1\nname: !!int 0x_\n", ":2:7: '0x_' is not a valid number"),
         (b"tunewise: !!float x\n", "'x' is not a valid number"),
@@ -269,7 +269,15 @@ def _reference_model(rules: LoadedRules) -> Any:
     """The profile as a pydantic model built with `create_model` (how tunewise once did it)."""
     from typing import Annotated, Literal, Optional
 
-    from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
+    from pydantic import (
+        BeforeValidator,
+        ConfigDict,
+        Field,
+        StrictBool,
+        StrictInt,
+        StrictStr,
+        create_model,
+    )
 
     from tunewise.inputs.profile import NEED_ID_PATTERN, PROPOSALS
 
@@ -333,7 +341,7 @@ def _reference_model(rules: LoadedRules) -> Any:
     return create_model(
         "Profile",
         __config__=config,
-        tunewise=(Literal[1], ...),
+        tunewise=(Annotated[Literal[1], BeforeValidator(_strict_int)], ...),
         name=(Optional[StrictStr], None),  # noqa: UP045
         proposal=(Optional[Literal[PROPOSALS]], None),  # noqa: UP045
         needs=(list[need], Field(min_length=1)),  # type: ignore[valid-type]
@@ -441,3 +449,40 @@ def test_a_misspelt_value_gets_a_did_you_mean(write_profile: Any) -> None:
     result = run_cli("advise", str(path))
     assert result.code == 3
     assert "'stlye' is not allowed (did you mean 'style'?); expected one of" in result.err
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("0x7d0", "hexadecimal and binary"),
+        ("2_000", "ignores _ in numbers"),
+        ("1" + "0" * 400, "number out of range"),
+        ("-1" + "0" * 20, "number out of range"),
+    ],
+)
+def test_yaml_11_number_forms_and_huge_numbers_are_refused(
+    write_profile: Any, value: str, said: str
+) -> None:
+    """Regression: `examples: 0x7d0` and `2_000` read as 2000; 10^400 left the need undecided
+    with an empty list of missing answers. Each is one located exit-3 line."""
+    text = "tunewise: 1\nneeds:\n  - id: a\n    kind: style\n    prompting: failed\n"
+    path = write_profile(text + f"project:\n  examples: {value}\n")
+    for command in ("advise", "check"):
+        result = run_cli(command, str(path))
+        assert result.code == 3, result.out + result.err
+        assert f"{path}:7:13: " in result.err + result.out and said in result.err + result.out
+
+
+@pytest.mark.parametrize("version", ["true", "1.0"])
+def test_the_version_is_strictly_the_integer_1(write_profile: Any, version: str) -> None:
+    path = write_profile(f"tunewise: {version}\nneeds:\n  - id: a\n    kind: general\n")
+    assert run_cli("advise", str(path)).code == 3
+
+
+def _strict_int(value: Any) -> Any:
+    """The profile schema's version check: strictly an int (then the literal 1)."""
+    from pydantic_core import PydanticCustomError
+
+    if type(value) is not int:
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value

@@ -134,7 +134,10 @@ def profile_schema(rules: RuleSet) -> cs.CoreSchema:
     )
     return _mapping(
         {
-            "tunewise": cs.typed_dict_field(cs.literal_schema([1])),
+            # strictly the integer 1: `true` and `1.0` equal 1 in Python, but are not versions
+            "tunewise": cs.typed_dict_field(
+                cs.chain_schema([cs.int_schema(strict=True), cs.literal_schema([1])])
+            ),
             "name": _optional(_text()),
             "proposal": _optional(cs.literal_schema(list(PROPOSALS))),
             "needs": cs.typed_dict_field(cs.list_schema(need, min_length=1)),

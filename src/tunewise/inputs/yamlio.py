@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -93,9 +94,18 @@ def yaml11_number(text: str) -> str | None:
     digits = text.lstrip("+-")
     if ":" in digits:
         return "YAML 1.1 reads a:b:c as a base-60 number"
-    if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xXbB.eE":
+    if digits[:2].lower() in ("0x", "0b"):
+        return "YAML 1.1 reads 0x and 0b as hexadecimal and binary numbers"
+    if len(digits) > 1 and digits[0] == "0" and digits[1] not in ".eE":
         return "YAML 1.1 reads a leading 0 as octal"
+    if "_" in digits:
+        return "YAML 1.1 ignores _ in numbers"
     return None
+
+
+# Numbers beyond this are not answers anyone means, and lose meaning as floats (10^400 is not
+# finite): refused where they are read, like the rule set's own numbers.
+LARGEST_NUMBER = 10**15
 
 
 def _scalar_value(tag: str, text: str) -> Any:
@@ -109,9 +119,16 @@ def _scalar_value(tag: str, text: str) -> Any:
         if surprise:
             raise ValueError(f"{surprise}; write the plain decimal number")
         node = yaml.ScalarNode(tag, text)
-        if tag.endswith(":int"):
-            return _CONSTRUCTOR.construct_yaml_int(node)
-        return _CONSTRUCTOR.construct_yaml_float(node)
+        value: float = (
+            _CONSTRUCTOR.construct_yaml_int(node)
+            if tag.endswith(":int")
+            else _CONSTRUCTOR.construct_yaml_float(node)
+        )
+        # .inf and .nan go on to the schema, which says "finite"
+        finite = isinstance(value, int) or math.isfinite(value)
+        if finite and not -LARGEST_NUMBER <= value <= LARGEST_NUMBER:
+            raise ValueError("number out of range: keep numbers within ±10^15")
+        return value
     if tag.endswith(":null"):
         return None
     return text  # str and timestamp stay text; models parse dates
@@ -157,7 +174,7 @@ class _Builder:
                 return _implicit_value(event.value, event.implicit)
             return _scalar_value(tag, event.value)
         except (ValueError, IndexError) as exc:  # `0b_` (no digits), `!!int` (no text at all)
-            why = f": {exc}" if "plain decimal" in str(exc) else ""
+            why = f": {exc}" if "plain decimal" in str(exc) or "out of range" in str(exc) else ""
             raise self.fail(
                 event.start_mark, f"{event.value[:40]!r} is not a valid number{why}"
             ) from None
