@@ -237,3 +237,36 @@ def test_every_rule_id_emitted_is_documented() -> None:
     assert emitted <= set(FIXED)
     for rule in emitted:
         assert run_cli("explain", rule).code == 0
+
+
+def test_a_percent_style_target_for_a_pass_rate_fails_closed(tmp_path: Path) -> None:
+    # Issue 14: target 90 against a pass rate of 0.92 was never met, so `prompting: failed`
+    # passed unchecked; now the target is refused at its key and the gate fails.
+    root = project_dir(tmp_path)
+    (root / "evals.json").write_text('{"passed": 92, "total": 100}', encoding="utf-8")
+    evidence = {"dataset": "data/train.jsonl", "prompting": prompting("evals.json", 90)}
+    project = {**PASSING_PROJECT, "examples": 600}
+    path = write(root, profile_dict([STYLE], project, proposal="fine-tune", evidence=evidence))
+    code, file = check(path)
+    assert code == 1 and file["status"] == "fail", messages(file)
+    found = [f for f in file["findings"] if f["rule"] == "evidence-target-not-fraction"]
+    assert len(found) == 1 and found[0]["level"] == "error"
+    assert "target 90 is above 1: a pass rate is a fraction, write 0.9" in found[0]["message"]
+    assert found[0]["line"] is not None
+    assert run_cli("explain", "evidence-target-not-fraction").code == 0
+    # The same target as a fraction is judged as before: 0.92 meets 0.9, the claim falls.
+    evidence["prompting"] = prompting("evals.json", 0.9)
+    path = write(root, profile_dict([STYLE], project, proposal="fine-tune", evidence=evidence))
+    code, file = check(path)
+    assert code == 1 and not any(
+        f["rule"] == "evidence-target-not-fraction" for f in file["findings"]
+    )
+    assert any(f["rule"] == "evidence-prompting-contradicted" for f in file["findings"])
+    # A named metric on another scale (a 0-100 score) may have a target above 1: judged.
+    score = '{"metric": "score", "value": 93, "cases": 50}'
+    (root / "evals.json").write_text(score, encoding="utf-8")
+    evidence["prompting"] = prompting("evals.json", 90)
+    path = write(root, profile_dict([STYLE], project, proposal="fine-tune", evidence=evidence))
+    code, file = check(path)
+    assert not any(f["rule"] == "evidence-target-not-fraction" for f in file["findings"])
+    assert any(f["rule"] == "evidence-prompting-contradicted" for f in file["findings"])

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import random
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import run_cli
@@ -158,3 +162,102 @@ def test_memory_caps_are_reported(tmp_path: Path, monkeypatch: object) -> None:
     stats = measure(write(tmp_path / "d.jsonl", rows))
     assert stats.capped and stats.near_checked == 5 and stats.unique == 30
     assert "duplicates a lower bound" in run_cli("data", str(tmp_path / "d.jsonl")).out
+
+
+def test_exact_overlap_ignores_case_repeated_and_end_whitespace(tmp_path: Path) -> None:
+    # Issue 14: a copy differing only in case, repeated spaces and spaces at both ends of the
+    # reply (and of other fields) is an exact overlap, not a near-duplicate.
+    reply = " ".join(f"word{j}" for j in range(40))
+    train = write(
+        tmp_path / "train.jsonl",
+        [
+            _chat("What is  the plan?", reply),
+            json.dumps({"instruction": "Sum it", "input": "1 2", "output": reply}),
+        ],
+    )
+    held = write(
+        tmp_path / "eval.jsonl",
+        [
+            _chat("  what is the PLAN? ", "   " + reply.upper().replace(" ", "   ") + "  \n"),
+            json.dumps({"instruction": " sum IT ", "input": "1  2\t", "output": f" {reply} "}),
+        ],
+    )
+    stats = measure(train, against=held)
+    assert stats.overlap is not None
+    assert (stats.overlap.exact, stats.overlap.near) == (2, 0)
+    # Fields stay apart: moving a word across a field boundary is not the same record.
+    moved = write(tmp_path / "moved.jsonl", [_chat("What is the", "plan? " + reply)])
+    stats = measure(train, against=moved)
+    assert stats.overlap is not None and stats.overlap.exact == 0
+
+
+def _shingles(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def _planted(tmp_path: Path, planted: int = 18) -> tuple[Path, Path, int]:
+    """A training set and a 200-record held-out set with `planted` near copies (one word
+    changed: 3-gram Jaccard 0.85-0.9), 4 exact copies and 10 decoys (Jaccard ~0.6); the
+    held-out records at Jaccard >= 0.8 with a training record, counted by brute force."""
+    rng = random.Random(14)
+    vocabulary = [f"w{n}" for n in range(3000)]
+    train = [rng.choices(vocabulary, k=rng.randint(40, 60)) for _ in range(300)]
+    held = [rng.choices(vocabulary, k=50) for _ in range(200 - planted - 14)]
+    for index in range(planted):
+        copy = list(train[index * 7])
+        copy[len(copy) // 2] = f"changed{index}"
+        held.append(copy)
+    held += [list(train[index * 11 + 1]) for index in range(4)]
+    for index in range(10):
+        decoy = list(train[index * 13 + 2])
+        for at in (8, 18, 28, 38):
+            decoy[at] = f"decoy{index}x{at}"
+        held.append(decoy)
+    rng.shuffle(held)
+    expected = sum(
+        any(
+            len(_shingles(h) & _shingles(t)) / len(_shingles(h) | _shingles(t)) >= 0.8
+            for t in train
+        )
+        for h in held
+    )
+
+    def rows(records: list[list[str]]) -> list[str]:
+        return [_chat(" ".join(r[:5]), " ".join(r[5:])) for r in records]
+
+    return (
+        write(tmp_path / "train.jsonl", rows(train)),
+        write(tmp_path / "eval.jsonl", rows(held)),
+        expected,
+    )
+
+
+def test_overlap_is_identical_under_any_hash_seed_and_finds_every_planted_copy(
+    tmp_path: Path,
+) -> None:
+    # Issue 14: salted hash() made the overlap differ run to run (18 / 13 / 17 planted copies
+    # found) and flip the gate; now every seed gives the same, complete answer.
+    train, held, expected = _planted(tmp_path)
+    assert expected == 18 + 4  # the planted near copies and exact copies, no decoy
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from tunewise.evidence.dataset import measure\n"
+        "stats = measure(Path(sys.argv[1]), against=Path(sys.argv[2]))\n"
+        "print(json.dumps([stats.overlap.as_dict(), stats.near_duplicates]))\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(train), str(held)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1, outputs
+    overlap, _ = json.loads(outputs.pop())
+    assert (overlap["exact"], overlap["near"]) == (4, 18)

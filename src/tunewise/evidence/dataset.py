@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DATASET_BYTES = 8 * 1024**3
 DEFAULT_SECONDS = 120.0
 MAX_DISTINCT = 2_000_000  # exact-duplicate keys kept: ~80 bytes each, ~152 MiB at most
-NEAR_LIMIT = 50_000  # records indexed for near-duplicates: ~2.2 KiB each, ~110 MiB at most
+NEAR_LIMIT = 50_000  # records indexed for near-duplicates: ~6.2 KiB each, ~310 MiB at most
 HELD_OUT_LIMIT = 200_000  # held-out records indexed for overlap
 SHOWN = 5
 OVER_LENGTH_TOKENS = 8192  # an example longer than this is reported (common context limits)
@@ -31,9 +32,10 @@ DUPLICATE_RATE_HIGH = 0.10  # above: `data_quality: high` is contradicted
 INVALID_RATE_HIGH = 0.05
 NEAR_THRESHOLD = 0.8  # Jaccard similarity of word 3-grams that makes two records near-duplicates
 NUM_PERM = 64
+CANDIDATE_THRESHOLD = 0.4  # the LSH's: candidates it proposes are confirmed exactly
 SHINGLE = 3
 MIN_WORDS = 8  # shorter records are compared exactly only
-KEEP_SHINGLES = 64  # the bottom-k 3-gram hashes a record's MinHash is made of
+KEEP_SHINGLES = 512  # distinct 3-gram hashes kept a record (bottom-k): Jaccard exact below it
 
 
 @dataclass
@@ -179,48 +181,72 @@ class DatasetStats:
 class _Near:
     """Near-duplicate search with datasketch's MinHash LSH (imported only when used).
 
-    One MinHash object is refilled for every record (building one per record costs more than
-    hashing it); what is kept per indexed record is its hash values, for confirming a candidate
-    the LSH returns."""
+    Deterministic whatever PYTHONHASHSEED: words are hashed with CRC-32, never Python's salted
+    hash(). The LSH only proposes candidates (at CANDIDATE_THRESHOLD: a pair at NEAR_THRESHOLD
+    is missed with probability ~2e-4, at 0.85 ~1e-5); each is confirmed with the exact Jaccard
+    of the two records' 3-gram sets. One MinHash object is refilled for every record (building
+    one per record costs more than hashing it)."""
 
     def __init__(self) -> None:
         from datasketch import MinHash, MinHashLSH
 
         self.minhash = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=int)
-        self.lsh = MinHashLSH(threshold=NEAR_THRESHOLD, num_perm=NUM_PERM)
-        self.sketches: dict[int, Any] = {}
+        self.lsh = MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
+        self.shingles: dict[int, Any] = {}  # indexed line -> its sorted distinct 3-gram hashes
 
     def sketch(self, text: str) -> Any:
-        """The MinHash values of the record's word 3-grams, or None for a short record. The
-        3-grams are hashed with numpy from per-word hashes and only the KEEP_SHINGLES smallest
-        are kept (a bottom-k sample: two similar records keep the same 3-grams), so a long
-        record costs little more than a short one."""
+        """The record's 3-gram hashes and MinHash values, or None for a short record. The
+        3-grams are hashed with numpy from per-word CRC-32s; a record with more than
+        KEEP_SHINGLES distinct 3-grams keeps the smallest (a deterministic bottom-k sample), so
+        a long record costs little more than a short one."""
         import numpy as np
 
-        words = text.lower().split()
+        words = text.casefold().split()
         if len(words) < MIN_WORDS:
             return None  # too short to be "nearly" anything: exact duplicates cover it
-        hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+        encoded = (zlib.crc32(word.encode("utf-8", "surrogatepass")) for word in words)
+        hashes = np.fromiter(encoded, dtype=np.uint64, count=len(words))
         hashes = hashes[:-2] * np.uint64(_K1) + hashes[1:-1] * np.uint64(_K2) + hashes[2:]
         folded = (hashes ^ (hashes >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
-        if len(folded) > KEEP_SHINGLES:
-            folded = np.partition(folded, KEEP_SHINGLES - 1)[:KEEP_SHINGLES]
+        kept = np.unique(folded.astype(np.uint32))[:KEEP_SHINGLES]  # sorted: the bottom-k
         self.minhash.clear()
-        self.minhash.update_batch(folded.tolist())
-        return self.minhash.hashvalues
+        self.minhash.update_batch(kept.tolist())
+        return kept, self.minhash.hashvalues.copy()
 
-    def find(self, values: Any) -> int | None:
-        """The line of an indexed record at least NEAR_THRESHOLD similar, if any."""
+    def find_all(self, sketch: Any) -> list[int]:
+        """The lines of indexed records at least NEAR_THRESHOLD similar, most similar first."""
+        kept, values = sketch
         self.minhash.hashvalues = values
+        found = []
         for line in self.lsh.query(self.minhash):
-            if float((self.sketches[line] == values).mean()) >= NEAR_THRESHOLD:
-                return int(line)
-        return None
+            similarity = _jaccard(self.shingles[line], kept)
+            if similarity >= NEAR_THRESHOLD:
+                found.append((-similarity, int(line)))
+        return [line for _, line in sorted(found)]
 
-    def add(self, line: int, values: Any) -> None:
-        self.sketches[line] = values
+    def find(self, sketch: Any) -> int | None:
+        """The line of the most similar indexed record at least NEAR_THRESHOLD similar."""
+        found = self.find_all(sketch)
+        return found[0] if found else None
+
+    def add(self, line: int, sketch: Any) -> None:
+        kept, values = sketch
+        self.shingles[line] = kept
         self.minhash.hashvalues = values
         self.lsh.insert(line, self.minhash, check_duplication=False)
+
+
+def _jaccard(first: Any, second: Any) -> float:
+    """Jaccard similarity of two sorted distinct 3-gram samples: exact when neither record was
+    cut to KEEP_SHINGLES, else the bottom-k estimate over the smallest of their union."""
+    import numpy as np
+
+    if len(first) < KEEP_SHINGLES and len(second) < KEEP_SHINGLES:
+        both = len(np.intersect1d(first, second, assume_unique=True))
+        return both / (len(first) + len(second) - both)
+    union = np.union1d(first, second)[:KEEP_SHINGLES]
+    shared = np.intersect1d(first, second, assume_unique=True)
+    return len(np.intersect1d(union, shared, assume_unique=True)) / len(union)
 
 
 _K1, _K2 = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F  # odd multipliers: word order matters
@@ -231,7 +257,7 @@ class _HeldOut:
     """The held-out set, indexed for the training pass to look records up in."""
 
     stats: DatasetStats
-    keys: dict[int, int]  # normalised text hash -> held-out line
+    keys: dict[int, list[int]]  # normalised text hash -> held-out lines
     near: _Near | None
     matched: dict[int, tuple[int, str]] = field(
         default_factory=dict
@@ -246,7 +272,7 @@ class Measure:
         self.seen: set[int] = set()
         self.near = _Near() if near else None
         self.held_out: _HeldOut | None = None
-        self.keys: dict[int, int] | None = {} if index else None  # a held-out set's lookups
+        self.keys: dict[int, list[int]] | None = {} if index else None  # a held-out set's lookups
 
     def line(self, number: int, raw: bytes | None) -> None:
         stats = self.stats
@@ -268,8 +294,8 @@ class Measure:
             return
         stats.valid += 1
         key = hash(normalise(record.text))
-        if self.keys is not None and len(self.keys) < HELD_OUT_LIMIT:
-            self.keys.setdefault(key, number)
+        if self.keys is not None and stats.valid <= HELD_OUT_LIMIT:
+            self.keys.setdefault(key, []).append(number)  # every copy in the held-out set
         held = self.held_out
         sketch = None
         if held is not None:
@@ -287,12 +313,15 @@ class Measure:
                 sketch = self.near.sketch(record.varying)
             if sketch is not None:
                 like = self.near.find(sketch)
+                if self.keys is not None:
+                    self.near.add(number, sketch)  # a held-out set: every record is looked up
                 if like is not None:
                     stats.near_duplicates += 1
                     if len(stats.near_pairs) < SHOWN:
                         stats.near_pairs.append((number, like))
                     return
-                self.near.add(number, sketch)
+                if self.keys is None:
+                    self.near.add(number, sketch)
         stats.unique += 1
         tokens = estimate_tokens(record.text, record.messages)
         stats.tokens += tokens
@@ -332,16 +361,14 @@ class Measure:
         return record
 
     def _compare(self, held: _HeldOut, number: int, key: int, record: Record) -> Any:
-        found = held.keys.get(key)
-        if found is not None:
+        """Mark every held-out record this training record copies (exact) or nearly copies."""
+        for found in held.keys.get(key, ()):
             if held.matched.get(found, (0, ""))[1] != "exact":  # exact wins over near
                 held.matched[found] = (number, "exact")
-            return None
         if held.near is None:
             return None
         sketch = held.near.sketch(record.varying)
-        like = held.near.find(sketch) if sketch is not None else None
-        if like is not None:
+        for like in held.near.find_all(sketch) if sketch is not None else ():
             held.matched.setdefault(like, (number, "near-duplicate"))
         return sketch
 

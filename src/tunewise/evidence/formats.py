@@ -9,6 +9,7 @@ without `prompt`), ShareGPT `conversations`, Alpaca `instruction`/`input`/`outpu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,9 +258,25 @@ def _sharegpt(record: dict[str, Any]) -> Record:
     return _record("sharegpt", parts, varying, output, len(turns))
 
 
+# The labels classify puts before a field ("assistant:", "chosen:", ...): the spaces after one
+# are the field's leading spaces, so normalising drops them too.
+_LABELS = CHAT_ROLES | SHAREGPT_ROLES | {"chosen", "rejected", "tools"}
+_LABEL = re.compile(r"(?:" + "|".join(sorted(_LABELS)) + r"):\s*")
+
+
+def _normalise_field(field: str) -> str:
+    words = " ".join(field.casefold().split())
+    labels = []
+    while (label := _LABEL.match(words)) is not None:
+        labels.append(label.group().rstrip())
+        words = words[label.end() :]
+    return "".join(labels) + words
+
+
 def normalise(text: str) -> str:
-    """Case folded, whitespace collapsed: what "the same record" means for duplicates."""
-    return " ".join(text.lower().split())
+    """Field by field: case folded, whitespace runs collapsed, ends stripped (after a field's
+    label too): what "the same record" means for exact duplicates."""
+    return SEPARATOR.join(map(_normalise_field, text.split(SEPARATOR)))
 
 
 def estimate_tokens(text: str, messages: int) -> int:

@@ -50,6 +50,9 @@ EVIDENCE_RULES = {
     "use the prompt, or raise the target to what the product needs.",
     "evidence-prompting-below-target": "The evaluation shows prompting below its target, while "
     "the need claims `prompting: works`. Improve the prompt, or answer `failed`.",
+    "evidence-target-not-fraction": "A prompting target above 1 for a pass rate: a pass rate is "
+    "a fraction between 0 and 1, so a percent-style target (90) would never be met and would "
+    "silently disable the check. Write the target as a fraction (0.9).",
     "evidence-required": "Required evidence is missing: --require-evidence asks for each listed "
     "kind for every need a fine-tune relies on, and this need lacks one, has it unreadable, or "
     "has a held-out set not shown disjoint from its dataset.",
@@ -264,7 +267,8 @@ def read_evidence(profile: Profile, questions: set[str]) -> EvidenceReading:
             reading = reader.prompting(scope, spec)
             if reading is not None:
                 result.kinds.add("prompting")
-                _judge_prompting(out, index, need.answers.get("prompting"), spec, reading, result)
+                claimed = need.answers.get("prompting")
+                _judge_prompting(out, index, scope, claimed, spec, reading, result)
     return out
 
 
@@ -447,12 +451,24 @@ def _judge_overlap(
 def _judge_prompting(
     out: EvidenceReading,
     index: int,
+    scope: int | None,
     claimed: str | None,
     spec: dict[str, Any],
     reading: Reading,
     result: NeedEvidence,
 ) -> None:
     target = spec["target"]
+    if reading.metric == "pass rate" and target > 1:
+        # A percent-style target would never be met: refuse it rather than pass unchecked.
+        refused = EvidenceFinding(
+            "error",
+            f"target {target:g} is above 1: a pass rate is a fraction, write {target / 100:g}",
+            "evidence-target-not-fraction",
+            _where(scope, "prompting", "target"),
+        )
+        if refused not in out.findings:  # a project-wide target: said once, not per need
+            out.findings.append(refused)
+        return
     meets = reading.value >= target
     said = f"{spec['report']} ({reading.format}) shows {reading.describe()}"
     if claimed is None:
