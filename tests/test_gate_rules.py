@@ -54,6 +54,7 @@ def _profiles(folder: Path) -> None:
         "unreadable": profile_dict(
             [STYLE], PASSING_PROJECT, proposal="fine-tune", evidence={"dataset": "nope.jsonl"}
         ),
+        "undecided": profile_dict([{"id": "law", "kind": "domain", "changes": "rarely"}]),
         "overclaim": profile_dict(
             [STYLE], PASSING_PROJECT, proposal="fine-tune", evidence={"dataset": "small.jsonl"}
         ),
