@@ -24,15 +24,15 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DATASET_BYTES = 8 * 1024**3
 DEFAULT_SECONDS = 120.0
 MAX_DISTINCT = 2_000_000  # exact-duplicate keys kept: ~80 bytes each, ~152 MiB at most
-NEAR_LIMIT = 50_000  # records indexed for near-duplicates: ~6.2 KiB each, ~310 MiB at most
+NEAR_LIMIT = 50_000  # records indexed for near-duplicates: ~6.5 KiB each, ~330 MiB at most
 HELD_OUT_LIMIT = 200_000  # held-out records indexed for overlap
 SHOWN = 5
 OVER_LENGTH_TOKENS = 8192  # an example longer than this is reported (common context limits)
 DUPLICATE_RATE_HIGH = 0.10  # above: `data_quality: high` is contradicted
 INVALID_RATE_HIGH = 0.05
 NEAR_THRESHOLD = 0.8  # Jaccard similarity of word 3-grams that makes two records near-duplicates
-NUM_PERM = 64
-CANDIDATE_THRESHOLD = 0.4  # the LSH's: candidates it proposes are confirmed exactly
+NUM_PERM = 96
+CANDIDATE_THRESHOLD = 0.6  # the LSH's: candidates it proposes are confirmed exactly
 SHINGLE = 3
 MIN_WORDS = 8  # shorter records are compared exactly only
 KEEP_SHINGLES = 512  # distinct 3-gram hashes kept a record (bottom-k): Jaccard exact below it
@@ -183,7 +183,8 @@ class _Near:
 
     Deterministic whatever PYTHONHASHSEED: words are hashed with CRC-32, never Python's salted
     hash(). The LSH only proposes candidates (at CANDIDATE_THRESHOLD: a pair at NEAR_THRESHOLD
-    is missed with probability ~2e-4, at 0.85 ~1e-5); each is confirmed with the exact Jaccard
+    is missed with probability ~8e-3, at 0.85 ~5e-4;
+    lower floods it with candidates on templated records); each is confirmed with the exact Jaccard
     of the two records' 3-gram sets. One MinHash object is refilled for every record (building
     one per record costs more than hashing it)."""
 
