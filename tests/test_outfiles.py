@@ -95,11 +95,11 @@ def test_device_paths_are_written_in_place(device: str) -> None:
 
 
 def test_saved_profiles_honour_the_umask_too(tmp_path: Path, umask_022: None) -> None:
-    from tunewise.commands.service import write_report
+    from tunewise.outfiles import write_text_file
 
     target = tmp_path / "saved.tunewise.yaml"
-    write_report(target, "tunewise: 1\n", "profile")
+    write_text_file(target, "tunewise: 1\n", "profile")
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
     target.chmod(0o600)
-    write_report(target, "tunewise: 1\n", "profile")
+    write_text_file(target, "tunewise: 1\n", "profile")
     assert stat.S_IMODE(target.stat().st_mode) == 0o600

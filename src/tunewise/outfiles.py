@@ -128,3 +128,13 @@ def _complete(opened: list[tuple[TextIO, Target, str | None]], what: str) -> Non
                 os.replace(temporary, target.real)
         except OSError as exc:
             raise _cannot_write(target, exc, what) from None
+
+
+def write_text_file(path: Path, text: str, what: str = "report") -> None:
+    """One whole file written atomically (through `report_files`): an existing file is never
+    left half-written, and keeps its mode (a new one gets the umask's)."""
+    with report_files([path], what) as streams:
+        try:
+            streams[0].write(text)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None

@@ -33,11 +33,13 @@ from tunewise.ask.questionnaire import (
     verdict,
     wanted,
 )
-from tunewise.ask.terminal import TerminalSource, shown, visible
+from tunewise.ask.terminal import TerminalSource, shown
 from tunewise.engine.decision import Decision
 from tunewise.engine.walk import Rules
 from tunewise.errors import EndOfInput, InputError, UsageProblem
+from tunewise.escaping import visible
 from tunewise.inputs.profile import Profile, load_profile, profile_from_data
+from tunewise.outfiles import new_file_mode, write_text_file
 
 REVIEW_PROMPT = "Enter accepts, a number changes it, + adds a need, -N removes need N, < back: "
 
@@ -345,7 +347,7 @@ def save(session: Session, path: Path, force: bool) -> Path | None:
     target = path
     while True:
         if force:
-            _replace(target, text)
+            write_text_file(target, text, "profile")
             return target
         if write_new(target, text):
             return target
@@ -361,7 +363,7 @@ def save(session: Session, path: Path, force: bool) -> Path | None:
                 return spare
             raise
         if reply.lower() in ("y", "yes"):
-            _replace(target, text)
+            write_text_file(target, text, "profile")
             return target
         if reply.lower() in ("n", "no"):
             return None
@@ -395,9 +397,7 @@ def _new_file(folder: Path, name: str, text: str) -> str:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
+        os.chmod(temporary, new_file_mode(Path(folder, name)))
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
@@ -439,21 +439,6 @@ def _write_exclusive(path: Path, text: str) -> bool:
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
     return True
-
-
-def _replace(path: Path, text: str) -> None:
-    """Replace whatever is at `path` (after a yes): atomically, never half-written."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        temporary = _new_file(folder, path.name, text)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write profile: {exc.strerror or exc}") from None
-    try:
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise InputError(f"{path}: cannot write profile: {exc.strerror or exc}") from None
 
 
 def exit_code(decision: Decision) -> int:

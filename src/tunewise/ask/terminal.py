@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tunewise.ask.questionnaire import GoBack, State, Step, default_for, progress
 from tunewise.engine.walk import Rules
 from tunewise.errors import EndOfInput
+from tunewise.escaping import visible
 from tunewise.inputs.profile import NEED_ID_PATTERN, PROPOSALS
 from tunewise.ruleset.answers import bound_problem, bound_texts
 from tunewise.ruleset.records import Question
@@ -41,15 +42,6 @@ class Invalid(Exception):
 
 
 # --- what may be typed ------------------------------------------------------------------
-
-
-def visible(text: str) -> str:
-    """`text` with control, format and unpaired-surrogate characters shown as escapes, so
-    nothing read from a profile can move the cursor or recolour the terminal."""
-    return "".join(
-        ch if ch == " " or unicodedata.category(ch)[0] not in "CZ" else f"\\u{ord(ch):04x}"
-        for ch in text
-    )
 
 
 def clean_text(text: str) -> str:

@@ -101,18 +101,6 @@ def check_paths(
     return summary
 
 
-def write_report(path: Path, text: str, what: str = "report") -> None:
-    """Write a file atomically (see `outfiles.report_files`): an existing file is never left
-    half-written, and keeps its mode (a new one gets the umask's)."""
-    from tunewise.outfiles import report_files
-
-    with report_files([path], what) as streams:
-        try:
-            streams[0].write(text)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
-
-
 def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
     """The lint report as text, and whether the rule set is free of defects."""
     import yaml
