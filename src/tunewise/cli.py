@@ -45,6 +45,14 @@ def _choices(names: Sequence[str]) -> str:
     return "[" + "|".join(names) + "]"
 
 
+def _choice_option(*flags: str, choices: Sequence[str], **options: Any) -> Any:
+    """An option whose value is one of `choices`: they show in the usage line and complete
+    in the shell."""
+    return typer.Option(
+        *flags, metavar=_choices(choices), autocompletion=_completes(choices), **options
+    )
+
+
 def _completes(names: Sequence[str]) -> Callable[[str], list[str]]:
     """Shell completion of an option's value from its choices."""
 
@@ -73,21 +81,19 @@ RulesFileArg = Annotated[
 ]
 AdviceFormat = Annotated[
     str,
-    typer.Option(
+    _choice_option(
         "--format",
         "-f",
-        metavar=_choices(list(ADVICE_FORMATS)),
-        autocompletion=_completes(list(ADVICE_FORMATS)),
+        choices=list(ADVICE_FORMATS),
         help="Output format.",
     ),
 ]
 COLOR_CHOICES = ("auto", "always", "never")
 ColorOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option(
+    _choice_option(
         "--color",
-        metavar=_choices(COLOR_CHOICES),
-        autocompletion=_completes(COLOR_CHOICES),
+        choices=COLOR_CHOICES,
         help="Colour in text output (default: auto, which honours NO_COLOR and FORCE_COLOR).",
         show_default=False,
     ),
@@ -340,11 +346,10 @@ def check(
     ] = None,
     output_format: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(
+        _choice_option(
             "--format",
             "-f",
-            metavar=_choices(list(CHECK_FORMATS)),
-            autocompletion=_completes(list(CHECK_FORMATS)),
+            choices=list(CHECK_FORMATS),
             help="Report format (default: github when GITHUB_ACTIONS=true, else text).",
             show_default=False,
         ),
@@ -482,11 +487,10 @@ def data(
     ] = None,
     output_format: Annotated[
         str,
-        typer.Option(
+        _choice_option(
             "--format",
             "-f",
-            metavar=_choices(["text", "json"]),
-            autocompletion=_completes(["text", "json"]),
+            choices=["text", "json"],
             help="Output format.",
         ),
     ] = "text",
@@ -590,11 +594,10 @@ def rules_show(
     file: RulesFileArg = None,
     output_format: Annotated[
         str,
-        typer.Option(
+        _choice_option(
             "--format",
             "-f",
-            metavar=_choices(SHOW_FORMATS),
-            autocompletion=_completes(SHOW_FORMATS),
+            choices=SHOW_FORMATS,
             help="Drawing format.",
         ),
     ] = "tree",
@@ -645,10 +648,9 @@ SCHEMA_OUTPUTS = ("profile", "advice", "check")
 def schema(
     output: Annotated[
         str,
-        typer.Option(
+        _choice_option(
             "--output",
-            metavar=_choices(SCHEMA_OUTPUTS),
-            autocompletion=_completes(SCHEMA_OUTPUTS),
+            choices=SCHEMA_OUTPUTS,
             help="Which document: a profile, or the JSON of advise or check.",
         ),
     ] = "profile",
