@@ -373,3 +373,16 @@ def test_a_skipped_optional_question_can_be_answered_at_review(tmp_path: Path) -
     assert code == 0, out
     assert "project · prompts_may_leave: (skipped)" in out
     assert saved(out_file)["project"]["prompts_may_leave"] is False  # type: ignore[index]
+
+
+def test_a_poisoned_rule_set_reaches_the_terminal_escaped(tmp_path: Path) -> None:
+    """Regression: question prompts, choice meanings and help from a custom rule set were
+    written raw (ESC, OSC links, bidi controls, newlines with log commands)."""
+    from tests.poisoned_rules import assert_harmless, write_poisoned_rules
+
+    rules = write_poisoned_rules(tmp_path)
+    answers = "A need in one sentence\nvoice\n?\n3\n?\n1\nn\n\n\n\n\n"
+    result = run_cli("ask", "--rules", str(rules), stdin=answers)
+    assert result.code in (0, 3, 4), result.err
+    assert "\\x1b" in result.out or "\\n" in result.out  # the poison is shown, escaped
+    assert_harmless(result.out)

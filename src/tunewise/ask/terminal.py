@@ -140,7 +140,9 @@ def wrap(text: str, width: int, first: str = "", rest: str | None = None) -> str
 
     indent = " " * cell_len(first) if rest is None else rest
     room = max(20, width - cell_len(first))
-    lines = Text(text).wrap(Console(width=width), room, overflow="fold")
+    # Every text shown goes through here, rule-set prompts, meanings and help included: escaped
+    # once here, so none can move the cursor, recolour the terminal or open a link.
+    lines = Text(visible(text)).wrap(Console(width=width), room, overflow="fold")
     out = [(first if i == 0 else indent) + line.plain.rstrip() for i, line in enumerate(lines)]
     return "\n".join(out or [first.rstrip()])
 

@@ -4,7 +4,7 @@ This is the only run-time semantics of a rule set. A condition is True, False or
 (cannot tell until the answers `Unknown.missing` names are given); a missing answer is absent
 or None. Values are compiled by kind in one place (`Compiler.value_of`), and so are the
 questions an expression reads (`reads_of`) and the numeric thresholds a question is compared
-with (`thresholds`). Built once per rule set and parameters (see `outcomes.outcomes_for`).
+with (`thresholds`). Built once per rule set and parameters (see `engine.evaluator.outcomes_for`).
 """
 
 from __future__ import annotations

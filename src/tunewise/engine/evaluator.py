@@ -1,4 +1,4 @@
-"""The evaluator: a rule set's tree compiled once (see `closures`), and its outcome-only walks.
+"""The evaluator: the tree compiled once (see `engine.compile`), and its outcome-only walks.
 
 Every command asks this one form: `engine.walk_need` explains a walk over its steps (texts,
 missing answers, questions read), the what-if search and `check` walk it for outcomes only,

@@ -1,4 +1,4 @@
-"""The explaining walk over the evaluator's steps (see `outcomes`), and the verdict (pure)."""
+"""The explaining walk over the evaluator's steps (`engine.evaluator`), and the verdict (pure)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import yaml
 from yaml.events import (
@@ -22,7 +22,7 @@ from yaml.events import (
 )
 
 from tunewise.errors import InputError, Problem
-from tunewise.inputs.safeio import MAX_TEXT_BYTES, open_regular
+from tunewise.inputs.safeio import MAX_TEXT_BYTES
 from tunewise.inputs.safeio import read_text as safeio_read_text
 
 MAX_BYTES = MAX_TEXT_BYTES
@@ -71,11 +71,6 @@ def dotted(loc: Path_) -> str:
             part = repr(part)  # a key with control characters must not break the line
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
-
-
-def open_input(path: Path, what: str) -> BinaryIO:
-    """Open an input file for reading: a regular file only, never blocking (see `safeio`)."""
-    return open_regular(path, what)
 
 
 def read_text(path: Path, what: str = "file") -> str:

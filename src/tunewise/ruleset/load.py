@@ -12,7 +12,7 @@ from tunewise.engine.decision import RulesInfo
 from tunewise.engine.texts import placeholders
 from tunewise.errors import RuleSetError, UsageProblem
 from tunewise.inputs.yamlio import Document, Path_, read_text
-from tunewise.ruleset import shipped as rulecache
+from tunewise.ruleset import shipped
 from tunewise.ruleset.records import (
     ARITHMETIC,
     RECORDS,
@@ -60,13 +60,13 @@ def load_rules(
 ) -> LoadedRules:
     """Load and validate a rule set (the built-in one when `path` is None).
 
-    The built-in rule set comes compiled with the package (see `rulecache`); any other file is
+    The built-in rule set comes compiled with the package (see `ruleset.shipped`); any other file is
     validated on every run. `keep_doc` (positions for located findings, as `rules lint`
     reports) always parses and validates afresh."""
     source = path or default_rules_path()
     text = read_text(source, "rule set")
-    digest = rulecache.sha256_hex(text.encode("utf-8"))
-    model = rulecache.load_prebuilt(digest) if path is None and not keep_doc else None
+    digest = shipped.sha256_hex(text.encode("utf-8"))
+    model = shipped.load_prebuilt(digest) if path is None and not keep_doc else None
     doc = None
     if model is None:
         model, doc = validate_rules(text, str(source))

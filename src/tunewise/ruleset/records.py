@@ -1,8 +1,8 @@
 """The rule set as the engine reads it: plain records made from a pydantic-validated rule set.
 
-No pydantic here, so the built-in rule set, validated when tunewise is built (see `rulecache`),
+No pydantic here, so the built-in rule set, validated at build time (see `ruleset.shipped`),
 loads without paying for pydantic's import and schema building. Every class mirrors the model
-of the same name in `models.py` field for field (tests keep the two in step); YAML spellings
+of the same name in `ruleset/schema.py` field for field (tests keep the two in step); YAML spellings
 that are Python keywords are in ALIASES.
 """
 

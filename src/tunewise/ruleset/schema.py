@@ -1,7 +1,7 @@
 """Pydantic models of a rule set: sources, parameters, tables, questions, the tree and advice.
 
-They validate a rule set's YAML; `rules.compile_rules` then hands the engine the plain records
-of `compiled.py`, which mirror these models field for field."""
+They validate a rule set's YAML; `ruleset.load` then hands the engine the plain records
+of `ruleset/records.py`, which mirror these models field for field."""
 
 from __future__ import annotations
 

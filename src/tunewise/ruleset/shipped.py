@@ -6,7 +6,8 @@ built-in rule set is validated at development time and its compiled records are 
 per-checkout cache any more — an entry there could be planted by whoever shares the folder, and
 would make the gate lie. A custom `--rules` file is validated on every run.
 
-Regenerate after editing rules/default.yaml or the records (compiled.py, models.py, rules.py):
+Regenerate after editing rules/default.yaml or the records (ruleset/records.py, schema.py,
+load.py):
 
     python -m tunewise.ruleset.prebuild
 

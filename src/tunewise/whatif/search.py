@@ -2,7 +2,7 @@
 
 Candidates come from the rule set itself (see `candidates`). Single changes are tried first,
 then pairs; when a target approach needs more, one fix per failing check is combined and
-verified by re-running the walk. Walks are outcome-only (see `outcomes`); the pruner (see
+verified by re-running the walk. Walks are outcome-only (see `engine.evaluator`); the pruner (see
 `pruner`) keeps them to the change sets that can matter.
 """
 
