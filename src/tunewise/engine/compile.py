@@ -202,7 +202,7 @@ class Compiler:
         return choose
 
     def _arithmetic(self, expr: Any) -> ValueOf:
-        """sum, product, min, max, quotient (see `arithmetic.combine`): any unknown operand
+        """sum, product, min, max, quotient (see `arithmetic.operation`): any unknown operand
         makes the result unknown, needing what every unknown operand needs."""
         kind = ARITHMETIC[type(expr)]
         parts = [self.value_of(part) for part in getattr(expr, kind)]

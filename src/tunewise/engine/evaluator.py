@@ -26,9 +26,23 @@ from tunewise.ruleset.records import (
     RuleSet,
 )
 
-__all__ = ["Budget", "OutOfSteps", "Outcomes", "Trace", "Unknown", "outcomes_for"]
+__all__ = [
+    "FAIL",
+    "NOT_APPLICABLE",
+    "PASS",
+    "Budget",
+    "CompiledCheck",
+    "OutOfSteps",
+    "Outcomes",
+    "Trace",
+    "Unknown",
+    "UnknownScope",
+    "outcomes_for",
+]
 
-OK, FAIL, UNSURE = 0, 1, 2  # a check's status as a walk sees it: pass or n/a, fail, unknown
+# A check's verdict: one of these, or an Unknown naming the answers that would settle it
+# (an `UnknownScope` when they are the answers `applies` needs).
+PASS, NOT_APPLICABLE, FAIL = "pass", "n/a", "fail"
 
 
 MAX_STEPS = 250_000  # a search's steps through the tree; the examples need under 3,000
@@ -64,8 +78,15 @@ class Trace(NamedTuple):
     checked: bool
 
 
+class UnknownScope(Unknown):
+    """A check whose `applies` cannot be told yet: its `require` was not read."""
+
+    __slots__ = ()
+
+
 class CompiledCheck:
-    """A check's conditions as tests, and its status for outcome-only walks."""
+    """A check's conditions as tests, and its verdict: the one place that decides whether a
+    check passes, fails, does not apply or cannot be told yet (every walk asks it)."""
 
     def __init__(self, check: Check, compiler: Compiler) -> None:
         self.check = check
@@ -73,22 +94,32 @@ class CompiledCheck:
             compiler.test_of(check.applies) if check.applies is not None else None
         )
         self.require: Test = compiler.test_of(check.require)
-        self.status = self._status()
+        self.verdict = self._verdict()
+        self._scope_reads = compiler.reads_of(check.applies)
+        self._all_reads = (*self._scope_reads, *compiler.reads_of(check.require))
 
-    def _status(self) -> Callable[[Answers], int]:
+    def _verdict(self) -> Callable[[Answers], Any]:
         applies, require = self.applies, self.require
 
-        def status(answers: Answers) -> int:
+        def verdict(answers: Answers) -> Any:
+            """PASS, NOT_APPLICABLE, FAIL, or an Unknown (UnknownScope for `applies`)."""
             if applies is not None:
                 scope = applies(answers)
                 if scope is False:
-                    return OK
+                    return NOT_APPLICABLE
                 if scope is not True:
-                    return UNSURE
-            verdict = require(answers)
-            return OK if verdict is True else FAIL if verdict is False else UNSURE
+                    return UnknownScope(scope.missing)
+            truth = require(answers)
+            return PASS if truth is True else FAIL if truth is False else truth
 
-        return status
+        return verdict
+
+    def reads(self, verdict: Any) -> tuple[str, ...]:
+        """The questions deciding `verdict` read: `applies`, then `require` unless the check
+        does not apply or its scope cannot be told."""
+        if verdict is NOT_APPLICABLE or verdict.__class__ is UnknownScope:
+            return self._scope_reads
+        return self._all_reads
 
 
 class Outcomes(Compiler):
@@ -152,7 +183,8 @@ class Outcomes(Compiler):
 
     def check_ok(self, check: Check, answers: Answers) -> bool:
         """The check passes or does not apply."""
-        return self.compiled_checks[check.id].status(answers) == OK
+        found = self.compiled_checks[check.id].verdict(answers)
+        return found is PASS or found is NOT_APPLICABLE
 
     def test(self, cond: Any, answers: Answers) -> Any:
         """A condition of the rule set (compiled on first use): True, False or an Unknown."""
@@ -265,7 +297,7 @@ class ChecksStep(Step):
     def __init__(self, node: ChecksNode, checks: list[CompiledCheck]) -> None:
         super().__init__(node)
         self.checks = checks
-        self.statuses = [(c.check, c.status) for c in checks]
+        self.verdicts = [(c.check, c.verdict) for c in checks]
         self.targets = (node.on_pass, node.on_fail)
 
     def link(self, steps: dict[str, Step]) -> None:
@@ -274,19 +306,19 @@ class ChecksStep(Step):
     def follow(self, answers: Answers, seen: tuple[set[str], list[Check]] | None) -> Step | None:
         unsure = False
         if seen is None:  # outcome only: the first failing check settles it
-            for _, status in self.statuses:
-                found = status(answers)
-                if found == FAIL:
+            for _, verdict in self.verdicts:
+                found = verdict(answers)
+                if found is FAIL:
                     return self.on_fail
-                unsure = unsure or found == UNSURE
+                unsure = unsure or (found is not PASS and found is not NOT_APPLICABLE)
             return None if unsure else self.on_pass
         failing = seen[1]
         failing.clear()  # a trace reports the failures of the last checks it passes through
-        for check, status in self.statuses:
-            found = status(answers)
-            if found == FAIL:
+        for check, verdict in self.verdicts:
+            found = verdict(answers)
+            if found is FAIL:
                 failing.append(check)
-            unsure = unsure or found == UNSURE
+            unsure = unsure or (found is not PASS and found is not NOT_APPLICABLE)
         if failing:
             return self.on_fail
         return None if unsure else self.on_pass
