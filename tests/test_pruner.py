@@ -34,6 +34,9 @@ def test_pruning_never_changes_the_answer(
         def may_change(self, *_: Any) -> bool:
             return True
 
+        def view_after(self, changes: Any) -> None:
+            return None
+
         def fix_each_check(self, singles: list[Any]) -> tuple[Any, ...]:
             checks = {
                 c.id: c

@@ -210,14 +210,15 @@ class Compiler:
 
         def arithmetic(answers: Answers) -> Any:
             operands = [part(answers) for part in parts]
-            unsure = None
+            result = compute(operands)
+            if result is not None:
+                return result
+            # no number came out: an unknown operand (the answers it needs), else a wrong one
+            unsure = wrong
             for value in operands:
                 if value.__class__ is Unknown:
-                    unsure = value if unsure is None else unsure.merged(value)
-            if unsure is not None:
-                return unsure
-            result = compute(operands)
-            return wrong if result is None else result
+                    unsure = value if unsure is wrong else unsure.merged(value)
+            return unsure
 
         return arithmetic
 

@@ -164,22 +164,6 @@ class Outcomes(Compiler):
             step = next_step
         raise self.cycle(step.id)
 
-    def reach(self, answers: Answers, budget: Budget) -> tuple[str | None, frozenset[str]]:
-        """`approach_within`, and every question the walk may have read on its way (see
-        `Step.follow_reading`): an answer to any other question cannot change where it ends."""
-        step = self.start
-        read: set[str] = set()
-        for taken in range(1, self.limit + 1):
-            if step.approach is not None:
-                budget.spend(taken)
-                return step.approach, frozenset(read)
-            next_step = step.follow_reading(answers, read)
-            if next_step is None:
-                budget.spend(taken)
-                return None, frozenset(read)
-            step = next_step
-        raise self.cycle(step.id)
-
     def trace(self, answers: Answers) -> Trace:
         step = self.start
         asked: set[str] = set()
@@ -252,11 +236,7 @@ class Outcomes(Compiler):
             return Step(node, approach=node.approach)
         if isinstance(node, AskNode):
             branches = [(self.branch_test(b), b.goto, b) for b in node.branches]
-            step: Step = AskStep(node, branches, self.model.name)
-            step.reads = frozenset(
-                (node.ask, *(q for b in node.branches for q in self.reads_of(b)))
-            )
-            return step
+            return AskStep(node, branches, self.model.name)
         checks = []
         for check in node.checks:
             compiled = self.compiled_checks[check.id] = CompiledCheck(check, self)
@@ -265,11 +245,9 @@ class Outcomes(Compiler):
 
 
 class Step:
-    """A compiled node. Leaves carry their approach; other steps find the next step, reading
-    at most `reads`."""
+    """A compiled node. Leaves carry their approach; other steps find the next step."""
 
     approach: str | None
-    reads: frozenset[str] = frozenset()
 
     def __init__(self, node: Node, approach: str | None = None) -> None:
         self.node, self.id, self.approach = node, node.id, approach
@@ -280,11 +258,6 @@ class Step:
     def follow(self, answers: Answers, seen: tuple[set[str], list[Check]] | None) -> Step | None:
         """The next step, or None when an answer is missing; `seen` collects a trace."""
         raise NotImplementedError
-
-    def follow_reading(self, answers: Answers, read: set[str]) -> Step | None:
-        """`follow`, adding to `read` every question it may have read to get there."""
-        read |= self.reads
-        return self.follow(answers, None)
 
 
 class AskStep(Step):
@@ -327,17 +300,6 @@ class ChecksStep(Step):
 
     def link(self, steps: dict[str, Step]) -> None:
         self.on_pass, self.on_fail = steps[self.targets[0]], steps[self.targets[1]]
-
-    def follow_reading(self, answers: Answers, read: set[str]) -> Step | None:
-        """As `follow` for an outcome: the checks after the first failing one are not read."""
-        unsure = False
-        for compiled in self.checks:
-            found = compiled.verdict(answers)
-            read.update(compiled.reads(found))
-            if found is FAIL:
-                return self.on_fail
-            unsure = unsure or (found is not PASS and found is not NOT_APPLICABLE)
-        return None if unsure else self.on_pass
 
     def follow(self, answers: Answers, seen: tuple[set[str], list[Check]] | None) -> Step | None:
         unsure = False

@@ -20,8 +20,8 @@ from tunewise.engine.evaluator import (
     AskStep,
     ChecksStep,
     CompiledCheck,
+    Outcomes,
     Unknown,
-    outcomes_for,
 )
 from tunewise.engine.texts import render
 from tunewise.ruleset.records import (
@@ -51,13 +51,15 @@ class Rules(Protocol):
     def params(self) -> Mapping[str, float | int]: ...
     @property
     def info(self) -> RulesInfo: ...
+    @property
+    def outcomes(self) -> Outcomes: ...
 
 
 class _Walk:
     """One explaining walk: the evaluator's answers to a need's answers, with texts."""
 
     def __init__(self, rules: Rules, answers: Mapping[str, Any], explain: bool) -> None:
-        self.outcomes = outcomes_for(rules.model, rules.params)
+        self.outcomes = rules.outcomes
         self.model, self.params, self.answers = rules.model, rules.params, answers
         self.explain = explain
         self.used: set[str] = set()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunewise.engine.decision import NeedResult, RulesInfo
-from tunewise.engine.evaluator import Budget, outcomes_for
+from tunewise.engine.evaluator import Budget
 from tunewise.engine.walk import decide, verdict_of
 from tunewise.errors import Problem, TunewiseError
 from tunewise.inputs.profile import Profile, load_profile
@@ -109,7 +109,7 @@ class Gate:
         self.waiver_horizon_days = waiver_horizon_days
         self.require_evidence = list(require_evidence)
         self.questions = {q.id for q in rules.model.questions}
-        self.outcomes = outcomes_for(rules.model, rules.params)
+        self.outcomes = rules.outcomes
 
     def judge(self, path: Path) -> FileResult:
         try:

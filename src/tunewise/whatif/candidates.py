@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from tunewise.engine.compile import Unknown, ValueOf, compare, finite_number, is_fixed
 from tunewise.engine.decision import Change
-from tunewise.engine.evaluator import Outcomes, outcomes_for
+from tunewise.engine.evaluator import Outcomes
 from tunewise.engine.walk import Rules
 from tunewise.ruleset.records import AskNode, ChecksNode, Question
 
@@ -277,7 +277,7 @@ def _value_for(question: Question, limit: float, relation: str) -> Any:
 
 def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
     """Every single answer change worth trying for this profile."""
-    fast = outcomes_for(rules.model, rules.params)
+    fast = rules.outcomes
     # A question's changes depend only on its current answer, unless it is compared with a
     # bound other answers decide (a scaled one): the others are made once, then shared.
     bounds = numeric_bounds(fast)

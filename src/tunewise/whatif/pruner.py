@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from tunewise.engine.decision import Change, NeedResult
-from tunewise.engine.evaluator import Budget, Outcomes, outcomes_for
+from tunewise.engine.evaluator import Budget, Outcomes
 from tunewise.engine.walk import Rules
 from tunewise.ruleset.records import Check
 from tunewise.whatif.candidates import apply_changes
@@ -111,12 +111,16 @@ class Pruner:
     def _moved(self, change: Change) -> _View:
         """The view after a change that alters the path, walked once."""
         if change not in self.after:
-            if self.budget is not None:
-                self.budget.spend(self.fast.limit)
-            moved_answers = apply_changes(self.base.answers, (change,))
-            moved = self.fast.trace(moved_answers)
-            self.after[change] = _View(self, moved.asked, moved.failing, moved_answers)
+            self.after[change] = self.view_after((change,))
         return self.after[change]
+
+    def view_after(self, changes: tuple[Change, ...]) -> _View:
+        """The view of the walk with these changes made."""
+        if self.budget is not None:
+            self.budget.spend(self.fast.limit)
+        moved_answers = apply_changes(self.base.answers, changes)
+        moved = self.fast.trace(moved_answers)
+        return _View(self, moved.asked, moved.failing, moved_answers)
 
     def _moves_or_fixes(self, view: _View, change: Change) -> bool:
         if change.question in view.path:
@@ -176,11 +180,11 @@ class Pruner:
                 fixes.append(fix)
         return tuple(fixes)
 
-    def may_change(self, change: Change) -> bool:
-        """For one change alone: it changes an answer on the path, or fixes every failing
-        check."""
-        return self._moves_or_fixes(self.base, change)
+    def may_change(self, change: Change, view: _View | None = None) -> bool:
+        """For one change alone (made after `view`'s, if given): it changes an answer on the
+        path, or fixes every failing check."""
+        return self._moves_or_fixes(view or self.base, change)
 
 
 def path_questions(rules: Rules, current: NeedResult) -> set[str]:
-    return outcomes_for(rules.model, rules.params).path_questions(current.path)
+    return rules.outcomes.path_questions(current.path)
