@@ -575,13 +575,14 @@ def rules_test(
     isolated: IsolatedOpt = False,
 ) -> None:
     """Run rule-set test cases and report coverage."""
-    from tunewise.authoring.cases import render_report, run_case_files
+    from tunewise.authoring.cases import run_case_files
+    from tunewise.reporters.cases_text import render
     from tunewise.ruleset.load import load_rules
 
     cfg = _settings(None, config, isolated)
     report = run_case_files(load_rules(*_rules_and_params(cfg, rules, param)), cases)
-    text, ok = render_report(report, min_coverage)
-    _emit(text)
+    _emit(render(report, min_coverage=min_coverage))
+    ok = report.passes(min_coverage)
     raise typer.Exit(0 if ok else 1)
 
 
