@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tunewise.engine.decision import NeedResult, RulesInfo
 from tunewise.engine.evaluator import Budget
-from tunewise.engine.walk import decide, verdict_of
+from tunewise.engine.walk import decide, verdict_of, walk_need
 from tunewise.errors import Problem, TunewiseError
 from tunewise.inputs.profile import Profile, load_profile
 from tunewise.inputs.yamlio import Path_
@@ -220,14 +220,14 @@ class Gate:
         """Fine-tuning is proposed and no need reaches it: say why, need by need."""
         from tunewise.whatif.search import search
 
-        decision = decide(self.rules, profile.needs, profile.project, profile.name)
         # The search costs milliseconds a need, and a 1 MiB profile holds tens of thousands of
         # needs: needs with the same answers share one search, and at most MAX_SEARCHES are
         # made per profile, so no profile can hold the gate for minutes.
         searched: dict[tuple[tuple[str, str, Any], ...], tuple[list[Any], int | None]] = {}
         skipped = 0
-        for index, (need_in, need) in enumerate(zip(profile.needs, decision.needs, strict=True)):
+        for index, need_in in enumerate(profile.needs):
             answers = {**profile.project, **need_in.answers}
+            need = walk_need(self.rules, answers, need_in.id, need_in.description)
             key = tuple(sorted((k, type(v).__name__, v) for k, v in answers.items()))
             if key not in searched and len(searched) < MAX_SEARCHES:
                 budget = Budget()
