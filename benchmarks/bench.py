@@ -160,9 +160,10 @@ def lint_rows(rounds: int, work: Path) -> list[str]:
             if "every one of" in proof
             else "?"
         )
+        goal = "≤ 1 s" if name == "default" else "seconds"
         rows.append(
             f"| `rules lint`, {name} rule set ({combos} answer combinations) | "
-            f"{got[name][0]:.2f} s | | seconds |"
+            f"{got[name][0]:.2f} s | | {goal} |"
         )
     return rows
 

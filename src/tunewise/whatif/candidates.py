@@ -110,7 +110,8 @@ def answers_key(answers: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any
 
 def _value(bounds: Bounds, bound: Bound, answers: Mapping[str, Any]) -> Any:
     """A bound's value for these answers, shared by every profile with the same answers to
-    what it reads (the GPU memory a model size needs: measured, a quarter of `candidates`)."""
+    what it reads (the GPU memory a model size needs; measured, evaluating them was a quarter
+    of `candidates`)."""
     if not bound.reads:
         return bound.value_of(answers)
     key = (id(bound.value_of), *answers_key(answers, bound.reads))
@@ -162,8 +163,8 @@ class _Curve:
     """A bound as a function of one question's answer, every other answer it reads fixed.
     Its points are kept: the searches against different compared answers (budgets of 3,000
     and 15,000 against the same cost curve) evaluate each point once, and most of a search's
-    points are the doubling ones every search on the curve tries (measured: `_solve` half as
-    long over 3,000 generated profiles)."""
+    points are the doubling ones every search on the curve tries (measured over 3,000
+    generated profiles: 4,300 evaluations of bounds instead of 14,500)."""
 
     def __init__(self, question: Question, bound: ValueOf, answers: Mapping[str, Any]) -> None:
         self.question, self.bound = question, bound
@@ -202,7 +203,9 @@ def _solve(question: Question, left: Any, op: str, curve: _Curve) -> list[tuple[
     limit, reads_it = curve.start
     if not reads_it:
         return []
-    if limit.__class__ is Unknown:  # nothing is found from an unknown start (see below)
+    # Nothing is found from an unknown start (see below), where the doubling used to run to
+    # the ceiling first (~24 evaluations; measured, half of `_solve`).
+    if limit.__class__ is Unknown:
         return []
     at_low = compare(left, op, limit)
     if at_low and question.never_lower:  # the answer would be "at most": less data, never

