@@ -37,6 +37,9 @@ def test_pruning_never_changes_the_answer(
         def view_after(self, changes: Any) -> None:
             return None
 
+        def moves(self, change: Any) -> bool:
+            return False  # every single change is walked
+
         def fix_each_check(self, singles: list[Any]) -> tuple[Any, ...]:
             checks = {
                 c.id: c

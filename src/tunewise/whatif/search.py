@@ -69,10 +69,16 @@ def _search(
         return target is None or approach == target
 
     reached: set[str] = set()
+    decided: set[Change] = set()  # single changes whose walk ends at a leaf
     for change in singles:
         if pruner and not pruner.may_change(change):
             continue
-        approach = outcome((change,))
+        if pruner is not None and pruner.moves(change):
+            approach = pruner.outcome_moving(change)
+        else:
+            approach = outcome((change,))
+        if approach is not None:
+            decided.add(change)
         if wanted(approach):
             found.append(WhatIf((change,), approach))  # type: ignore[arg-type]
             reached.add(approach)  # type: ignore[arg-type]
@@ -96,7 +102,8 @@ def _search(
             found += _alternatives(combined, singles, outcome, pruner, target)
     if target is not None and not found:
         on_path = path_questions(rules, current)
-        on_path_singles = [c for c in singles if c.question in on_path]
+        # A change whose walk ends at a leaf cannot leave the need waiting on the checks.
+        on_path_singles = [c for c in singles if c.question in on_path and c not in decided]
         found += _opens_the_checks(rules, fast, answers, on_path_singles, budget)
 
 
