@@ -96,7 +96,7 @@ def _answers(questions: list[Question], scope: str) -> dict[str, cs.TypedDictFie
 
 def evidence_schema() -> cs.CoreSchema:
     """`evidence`: file paths (relative to the profile) and the prompt-evaluation target."""
-    from tunewise.evidence.evals import FORMAT_NAMES
+    from tunewise.evidence.eval_tools import FORMAT_NAMES
 
     prompting = _mapping(
         {
