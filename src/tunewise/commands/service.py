@@ -50,8 +50,8 @@ def _evidence_answers(
 
     reading = read_evidence(profile, {q.id for q in rules.model.questions})
     apply_answers(profile, reading)
-    notes = [Cited(f.message, ()) for f in reading.findings if f.level == "note"]
-    warnings = [("evidence", Cited(f.message, ())) for f in reading.findings if f.level != "note"]
+    notes = [Cited(note, ()) for note in reading.notes]
+    warnings = [("evidence", Cited(f.message, ())) for f in reading.findings]
     return notes, warnings
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tunewise.errors import InputError, Problem
+from tunewise.errors import InputError
+from tunewise.problems import Problem
 
 NAMES = (".tunewise.toml", "tunewise.toml", "pyproject.toml")
 EVIDENCE_KINDS = ("dataset", "prompting", "eval_set")
@@ -123,7 +124,8 @@ def read(path: Path, table: bool) -> Config:
         tool = data.get("tool", {})
         data = tool.get("tunewise", {}) if isinstance(tool, dict) else {}
     if not isinstance(data, dict):
-        raise InputError(Problem(str(path), "tool.tunewise: expected a table"))
+        line, column = locate_key(text, prefix[:1], prefix[1:])
+        raise InputError(Problem(str(path), "expected a table", line, column, field=prefix))
     return _validate(path, text, prefix, data)
 
 
@@ -136,17 +138,16 @@ def _validate(path: Path, text: str, prefix: tuple[str, ...], data: dict[str, An
         problems = []
         for error in exc.errors():
             loc = tuple(str(part) for part in error["loc"])
-            key = ".".join((*prefix, *loc))
             line, column = locate_key(text, prefix, loc)
             if error["type"] == "extra_forbidden":
                 import difflib
 
                 close = difflib.get_close_matches(loc[-1], KEYS, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                message = f"{key}: unknown key '{loc[-1]}'{hint}; allowed: {', '.join(KEYS)}"
+                message = f"unknown key '{loc[-1]}'{hint}; allowed: {', '.join(KEYS)}"
             else:
-                message = f"{key}: {error['msg'][:1].lower()}{error['msg'][1:]}"
-            problems.append(Problem(str(path), message, line, column))
+                message = f"{error['msg'][:1].lower()}{error['msg'][1:]}"
+            problems.append(Problem(str(path), message, line, column, field=(*prefix, *loc)))
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise InputError(problems[0], lines=problems) from None
     folder = path.parent

@@ -14,8 +14,9 @@ from typing import Any
 from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
 
-from tunewise.errors import Problem, ProfileError
+from tunewise.errors import ProfileError
 from tunewise.inputs.yamlio import Document, Path_, parse_yaml, read_text
+from tunewise.problems import Problem
 from tunewise.ruleset.answers import bounds
 from tunewise.ruleset.records import Question, RuleSet
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tunewise.errors import InputError, Problem
+from tunewise.errors import InputError
+from tunewise.problems import Problem
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 
