@@ -545,11 +545,12 @@ def rules_lint(
     answers reaches a decision.
     """
     from tunewise.commands.service import lint_rules
+    from tunewise.reporters.lint_text import render_lint
 
     cfg = _settings(None, config, isolated)
-    text, ok = lint_rules(*_rules_and_params(cfg, file, param))
-    _emit(text)
-    raise typer.Exit(0 if ok else 1)
+    report = lint_rules(*_rules_and_params(cfg, file, param))
+    _emit(render_lint(report))
+    raise typer.Exit(1 if report.defects else 0)
 
 
 @rules_command("test")

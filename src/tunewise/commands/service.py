@@ -13,6 +13,7 @@ from tunewise.inputs.profile import Profile, load_profile
 from tunewise.ruleset.load import LoadedRules, load_rules
 
 if TYPE_CHECKING:  # `check` and its reporters load only when a check runs
+    from tunewise.authoring.lint import LintReport
     from tunewise.gate.judge import Summary
     from tunewise.reporters import CheckReporter
 
@@ -101,42 +102,8 @@ def check_paths(
     return summary
 
 
-def lint_rules(path: Path | None, params: Sequence[str]) -> tuple[str, bool]:
-    """The lint report as text, and whether the rule set is free of defects."""
-    import yaml
-
+def lint_rules(path: Path | None, params: Sequence[str]) -> LintReport:
+    """Lint a rule set, located in its file (its defects carry line and column)."""
     from tunewise.authoring.lint import lint
-    from tunewise.escaping import visible
-    from tunewise.inputs.validation import locate
 
-    rules = load_rules(path, params, keep_doc=True)
-    report = lint(rules)
-    lines = []
-    for defect in report.defects:
-        where = (
-            str(locate(rules.doc, defect.loc, f"[{defect.code}] {defect.message}"))
-            if rules.doc
-            else visible(defect.message)
-        )
-        lines.append(where)
-    name = visible(f"{rules.info.name} {rules.info.version}")
-    if report.proven:
-        lines.append(
-            f"proof: every one of {report.combinations:,} combinations of answers reaches a "
-            f"decision ({report.paths:,} paths through the tree)"
-        )
-    if report.unprovable is not None:
-        lines.append(
-            "proof: cannot prove that every combination of answers reaches a decision: node "
-            f"{report.unprovable!r} branches on a bound that depends on other answers"
-        )
-    if report.counterexample is not None:
-        lines.append("counterexample profile (no decision for these answers):")
-        dumped = yaml.safe_dump(report.counterexample, sort_keys=False, allow_unicode=True)
-        lines.extend("  " + visible(line) for line in dumped.splitlines())
-    ok = not report.defects
-    count = len(report.defects)
-    lines.append(
-        f"rules {name}: " + ("no defects" if ok else f"{count} defect{'s' * (count != 1)}")
-    )
-    return "\n".join(lines) + "\n", ok
+    return lint(load_rules(path, params, keep_doc=True))
