@@ -19,6 +19,7 @@ from tunewise.reporters import ADVICE_FORMATS, CHECK_FORMATS
 
 if TYPE_CHECKING:
     from tunewise.inputs.config import Config
+    from tunewise.ruleset.load import Override
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -202,7 +203,7 @@ def _choice(value: str, allowed: Sequence[str], option: str) -> str:
 
 def _rules_and_params(
     cfg: Config, rules: Path | None, param: list[str] | None
-) -> tuple[Path | None, list[str]]:
+) -> tuple[Path | None, list[str | Override]]:
     """The rule set and parameter overrides: the configuration's, then the command line's
     (a later NAME=VALUE wins)."""
     return rules or cfg.rules, [*cfg.param_args(), *(param or [])]

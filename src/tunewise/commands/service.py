@@ -10,7 +10,7 @@ from tunewise.engine.decision import Cited, Decision
 from tunewise.engine.walk import decide
 from tunewise.errors import InputError
 from tunewise.inputs.profile import Profile, load_profile
-from tunewise.ruleset.load import LoadedRules, load_rules
+from tunewise.ruleset.load import LoadedRules, Override, load_rules
 
 if TYPE_CHECKING:  # `check` and its reporters load only when a check runs
     from tunewise.authoring.lint import LintReport
@@ -27,7 +27,9 @@ def decide_profile(rules: LoadedRules, profile: Profile) -> Decision:
     return decision
 
 
-def advise_profile(path: Path, rules_path: Path | None, params: Sequence[str]) -> Decision:
+def advise_profile(
+    path: Path, rules_path: Path | None, params: Sequence[str | Override]
+) -> Decision:
     """The decision for a profile file. (It used to go through the questionnaire loop with a
     source that answers nothing: a round trip that changed nothing and cost a walk of every
     need per unanswered question, quadratic in the number of needs.)"""
@@ -59,7 +61,7 @@ def _evidence_answers(
 def check_paths(
     paths: Sequence[Path],
     rules_path: Path | None,
-    params: Sequence[str],
+    params: Sequence[str | Override],
     strict: bool,
     reporters: Sequence[CheckReporter],
     progress: Callable[[int, int], None] | None = None,
@@ -102,7 +104,7 @@ def check_paths(
     return summary
 
 
-def lint_rules(path: Path | None, params: Sequence[str]) -> LintReport:
+def lint_rules(path: Path | None, params: Sequence[str | Override]) -> LintReport:
     """Lint a rule set, located in its file (its defects carry line and column)."""
     from tunewise.authoring.lint import lint
 

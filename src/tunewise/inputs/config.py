@@ -14,10 +14,13 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tunewise.errors import InputError
 from tunewise.problems import Problem
+
+if TYPE_CHECKING:
+    from tunewise.ruleset.load import Override
 
 NAMES = (".tunewise.toml", "tunewise.toml", "pyproject.toml")
 EVIDENCE_KINDS = ("dataset", "prompting", "eval_set")
@@ -36,14 +39,25 @@ class Config:
     exclude: list[str] | None = None
     require_evidence: list[str] | None = None
     format: str | None = None
+    # Where each `params` key is written (line, column), and the table the keys are under.
+    params_at: dict[str, tuple[int, int]] = field(default_factory=dict)
+    table: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
         return self.path.parent if self.path else Path(".")
 
-    def param_args(self) -> list[str]:
-        """The `params` table as NAME=VALUE arguments, as `--param` gives them."""
-        return [f"{name}={value}" for name, value in self.params.items()]
+    def param_args(self) -> list[Override]:
+        """The `params` table as overrides (NAME=VALUE, as `--param` gives them), each placed
+        at its key, so one the rule set refuses is reported at its file and line."""
+        from tunewise.ruleset.load import Override
+
+        found = []
+        for name, value in self.params.items():
+            line, column = self.params_at.get(name, (None, None))
+            at = (*self.table, "params", name)
+            found.append(Override(f"{name}={value}", str(self.path), line, column, field=at))
+        return found
 
 
 def find(start: Path) -> Path | None:
@@ -151,15 +165,18 @@ def _validate(path: Path, text: str, prefix: tuple[str, ...], data: dict[str, An
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise InputError(problems[0], lines=problems) from None
     folder = path.parent
+    params = dict(settings.get("params") or {})
     return Config(
         path=path,
         rules=folder / settings["rules"] if settings.get("rules") else None,
-        params=dict(settings.get("params") or {}),
+        params=params,
         strict=settings.get("strict"),
         quiet=settings.get("quiet"),
         exclude=settings.get("exclude"),
         require_evidence=settings.get("require_evidence"),
         format=settings.get("format"),
+        params_at={name: locate_key(text, prefix, ("params", name)) for name in params},
+        table=prefix,
     )
 
 
