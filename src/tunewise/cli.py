@@ -15,7 +15,7 @@ import typer
 from tunewise import __version__
 from tunewise.clivalues import PlainCommand, PlainGroup
 from tunewise.errors import Terminated, TunewiseError
-from tunewise.reporters import ADVICE_FORMATS, CHECK_FORMATS
+from tunewise.reporters import ADVICE_FORMATS, CHECK_FORMATS, SHOW_FORMATS
 
 if TYPE_CHECKING:
     from tunewise.inputs.config import Config
@@ -577,17 +577,15 @@ def rules_test(
     isolated: IsolatedOpt = False,
 ) -> None:
     """Run rule-set test cases and report coverage."""
-    from tunewise.authoring.cases import render_report, run_case_files
+    from tunewise.authoring.cases import run_case_files
+    from tunewise.reporters.cases_text import render
     from tunewise.ruleset.load import load_rules
 
     cfg = _settings(None, config, isolated)
     report = run_case_files(load_rules(*_rules_and_params(cfg, rules, param)), cases)
-    text, ok = render_report(report, min_coverage)
-    _emit(text)
+    _emit(render(report, min_coverage=min_coverage))
+    ok = report.passes(min_coverage)
     raise typer.Exit(0 if ok else 1)
-
-
-SHOW_FORMATS = ("tree", "mermaid", "dot")
 
 
 @rules_command("show")
@@ -599,7 +597,7 @@ def rules_show(
         _choice_option(
             "--format",
             "-f",
-            choices=SHOW_FORMATS,
+            choices=list(SHOW_FORMATS),
             help="Drawing format.",
         ),
     ] = "tree",
@@ -608,12 +606,13 @@ def rules_show(
     isolated: IsolatedOpt = False,
 ) -> None:
     """Draw the decision tree."""
-    from tunewise.authoring.show import FORMATS, render
+    from tunewise.reporters import render
     from tunewise.ruleset.load import load_rules
 
     cfg = _settings(color, config, isolated)
-    _choice(output_format, FORMATS, "--format")
-    _emit(render(load_rules(file or cfg.rules).model, output_format, _color(), _width()))
+    _choice(output_format, list(SHOW_FORMATS), "--format")
+    rules = load_rules(file or cfg.rules).model
+    _emit(render(SHOW_FORMATS, output_format, rules, color=_color(), width=_width()))
 
 
 @command()

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from tunewise.engine.walk import decide
 from tunewise.errors import InputError, TunewiseError
-from tunewise.escaping import visible
 from tunewise.inputs.profile import profile_from_data
 from tunewise.inputs.safeio import project_root, resolve_inside
 from tunewise.inputs.validation import format_errors
@@ -66,6 +65,13 @@ class TestReport:
     @property
     def failed(self) -> list[CaseResult]:
         return [r for r in self.results if r.problems]
+
+    def below(self, min_coverage: float | None) -> bool:
+        """Coverage under the required percentage (none required: never below)."""
+        return min_coverage is not None and self.coverage + 1e-9 < min_coverage
+
+    def passes(self, min_coverage: float | None) -> bool:
+        return not self.failed and not self.below(min_coverage)
 
 
 def coverage_items(rules: LoadedRules) -> list[str]:
@@ -155,28 +161,3 @@ def _run_case(
                 f"got {failed.get(need_id, [])}"
             )
     return CaseResult(str(path), case.name, problems)
-
-
-def render_report(report: TestReport, min_coverage: float | None) -> tuple[str, bool]:
-    lines = []
-    for result in report.results:
-        if result.problems:
-            lines.append(f"FAIL  {visible(result.name)}  ({visible(str(result.file))})")
-            lines += [f"      {visible(str(p))}" for p in result.problems]
-        else:
-            lines.append(f"ok    {visible(result.name)}")
-    covered = len(report.covered & set(report.items))
-    lines.append(
-        f"coverage: {covered}/{len(report.items)} leaves and check outcomes "
-        f"({report.coverage:.1f}%)"
-    )
-    missing = [item for item in report.items if item not in report.covered]
-    if missing:
-        lines.append("not covered: " + visible(", ".join(missing)))
-    ok = not report.failed
-    if min_coverage is not None and report.coverage + 1e-9 < min_coverage:
-        lines.append(f"coverage {report.coverage:.1f}% is below the required {min_coverage:g}%")
-        ok = False
-    passed, failed = len(report.results) - len(report.failed), len(report.failed)
-    lines.append(f"{passed} passed, {failed} failed")
-    return "\n".join(lines) + "\n", ok
