@@ -10,6 +10,7 @@ from tunewise.engine.decision import Cited, Decision
 from tunewise.engine.walk import decide
 from tunewise.errors import InputError
 from tunewise.inputs.profile import Profile, load_profile
+from tunewise.problems import Problem
 from tunewise.ruleset.load import LoadedRules, Override, load_rules
 
 if TYPE_CHECKING:  # `check` and its reporters load only when a check runs
@@ -79,7 +80,7 @@ def check_paths(
     rules = load_rules(rules_path, params)
     missing = [p for p in paths if not p.exists()]
     if missing:
-        raise InputError(f"{missing[0]}: no such file or folder")
+        raise InputError(Problem(str(missing[0]), "no such file or folder"))
     summary = Summary(strict, rules=rules.info, rule_set=rules.model)
     found = run_check(
         rules,

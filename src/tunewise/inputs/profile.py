@@ -195,7 +195,7 @@ def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
     schema, validator = profile_validator(rules)
     if not isinstance(doc.data, dict):
         raise ProfileError(
-            f"{doc.file}: a profile is a YAML mapping with 'tunewise: 1' and 'needs'"
+            Problem(doc.file, "a profile is a YAML mapping with 'tunewise: 1' and 'needs'")
         )
     try:
         valid: dict[str, Any] = validator.validate_python(doc.data)
