@@ -253,7 +253,7 @@ def advise(
 
     Exit 4 when a need is undecided; the output lists the answers it is missing.
     """
-    from tunewise.commands.service import advise_profile
+    from tunewise.commands.advise import advise as advise_profile
     from tunewise.reporters import render
 
     cfg = _settings(color, config, isolated)
@@ -414,7 +414,7 @@ def check(
 
     Exit 1 when a profile fails, 3 when one is invalid or none is found.
     """
-    from tunewise.commands.service import check_paths
+    from tunewise.commands.check import check as check_paths
     from tunewise.outfiles import report_files
     from tunewise.reporters import check_reporter
     from tunewise.reporters.progress import progress_bar
@@ -545,7 +545,7 @@ def rules_lint(
     Coverage, reachability, cycles, unused items, and a proof that every combination of
     answers reaches a decision.
     """
-    from tunewise.commands.service import lint_rules
+    from tunewise.commands.lint import lint as lint_rules
     from tunewise.reporters.lint_text import render_lint
 
     cfg = _settings(None, config, isolated)
