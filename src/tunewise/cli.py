@@ -19,6 +19,7 @@ from tunewise.reporters import ADVICE_FORMATS, CHECK_FORMATS, SHOW_FORMATS
 
 if TYPE_CHECKING:
     from tunewise.inputs.config import Config
+    from tunewise.ruleset.load import Override
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -202,7 +203,7 @@ def _choice(value: str, allowed: Sequence[str], option: str) -> str:
 
 def _rules_and_params(
     cfg: Config, rules: Path | None, param: list[str] | None
-) -> tuple[Path | None, list[str]]:
+) -> tuple[Path | None, list[str | Override]]:
     """The rule set and parameter overrides: the configuration's, then the command line's
     (a later NAME=VALUE wins)."""
     return rules or cfg.rules, [*cfg.param_args(), *(param or [])]
@@ -252,7 +253,7 @@ def advise(
 
     Exit 4 when a need is undecided; the output lists the answers it is missing.
     """
-    from tunewise.commands.service import advise_profile
+    from tunewise.commands.advise import advise as advise_profile
     from tunewise.reporters import render
 
     cfg = _settings(color, config, isolated)
@@ -413,7 +414,7 @@ def check(
 
     Exit 1 when a profile fails, 3 when one is invalid or none is found.
     """
-    from tunewise.commands.service import check_paths
+    from tunewise.commands.check import check as check_paths
     from tunewise.outfiles import report_files
     from tunewise.reporters import check_reporter
     from tunewise.reporters.progress import progress_bar
@@ -544,12 +545,13 @@ def rules_lint(
     Coverage, reachability, cycles, unused items, and a proof that every combination of
     answers reaches a decision.
     """
-    from tunewise.commands.service import lint_rules
+    from tunewise.commands.lint import lint as lint_rules
+    from tunewise.reporters.lint_text import render_lint
 
     cfg = _settings(None, config, isolated)
-    text, ok = lint_rules(*_rules_and_params(cfg, file, param))
-    _emit(text)
-    raise typer.Exit(0 if ok else 1)
+    report = lint_rules(*_rules_and_params(cfg, file, param))
+    _emit(render_lint(report))
+    raise typer.Exit(1 if report.defects else 0)
 
 
 @rules_command("test")

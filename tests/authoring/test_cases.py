@@ -66,6 +66,20 @@ def test_invalid_inline_profile_is_a_failed_case(tmp_path: Path) -> None:
     assert result.code == 1 and "needs[0].kind" in result.out and ":4:" in result.out
 
 
+def test_a_parameter_the_rule_set_refuses_is_located_in_the_case_file(tmp_path: Path) -> None:
+    case = _cases(
+        tmp_path,
+        "tunewise_cases: 1\ncases:\n  - name: bad param\n"
+        "    params: {min_exampels: 10}\n"
+        "    profile: {tunewise: 1, needs: [{id: a, kind: general}]}\n"
+        "    expect: {verdict: prompt}\n",
+    )
+    result = run_cli("rules", "test", str(case))
+    assert result.code == 1, result.out
+    assert f"{case}:4:14: cases[0].params.min_exampels: unknown parameter" in result.out
+    assert "--param" not in result.out
+
+
 def test_a_profile_file_outside_the_project_is_refused(tmp_path: Path) -> None:
     """A case file from a pull request cannot read files elsewhere on the runner (their first
     line would be echoed in the error): `profile_file` must resolve inside the project."""

@@ -99,3 +99,31 @@ def test_eval_zip_without_header_and_not_json(tmp_path: Path) -> None:
     junk.write_bytes(b"\xff\xfe{")
     with pytest.raises(ReportError, match="not UTF-8"):
         read_report(junk)
+
+
+def test_every_adapter_is_in_the_one_table_and_named_by_it() -> None:
+    """`eval_tools.ADAPTERS` is the one list of `format:` names: every adapter module in the
+    package is in it, and each takes its NAME from it."""
+    import importlib
+
+    from tunewise.evidence import evals
+    from tunewise.evidence.eval_tools import ADAPTERS, FORMAT_NAMES
+
+    folder = Path(evals.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    assert modules == set(ADAPTERS.values())
+    for name, module in ADAPTERS.items():
+        assert name == importlib.import_module(f"tunewise.evidence.evals.{module}").NAME
+    assert tuple(ADAPTERS) == FORMAT_NAMES and evals.formats() == list(FORMAT_NAMES)
+
+
+def test_the_profile_schema_does_not_load_the_evaluation_readers() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tunewise.inputs.profile import evidence_schema; evidence_schema(); "
+        "print('tunewise.evidence.evals' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -375,6 +375,15 @@ def test_invalid_profile_among_many(tmp_path: Path, write_profile: Any) -> None:
     assert bad["findings"][0]["line"] == 4 and "needs[0].kind" in bad["findings"][0]["message"]
 
 
+def test_a_profile_that_is_not_a_mapping_is_named_once(tmp_path: Path, write_profile: Any) -> None:
+    """The file is the record's, not repeated in its message (it was: `p: error: p: ...`)."""
+    path = write_profile("- a list\n", "tunewise.yaml")
+    code, data = check_json(path)
+    (finding,) = only_file(data)["findings"]
+    assert code == 3 and finding["rule"] == "invalid-profile"
+    assert finding["message"] == "a profile is a YAML mapping with 'tunewise: 1' and 'needs'"
+
+
 def test_no_paths_means_current_folder(
     tmp_path: Path, write_profile: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -165,6 +165,56 @@ def test_bad_configuration_is_exit_3_with_file_line_and_key(
     assert "Traceback" not in result.err
 
 
+@pytest.mark.parametrize(
+    ("text", "where", "said"),
+    [
+        (
+            "[tool.tunewise]\nstrict = true\n\n[tool.tunewise.params]\nmin_exampels = 1000\n",
+            ":5:1: tool.tunewise.params.min_exampels: ",
+            "unknown parameter (did you mean 'min_examples'?)",
+        ),
+        (
+            "[tool.tunewise]\nparams = {min_gain_pct = -5}\n",
+            ":2:1: tool.tunewise.params.min_gain_pct: ",
+            "must be ≥ 0, got -5",
+        ),
+        (
+            "[tool.tunewise.params]\n  min_examples = 2.5\n",
+            ":2:3: tool.tunewise.params.min_examples: ",
+            "expected a whole number, got 2.5",
+        ),
+    ],
+)
+def test_a_parameter_the_rule_set_refuses_is_located_in_the_configuration(
+    project: Path, text: str, where: str, said: str
+) -> None:
+    """`params` are checked against the rule set only when it loads; a bad one is still
+    reported at its file, line and key, like every other configuration error (exit 3)."""
+    (project / "pyproject.toml").write_text(text, encoding="utf-8")
+    for command in (("check",), ("rules", "lint")):
+        result = run_cli(*command)
+        assert result.code == 3, result.err
+        assert f"pyproject.toml{where}{said}" in result.err, result.err
+        assert "--param" not in result.err
+    # The same value given on the command line is named as the flag it came in.
+    result = run_cli("check", "--isolated", "--param", "min_gain_pct=-5")
+    assert result.code == 3 and "--param min_gain_pct=-5: must be ≥ 0" in result.err
+
+
+def test_a_configured_parameter_error_is_the_located_record(tmp_path: Path) -> None:
+    from tunewise.errors import RuleSetError
+    from tunewise.ruleset.load import load_rules
+
+    path = tmp_path / "tunewise.toml"
+    path.write_text("strict = true\n[params]\nno_such_param = 3\n", encoding="utf-8")
+    with pytest.raises(RuleSetError) as caught:
+        load_rules(None, config.read(path, table=False).param_args())
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.column) == (str(path), 3, 1)
+    assert problem.field == ("params", "no_such_param")
+    assert problem.message.startswith("unknown parameter; known: ")
+
+
 def test_locate_key_in_sub_tables_and_inline_tables() -> None:
     text = (
         "[tool.other]\nstrict = 1\n\n[tool.tunewise]\n  strict = 1\n"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tunewise.errors import ProfileError
-from tunewise.evidence.evals import FORMAT_NAMES
+from tunewise.evidence.eval_tools import FORMAT_NAMES
 from tunewise.inputs.profile import keys_at, load_profile, profile_validator
 from tunewise.ruleset.load import LoadedRules
 

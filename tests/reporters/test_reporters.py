@@ -455,7 +455,7 @@ HOSTILE = [
 @pytest.mark.parametrize("width", [60, 80, 120])
 def test_advise_text_never_lets_user_text_reach_column_0(write_profile: Any, width: int) -> None:
     # Issue 11: a wrapped line of a need's id or description stays indented, escaped text too.
-    from tunewise.commands.service import advise_profile
+    from tunewise.commands.advise import advise as advise_profile
     from tunewise.reporters.advice_text import render
 
     # ... and one that, unindented, would wrap exactly before the log command at this width

@@ -15,7 +15,7 @@ from tunewise.inputs.profile import profile_from_data
 from tunewise.inputs.safeio import project_root, resolve_inside
 from tunewise.inputs.validation import format_errors
 from tunewise.inputs.yamlio import Document, Path_, load_yaml_file
-from tunewise.ruleset.load import LoadedRules, resolve_params
+from tunewise.ruleset.load import LoadedRules, Override, resolve_params
 from tunewise.ruleset.records import ChecksNode, Leaf
 
 Outcome = Literal["prompt", "rag", "fine-tune", "undecided"]
@@ -94,6 +94,12 @@ def _sub_document(doc: Document, prefix: Path_, data: Any, label: str) -> Docume
     return Document(data, label, positions, keys)
 
 
+def _override(doc: Document, loc: Path_, text: str) -> Override:
+    """A case's parameter, placed at its key: one the rule set refuses is reported there."""
+    line, column = doc.where(loc, key=True) or (None, None)
+    return Override(text, doc.file, line, column, field=loc)
+
+
 def run_case_files(rules: LoadedRules, paths: Sequence[Path]) -> TestReport:
     report = TestReport(items=coverage_items(rules))
     for path in paths:
@@ -123,7 +129,9 @@ def _run_case(
             target = resolve_inside(project_root(path), wanted, "profile_file", origin=str(path))
             profile_doc = load_yaml_file(target, "profile")
         profile = profile_from_data(rules.model, profile_doc)
-        overrides = [f"{k}={v}" for k, v in case.params.items()]
+        overrides = [
+            _override(doc, (*loc, "params", k), f"{k}={v}") for k, v in case.params.items()
+        ]
         params = resolve_params(rules.model, overrides) if overrides else rules.params
     except TunewiseError as exc:
         return CaseResult(str(path), case.name, exc.lines)
