@@ -140,7 +140,7 @@ def _remembered(
     """`verdict`, remembered by the answers the check reads and their types (1, 1.0 and True
     are equal keys but not the same answer). A check comparing with a computed value (the
     budget against the cost formulas) is evaluated in most walks of the what-if search, which
-    mostly change other answers: measured, a fifth of `search` over 3,000 generated profiles."""
+    mostly change other answers: measured, a sixth of `search` over 3,000 generated profiles."""
     memo: dict[tuple[Any, ...], Any] = {}
 
     def remembered(answers: Answers) -> Any:
