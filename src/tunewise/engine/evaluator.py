@@ -262,6 +262,18 @@ class Outcomes(Compiler):
         found.update(dict.fromkeys(self.reads_of(check.applies)))
         return tuple(found)
 
+    @functools.cached_property
+    def bound_reads(self) -> dict[str, frozenset[str]]:
+        """Per asked question, the other answers its ask nodes' branch bounds read (a range
+        `ge: {answer: target}`): a change to one of them can move the path as a change to the
+        asked answer can."""
+        found: dict[str, set[str]] = {}
+        for node in self.model.tree.nodes:
+            if isinstance(node, AskNode):
+                reads = found.setdefault(node.ask, set())
+                reads.update(q for b in node.branches for q in self.reads_of(b) if q != node.ask)
+        return {qid: frozenset(reads) for qid, reads in found.items() if reads}
+
     def path_questions(self, path: list[str]) -> set[str]:
         """The questions the ask nodes of a path ask."""
         return {s.qid for s in map(self.steps.__getitem__, path) if isinstance(s, AskStep)}

@@ -1,7 +1,8 @@
 """Pruning for the what-if search: which change sets cannot alter a need's outcome.
 
-A change set can alter it only by changing an answer its path asks, or by making every failing
-check on the path pass; and a check can only be fixed by changing a question it reads.
+A change set can alter it only by changing an answer its path asks (or a branch on it reads),
+or by making every failing check on the path pass; and a check can only be fixed by changing a
+question it reads.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class _View:
         approach: str | None = None,
     ) -> None:
         self.answers, self.approach = answers, approach  # where the walk ended
-        self.path = frozenset(path)
+        asked = frozenset(path)  # and what its branches read besides (see `bound_reads`)
+        self.path = asked.union(*(pruner.bound_reads.get(q, ()) for q in asked))
         self.failing = list(failing)
         self.full = (1 << len(self.failing)) - 1
         self.masks: dict[str, int] = {}
@@ -58,7 +60,7 @@ class Pruner:
         budget: Budget | None = None,
     ) -> None:
         self.fast, self.budget = fast, budget
-        self.reads = fast.check_reads
+        self.reads, self.bound_reads = fast.check_reads, fast.bound_reads
         failing = [fast.checks[c.id] for c in current.failed_checks]
         self.base = _View(self, path_questions(rules, current), failing, answers)
         self.after: dict[Change, _View] = {}
