@@ -54,6 +54,26 @@ def test_sharing_is_bounded(monkeypatch: Any) -> None:
     assert [candidates(rules, {**STYLE, "examples": n}) for n in range(40)] == fresh
 
 
+def test_curves_are_bounded(monkeypatch: Any) -> None:
+    """Cost and memory curves are kept up to MAX_CURVES; past it they start afresh, and the
+    changes found are the same."""
+    rules = load_rules(None, ["min_examples=502"])  # its own compiled form and curves
+    answers = [
+        {**PASSING_PROJECT, **STYLE, "data_may_leave": False, "model_params_b": size}
+        | {"gpu_vram_gb": vram, "budget_usd": budget}
+        for size in (7, 13, 70)
+        for vram in (8, 24, 80)
+        for budget in (300, 15_000)
+    ]
+    expected = [candidates(rules, a) for a in answers]
+    bounds = module.numeric_bounds(outcomes_for(rules.model, rules.params))
+    assert len(bounds.curves) > 2
+    bounds.forget()
+    monkeypatch.setattr(module, "MAX_CURVES", 2)
+    assert [candidates(rules, a) for a in answers] == expected
+    assert len(bounds.curves) <= 2
+
+
 def _number(kind: str = "number") -> Question:
     return Question(
         id="size",
