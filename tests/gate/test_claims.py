@@ -271,3 +271,22 @@ def test_a_percent_style_target_for_a_pass_rate_fails_closed(tmp_path: Path) -> 
     code, file = check(path)
     assert not any(f["rule"] == "evidence-target-not-fraction" for f in file["findings"])
     assert any(f["rule"] == "evidence-prompting-contradicted" for f in file["findings"])
+
+
+def test_evidence_answers_make_a_new_profile_and_leave_the_read_one_as_it_was() -> None:
+    """What the evidence measured fills only unanswered questions, in a new profile: the
+    profile that was read is never patched (advise and check both build on the new one)."""
+    from tunewise.gate.claims import EvidenceReading, NeedEvidence, answered
+    from tunewise.inputs.profile import NeedAnswers, Profile
+
+    need = NeedAnswers("tone", "", {"kind": "style", "prompting": "failed"})
+    profile = Profile([need], {"examples": 40})
+    reading = EvidenceReading(
+        project={"examples": 900, "data_quality": "high"},
+        needs=[NeedEvidence(answers={"prompting": "works", "eval_plan": True})],
+    )
+    filled = answered(profile, reading)
+    assert filled.project == {"examples": 40, "data_quality": "high"}  # the profile's own wins
+    assert filled.needs[0].answers == {"kind": "style", "prompting": "failed", "eval_plan": True}
+    assert profile.project == {"examples": 40}
+    assert need.answers == {"kind": "style", "prompting": "failed"}

@@ -16,7 +16,7 @@ from tunewise.engine.evaluator import outcomes_for
 from tunewise.engine.walk import walk_need
 from tunewise.ruleset.load import LoadedRules
 from tunewise.ruleset.records import FormulaRef
-from tunewise.whatif.search import annotate, search
+from tunewise.whatif.search import WhatIfFinder, search
 
 STYLE = {"kind": "style", "prompting": "failed"}
 SELF_HOSTED = {**PASSING_PROJECT, "data_may_leave": False, "ml_expertise": "strong"}
@@ -325,8 +325,7 @@ def test_what_if_sets_are_minimal_inside_domains_and_never_ask_for_less_data(
         profile = Profile([NeedAnswers("need", "", answers)], {})
         from tunewise.engine.walk import decide
 
-        decision = decide(rules, profile.needs, profile.project)
-        annotate(rules, profile, decision)
+        decision = decide(rules, profile.needs, profile.project, explore=WhatIfFinder(rules))
         options = decision.needs[0].what_if
         sets = [frozenset((c.question, c.new) for c in w.changes) for w in options]
         for one in sets:

@@ -169,8 +169,8 @@ def test_needs_with_the_same_answers_share_one_search(rules: LoadedRules, monkey
         return real(*args)
 
     monkeypatch.setattr(whatif, "search", counting)
-    decision = decide(rules, profile.needs, profile.project, None)
-    whatif.annotate(rules, profile, decision)
+    finder = whatif.WhatIfFinder(rules)
+    decision = decide(rules, profile.needs, profile.project, None, explore=finder)
     assert len(calls) == 2
     first = decision.needs[0].what_if
     assert first and all(need.what_if == first for need in decision.needs[:500])

@@ -11,13 +11,24 @@ from tunewise.inputs.profile import Profile, load_profile
 from tunewise.ruleset.load import LoadedRules, Override, load_rules
 
 
-def decide_profile(rules: LoadedRules, profile: Profile) -> Decision:
+def decide_profile(
+    rules: LoadedRules,
+    profile: Profile,
+    notes: Sequence[Cited] = (),
+    warnings: Sequence[tuple[str, Cited]] = (),
+) -> Decision:
     """The decision for a loaded profile, with what-would-change answers for every need."""
-    from tunewise.whatif.search import annotate
+    from tunewise.whatif.search import WhatIfFinder
 
-    decision = decide(rules, profile.needs, profile.project, profile.name)
-    annotate(rules, profile, decision)
-    return decision
+    return decide(
+        rules,
+        profile.needs,
+        profile.project,
+        profile.name,
+        explore=WhatIfFinder(rules),
+        notes=notes,
+        warnings=warnings,
+    )
 
 
 def advise(path: Path, rules_path: Path | None, params: Sequence[str | Override]) -> Decision:
@@ -26,24 +37,20 @@ def advise(path: Path, rules_path: Path | None, params: Sequence[str | Override]
     need per unanswered question, quadratic in the number of needs.)"""
     rules = load_rules(rules_path, params)
     profile = load_profile(path, rules.model)
-    notes, warnings = _evidence_answers(rules, profile)
-    decision = decide_profile(rules, profile)
-    decision.notes.extend(notes)
-    decision.warnings.extend(warnings)
-    return decision
+    profile, notes, warnings = _evidence_answers(rules, profile)
+    return decide_profile(rules, profile, notes, warnings)
 
 
 def _evidence_answers(
     rules: LoadedRules, profile: Profile
-) -> tuple[list[Cited], list[tuple[str, Cited]]]:
-    """What the profile's evidence answers (the reading `check` makes), filled in place; its
+) -> tuple[Profile, list[Cited], list[tuple[str, Cited]]]:
+    """The profile with what its evidence answers (the reading `check` makes); the reading's
     notes, and its contradictions as warnings (the gate fails on them, advise reports them)."""
     if not profile.evidence and not any(need.evidence for need in profile.needs):
-        return [], []
-    from tunewise.gate.claims import apply_answers, read_evidence
+        return profile, [], []
+    from tunewise.gate.claims import answered, read_evidence
 
     reading = read_evidence(profile, {q.id for q in rules.model.questions})
-    apply_answers(profile, reading)
     notes = [Cited(note, ()) for note in reading.notes]
     warnings = [("evidence", Cited(f.message, ())) for f in reading.findings]
-    return notes, warnings
+    return answered(profile, reading), notes, warnings

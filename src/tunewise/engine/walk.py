@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from tunewise.engine.decision import (
@@ -241,19 +241,36 @@ def decide(
     needs: Sequence[NeedInput],
     project: Mapping[str, Any],
     profile_name: str | None = None,
+    *,
+    explore: Callable[[Mapping[str, Any], NeedResult], NeedResult] | None = None,
+    notes: Sequence[Cited] = (),
+    warnings: Sequence[tuple[str, Cited]] = (),
 ) -> Decision:
-    """Walk every need with the project's answers and combine the results."""
-    results = [
-        walk_need(rules, {**project, **need.answers}, need.id, need.description) for need in needs
-    ]
+    """Walk every need with the project's answers and combine the results. `explore` adds to a
+    need's result what would change it (the what-if search, which sits above the engine);
+    `notes` and `warnings` from elsewhere (the evidence) follow the rule set's own."""
+    results = []
+    for need in needs:
+        answers = {**project, **need.answers}
+        result = walk_need(rules, answers, need.id, need.description)
+        results.append(explore(answers, result) if explore is not None else result)
     verdict = verdict_of([r.approach for r in results])
     model = rules.model
     notes_walk = _Walk(rules, dict(project), True)
-    notes = [notes_walk.cite(r) for r in model.verdict_notes.get(verdict, [])]  # type: ignore[call-overload]
-    warnings = [(r.id, w) for r in results for w in r.warnings]
+    cited = [notes_walk.cite(r) for r in model.verdict_notes.get(verdict, [])]  # type: ignore[call-overload]
+    cautions = [(r.id, w) for r in results for w in r.warnings]
     steps: list[Cited] = []
     for result in results:
         steps.extend(s for s in result.next_steps if s not in steps)
     # a source a reader can follow: its title, then its URL or bibliographic reference
     titles = {s.id: f"{s.title} — {s.location}" if s.location else s.title for s in model.sources}
-    return Decision(verdict, results, rules.info, notes, warnings, steps, profile_name, titles)
+    return Decision(
+        verdict,
+        results,
+        rules.info,
+        [*cited, *notes],
+        [*cautions, *warnings],
+        steps,
+        profile_name,
+        titles,
+    )

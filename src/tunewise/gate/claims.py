@@ -9,6 +9,7 @@ one `evidence-unreadable` finding at the key that named it, never a hang or a cr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -523,10 +524,12 @@ def _names(profile: Profile, index: int, kind: str) -> bool:
     return kind in own or kind in (profile.evidence or {})
 
 
-def apply_answers(profile: Profile, reading: EvidenceReading) -> None:
-    """Fill the profile's unanswered questions with what the evidence measured."""
-    for key, value in reading.project.items():
-        profile.project.setdefault(key, value)
-    for need, found in zip(profile.needs, reading.needs, strict=False):
-        for key, value in found.answers.items():
-            need.answers.setdefault(key, value)
+def answered(profile: Profile, reading: EvidenceReading) -> Profile:
+    """The profile with its unanswered questions filled with what the evidence measured."""
+    needs = list(profile.needs)
+    for index, found in enumerate(reading.needs[: len(needs)]):
+        if found.answers:
+            need = needs[index]
+            needs[index] = dataclasses.replace(need, answers={**found.answers, **need.answers})
+    project = {**reading.project, **profile.project}
+    return dataclasses.replace(profile, needs=needs, project=project)

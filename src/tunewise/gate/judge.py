@@ -118,7 +118,7 @@ class Gate:
             return FileResult(str(path), "error", findings=findings)
         notes: list[str] = []
         found: list[_About] = []
-        reading = self._evidence(profile, found, notes)
+        profile, reading = self._evidence(profile, found, notes)
         # Outcome-only walks give the verdict; the explaining walk (texts, failing checks, what
         # would change) runs only for a proposal it has to argue with.
         approaches = [
@@ -188,19 +188,18 @@ class Gate:
 
     def _evidence(
         self, profile: Profile, found: list[_About], notes: list[str]
-    ) -> EvidenceReading | None:
-        """Read the evidence (the same reading `advise` makes), fill what it measured, and
-        add what it contradicts to `found` (at the answer or key concerned), what it measured
-        to `notes`."""
+    ) -> tuple[Profile, EvidenceReading | None]:
+        """Read the evidence (the same reading `advise` makes): the profile with what it
+        measured filled in, and the reading; add what it contradicts to `found` (at the answer
+        or key concerned), what it measured to `notes`."""
         if not profile.evidence and not any(need.evidence for need in profile.needs):
-            return None
-        from tunewise.gate.claims import apply_answers, read_evidence
+            return profile, None
+        from tunewise.gate.claims import answered, read_evidence
 
         reading = read_evidence(profile, self.questions)
-        apply_answers(profile, reading)
         notes += reading.notes
         found += [(finding, None) for finding in reading.findings]
-        return reading
+        return answered(profile, reading), reading
 
     def _required(
         self,
@@ -236,8 +235,8 @@ class Gate:
                 result = search(self.rules, answers, need, "fine-tune", budget)
                 searched[key] = (result, budget.limit if budget.stopped else None)
             if key in searched:
-                need.what_if = list(searched[key][0])
-                need.what_if_stopped = searched[key][1]
+                options, stopped = searched[key]
+                need = replace(need, what_if=list(options), what_if_stopped=stopped)
             else:
                 skipped += 1
             found += [(f, need.id) for f in self._why_not(profile, index, need, key in searched)]

@@ -14,14 +14,13 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from tunewise.engine.decision import Change, Decision, NeedResult, WhatIf
+from tunewise.engine.decision import Change, NeedResult, WhatIf
 from tunewise.engine.evaluator import Budget, Outcomes, OutOfSteps
 from tunewise.engine.walk import Rules, walk_need
-from tunewise.inputs.profile import Profile
 from tunewise.whatif.candidates import apply_changes, candidates
 from tunewise.whatif.pruner import Pruner, path_questions
 
-__all__ = ["Budget", "annotate", "candidates", "search"]
+__all__ = ["Budget", "WhatIfFinder", "candidates", "search"]
 
 MAX_OPTIONS = 6
 
@@ -236,20 +235,24 @@ def _opens_the_checks(
     return []
 
 
-def annotate(rules: Rules, profile: Profile, decision: Decision, target: str | None = None) -> None:
-    """Fill `what_if` on every decided need: by default, what would make it fine-tune, and for a
-    fine-tune need, what would take it off fine-tune."""
-    # needs with the same answers: one search (its options, and its budget if it ran out)
-    searched: dict[tuple[Any, ...], tuple[list[WhatIf], int | None]] = {}
-    for need_input, result in zip(profile.needs, decision.needs, strict=True):
-        answers = {**profile.project, **need_input.answers}
-        aim = target or ("fine-tune" if result.approach != "fine-tune" else None)
+class WhatIfFinder:
+    """What would change each need, for `decide`: by default what would make it fine-tune, and
+    for a fine-tune need what would take it off fine-tune. Needs with the same answers share
+    one search (its options, and its budget if it ran out)."""
+
+    def __init__(self, rules: Rules, target: str | None = None) -> None:
+        self.rules = rules
+        self.target = target
+        self.searched: dict[tuple[Any, ...], tuple[list[WhatIf], int | None]] = {}
+
+    def __call__(self, answers: Mapping[str, Any], result: NeedResult) -> NeedResult:
+        aim = self.target or ("fine-tune" if result.approach != "fine-tune" else None)
         key = (aim, *sorted((k, type(v).__name__, v) for k, v in answers.items()))
-        if key not in searched:
+        if key not in self.searched:
             budget = Budget()
-            found = search(rules, answers, result, aim, budget)
-            searched[key] = (found, budget.limit if budget.stopped else None)
-        options, stopped = searched[key]
-        result.what_if = list(options)
-        result.what_if_target = aim
-        result.what_if_stopped = stopped
+            found = search(self.rules, answers, result, aim, budget)
+            self.searched[key] = (found, budget.limit if budget.stopped else None)
+        options, stopped = self.searched[key]
+        return dataclasses.replace(
+            result, what_if=list(options), what_if_target=aim, what_if_stopped=stopped
+        )
