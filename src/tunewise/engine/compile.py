@@ -126,6 +126,7 @@ class Compiler:
     def __init__(self, model: RuleSet, params: Mapping[str, float | int]) -> None:
         self.model, self.params = model, params
         self._reads: dict[int, tuple[str, ...]] = {}
+        self._formulas: dict[str, ValueOf] = {}  # named formulas, each compiled once
 
     # --- values: one function per kind ------------------------------------------------
 
@@ -168,7 +169,7 @@ class Compiler:
 
     def _formula(self, expr: FormulaRef) -> ValueOf:
         """A named formula, compiled once (references are acyclic: validated)."""
-        cache: dict[str, ValueOf] = self.__dict__.setdefault("_formulas", {})
+        cache = self._formulas
         if expr.formula not in cache:
             cache[expr.formula] = self.value_of(self.model.formula(expr.formula).value)
         return cache[expr.formula]
