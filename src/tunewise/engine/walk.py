@@ -58,10 +58,12 @@ class Rules(Protocol):
 class _Walk:
     """One explaining walk: the evaluator's answers to a need's answers, with texts."""
 
-    def __init__(self, rules: Rules, answers: Mapping[str, Any], explain: bool) -> None:
+    def __init__(
+        self, rules: Rules, answers: Mapping[str, Any], explain: bool, advice: bool = True
+    ) -> None:
         self.outcomes = rules.outcomes
         self.model, self.params, self.answers = rules.model, rules.params, answers
-        self.explain = explain
+        self.explain, self.advice = explain, advice
         self.used: set[str] = set()
 
     def test(self, cond: Any) -> Any:
@@ -103,9 +105,8 @@ class _Walk:
         if verdict is not PASS:
             return CheckOutcome(check.id, check.title, "unknown", missing=list(verdict.missing))
         passed = self.cite(check.passed) if check.passed else None
-        return CheckOutcome(
-            check.id, check.title, "pass", passed, warnings=self.matching(check.warn)
-        )
+        warnings = self.matching(check.warn) if self.advice else []
+        return CheckOutcome(check.id, check.title, "pass", passed, warnings=warnings)
 
 
 def walk_need(
@@ -115,10 +116,14 @@ def walk_need(
     description: str = "",
     *,
     explain: bool = True,
+    advice: bool = True,
 ) -> NeedResult:
     """Walk the tree for one need. `answers` holds the need's and the project's answers.
-    With `explain=False` texts are left unfilled and advice is skipped: for searches."""
-    walk = _Walk(rules, answers, explain)
+    With `explain=False` texts are left unfilled and advice is skipped: for searches. With
+    `advice=False` the texts of the path (reasons, check messages) are filled in, and the
+    warnings, next steps, advice and estimate left out: for the gate, which shows only the
+    former (measured: a third of the explaining walk, ~3% of `check`)."""
+    walk = _Walk(rules, answers, explain, advice)
     step = walk.outcomes.start
     path: list[str] = []
     reasons: list[Cited] = []
@@ -179,6 +184,11 @@ def _at_leaf(
     reasons: list[Cited],
     checks: list[CheckOutcome],
 ) -> NeedResult:
+    if not walk.advice:  # the gate's walk: what the path says, nothing after it
+        cited = [walk.cite(r) for r in leaf.reasons] + reasons
+        return NeedResult(
+            need_id, description, leaf.approach, leaf.id, path, [], cited, checks, used=walk.used
+        )
     warnings = [w for c in checks for w in c.warnings] + walk.matching(leaf.warnings)
     warnings += [walk.cite(w) for w in leaf.warnings if w.when is None]
     steps = [s for s in leaf.next_steps if s.when is None or walk.test(s.when) is True]

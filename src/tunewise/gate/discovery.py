@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -53,12 +53,19 @@ def find_profiles(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Found:
     `exclude`: globs of files and folders not to search; one without a slash matches a name at
     any depth, one with a slash an absolute path (a matching folder is pruned whole)."""
     found = Found()
+    found.files.extend(profiles_in(paths, found, exclude))
+    return found
+
+
+def profiles_in(paths: Iterable[Path], found: Found, exclude: Sequence[str] = ()) -> Iterator[str]:
+    """The profiles `find_profiles` finds, one at a time as the search reaches them (a large
+    check judges the first while it goes on); what it skips is recorded in `found`, complete
+    once the iteration has ended."""
     for path in paths:
         if path.is_dir():
-            _search(str(path), found, exclude)
+            yield from _search(str(path), found, exclude)
         else:
-            found.files.append(str(path))
-    return found
+            yield str(path)
 
 
 def excluded(name: str, path: str, exclude: Sequence[str]) -> str | None:
@@ -66,7 +73,7 @@ def excluded(name: str, path: str, exclude: Sequence[str]) -> str | None:
     return next((g for g in exclude if fnmatchcase(path if "/" in g else name, g)), None)
 
 
-def _search(top: str, found: Found, exclude: Sequence[str] = ()) -> None:
+def _search(top: str, found: Found, exclude: Sequence[str] = ()) -> Iterator[str]:
     """What `os.walk` (top-down, not following links) would find, sorted, with one directory
     listing per folder; a virtual environment is recognised from its own listing."""
     real_top = os.path.realpath(top)
@@ -112,7 +119,7 @@ def _search(top: str, found: Found, exclude: Sequence[str] = ()) -> None:
                     found.skipped.append((os.path.join(folder, name), f"excluded by {shown}"))
             files = [n for n in files if n in kept]
             folders = [n for n in folders if n in kept]
-        found.files.extend(os.path.join(folder, name) for name in sorted(files))
+        yield from (os.path.join(folder, name) for name in sorted(files))
         pending.extend(os.path.join(folder, name) for name in sorted(folders, reverse=True))
 
 

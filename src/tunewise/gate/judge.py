@@ -228,7 +228,8 @@ class Gate:
         found: list[_About] = []
         for index, need_in in enumerate(profile.needs):
             answers = {**profile.project, **need_in.answers}
-            need = walk_need(self.rules, answers, need_in.id, need_in.description)
+            # the reasons and failing checks are all the gate shows of the walk
+            need = walk_need(self.rules, answers, need_in.id, need_in.description, advice=False)
             key = tuple(sorted((k, type(v).__name__, v) for k, v in answers.items()))
             if key not in searched and len(searched) < MAX_SEARCHES:
                 budget = Budget()
