@@ -100,10 +100,11 @@ def test_a_remembered_verdict_tells_true_from_1() -> None:
 def test_remembered_verdicts_are_the_verdicts(data: Any) -> None:
     """Whatever was remembered before (and however often the memo started afresh), a check
     gives the verdict its conditions give."""
+    import tunewise.engine.compile as compiler
     import tunewise.engine.evaluator as module
 
     rules = load_rules()
-    kept, module.MAX_REMEMBERED = module.MAX_REMEMBERED, 3
+    kept, compiler.MAX_REMEMBERED = compiler.MAX_REMEMBERED, 3
     try:
         for compiled in rules.outcomes.compiled_checks.values():
             fresh = module.CompiledCheck(compiled.check, rules.outcomes)._verdict()
@@ -116,4 +117,4 @@ def test_remembered_verdicts_are_the_verdicts(data: Any) -> None:
                 else:
                     assert found == expected
     finally:
-        module.MAX_REMEMBERED = kept
+        compiler.MAX_REMEMBERED = kept

@@ -12,7 +12,15 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from tunewise.engine.compile import Answers, Compiler, Test, Unknown, ValueOf, conditions_in
+from tunewise.engine.compile import (
+    Answers,
+    Compiler,
+    Test,
+    Unknown,
+    ValueOf,
+    conditions_in,
+    remembered,
+)
 from tunewise.errors import RuleSetError
 from tunewise.ruleset.records import (
     ARITHMETIC,
@@ -103,7 +111,7 @@ class CompiledCheck:
         self.verdict = self._verdict()
         computed = (c for part in (check.applies, check.require) for c in conditions_in(part))
         if any(type(c) in COMPUTED for c in computed):
-            self.verdict = _remembered(self.verdict, tuple(dict.fromkeys(self._all_reads)))
+            self.verdict = remembered(self.verdict, tuple(dict.fromkeys(self._all_reads)))
 
     def _verdict(self) -> Callable[[Answers], Any]:
         applies, require = self.applies, self.require
@@ -131,32 +139,6 @@ class CompiledCheck:
 
 # Values worked out from answers (costs, memory): a check comparing with one is remembered.
 COMPUTED = frozenset({FormulaRef, Lookup, Scaled, First, Choose, *ARITHMETIC})
-MAX_REMEMBERED = 4096  # verdicts kept per check; the memo starts afresh when full
-
-
-def _remembered(
-    verdict: Callable[[Answers], Any], reads: tuple[str, ...]
-) -> Callable[[Answers], Any]:
-    """`verdict`, remembered by the answers the check reads and their types (1, 1.0 and True
-    are equal keys but not the same answer). A check comparing with a computed value (the
-    budget against the cost formulas) is evaluated in most walks of the what-if search, which
-    mostly change other answers: measured, a sixth of `search` over 3,000 generated profiles."""
-    memo: dict[tuple[Any, ...], Any] = {}
-
-    def remembered(answers: Answers) -> Any:
-        found = tuple(map(answers.get, reads))
-        key = (*found, *map(type, found))
-        try:
-            return memo[key]
-        except KeyError:
-            if len(memo) >= MAX_REMEMBERED:
-                memo.clear()
-            value = memo[key] = verdict(answers)
-            return value
-        except TypeError:  # an answer that cannot be a key (a list): not remembered
-            return verdict(answers)
-
-    return remembered
 
 
 class Outcomes(Compiler):
