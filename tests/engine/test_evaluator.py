@@ -118,3 +118,29 @@ def test_remembered_verdicts_are_the_verdicts(data: Any) -> None:
                     assert found == expected
     finally:
         compiler.MAX_REMEMBERED = kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_remembered_formulas_are_the_formulas(data: Any) -> None:
+    """A named formula is remembered by the answers it reads: whatever came before (and
+    however often its memo started afresh), its value is the one its expression gives."""
+    import tunewise.engine.compile as compiler
+
+    rules = load_rules()
+    fast = rules.outcomes
+    kept, compiler.MAX_REMEMBERED = compiler.MAX_REMEMBERED, 3
+    try:
+        for formula in rules.model.formulas:
+            fresh = compiler.Compiler(rules.model, rules.params)
+            expected_of = fresh.value_of(formula.value)  # its references remembered afresh
+            for _ in range(3):
+                answers = data.draw(answer_sets(rules))
+                found, expected = fast.formula(formula.id)(answers), expected_of(answers)
+                assert type(found) is type(expected), formula.id
+                if isinstance(expected, Unknown):
+                    assert found.missing == expected.missing
+                else:
+                    assert found == expected or (found != found and expected != expected)
+    finally:
+        compiler.MAX_REMEMBERED = kept

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import CHECK_ORDER, PASSING_PROJECT, profile_dict, run_cli
 from tests.small_rules import scaled_by_an_answer
@@ -368,3 +370,32 @@ def test_advise_walks_each_need_a_bounded_number_of_times(
         needs = [{"id": f"n{i}", "kind": "style"} for i in range(count)]
         assert run_cli("advise", str(write_profile(profile_dict(needs)))).code == 4
         assert walks <= 2 * count + 2, (count, walks)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_gates_walk_is_the_explaining_walk_without_its_advice(data: Any) -> None:
+    """`advice=False` (the gate) leaves out warnings, next steps, advice and the estimate;
+    the path, the outcome, the checks' verdicts and messages and the reasons are those of the
+    full walk, texts included."""
+    from tests.condition_forms import answer_sets
+    from tunewise.errors import RuleSetError
+
+    rules = load_rules()
+    answers = data.draw(answer_sets(rules))
+    try:
+        full = walk_need(rules, answers, "n", "d")
+    except RuleSetError:
+        return
+    brief = walk_need(rules, answers, "n", "d", advice=False)
+    assert (brief.approach, brief.leaf, brief.path, brief.missing) == (
+        full.approach,
+        full.leaf,
+        full.path,
+        full.missing,
+    )
+    assert brief.reasons == full.reasons
+    assert [(c.id, c.status, c.message, c.missing) for c in brief.checks] == [
+        (c.id, c.status, c.message, c.missing) for c in full.checks
+    ]
+    assert not (brief.warnings or brief.next_steps or brief.advice or brief.estimate)

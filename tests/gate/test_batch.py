@@ -1,0 +1,107 @@
+"""Running the gate over many profiles: the parallel run is the sequential one, in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tunewise.gate import batch
+from tunewise.gate.batch import packed, run_check, unpacked
+from tunewise.gate.discovery import find_profiles
+from tunewise.gate.judge import FileResult
+from tunewise.problems import Problem
+from tunewise.ruleset.load import LoadedRules
+
+DAY = dt.date(2026, 6, 1)
+
+
+def _generate(folder: Path, count: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from generate import generate  # type: ignore[import-not-found]
+
+    generate(folder, count)
+
+
+def _lock(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if os.path.basename(path) == name:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def progress(seen: list[tuple[int, int]]) -> Any:
+    """A progress callback noting each (done, total) it is given."""
+    return lambda done, total: seen.append((done, total))
+
+
+def test_a_result_crosses_from_a_worker_unchanged() -> None:
+    """Workers send plain tuples (`packed`); the parent rebuilds the very result."""
+    result = FileResult(
+        "a/tunewise.yaml",
+        "waived",
+        verdict="prompt",
+        proposal="fine-tune",
+        findings=(
+            Problem("a/tunewise.yaml", "m", 3, 5, ("needs", 0, "kind"), "check/x", "warning"),
+            Problem("a/tunewise.yaml", "n"),
+        ),
+        notes=("waived by someone",),
+        waiver={"reason": "r", "approved_by": "jane", "expires": "2026-07-01"},
+    )
+    back = unpacked(packed(result, 0.25))
+    assert back == result and back.seconds == 0.25
+    assert back.findings == result.findings and type(back.findings) is tuple
+    assert unpacked(packed(FileResult("b", "pass"), 1.0)) == replace(
+        FileResult("b", "pass"), seconds=1.0
+    )
+
+
+def test_workers_judge_while_the_search_goes_on(
+    rules: LoadedRules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large batch starts its workers once PARALLEL_FROM profiles are found; the rest of
+    the search feeds them. Results, their order, the folders skipped or unreadable (reported
+    first) and the progress totals are those of the sequential run."""
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 20)
+    monkeypatch.setattr(batch, "workers_for", lambda count: 2 if count >= 20 else 1)
+    _generate(tmp_path, 80)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "team-03" / "locked").mkdir()
+    _lock(monkeypatch, "locked")
+    runs: dict[str, Any] = {}
+    for name, jobs in (("sequential", 1), ("parallel", None)):
+        skipped: list[tuple[str, str]] = []
+        seen: list[tuple[int, int]] = []
+        found = run_check(rules, [tmp_path], DAY, jobs, progress(seen), skipped=skipped)
+        runs[name] = (list(found), skipped, seen)
+    results, skipped, seen = runs["parallel"]
+    assert runs["parallel"] == runs["sequential"]
+    assert results[0].status == "error" and results[0].path == str(tmp_path / "team-03/locked")
+    assert [r.path for r in results[1:]] == find_profiles([tmp_path]).files
+    assert skipped == [(str(tmp_path / ".git"), "version control")]
+    assert seen == [(done, 80) for done in range(1, 81)]
+
+
+def test_a_small_batch_is_judged_in_this_process(
+    rules: LoadedRules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below PARALLEL_FROM profiles no worker starts (the search has ended by then)."""
+    _generate(tmp_path, 5)
+
+    def no_pool(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a pool was started for 5 profiles")
+
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_pool)
+    assert len(list(run_check(rules, [tmp_path], DAY))) == 5
