@@ -8,6 +8,7 @@ held-out set is indexed up to HELD_OUT_LIMIT records. See README "Evidence" for 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import json
@@ -416,21 +417,24 @@ def _tables() -> tuple[Any, Any]:
 
 
 class _Index:
-    """Records indexed for near-duplicate search: their lines, their 3-gram hashes, and their
-    band keys in sorted runs (merged as they grow, so a lookup is a few binary searches)."""
+    """Records indexed for near-duplicate search: their lines, their 3-gram hashes (a numpy
+    chunk per batch, no object per record), and their band keys in sorted runs (merged as
+    they grow, so a lookup is a few binary searches)."""
 
     def __init__(self) -> None:
-        self.lines: list[int] = []
-        self.grams: list[Any] = []  # per slot: sorted distinct (bottom-k), or raw until needed
+        import array
+
+        self.lines = array.array("q")  # slot -> line
+        self.firsts: list[int] = []  # each chunk's first slot
+        self.chunks: list[tuple[Any, Any]] = []  # (3-gram hashes, each slot's offsets)
         self.runs: list[tuple[Any, Any]] = []  # (sorted band keys, their slots)
 
     def kept(self, slot: int) -> Any:
-
-        grams = self.grams[slot]
-        if not grams.flags.writeable:  # raw (see _raw): sorted and made distinct once
-            grams = _distinct(grams)
-            self.grams[slot] = grams
-        return grams
+        """The slot's sorted distinct 3-gram hashes (bottom-k)."""
+        chunk = bisect.bisect_right(self.firsts, slot) - 1
+        grams, offsets = self.chunks[chunk]
+        at = slot - self.firsts[chunk]
+        return _distinct(grams[offsets[at] : offsets[at + 1]])
 
     def lookup(self, bands: Any, rows: Any) -> dict[int, list[int]]:
         """Each of `rows` of `bands` that shares a band key with indexed records -> their
@@ -454,14 +458,21 @@ class _Index:
                 found.setdefault(row, set()).update(slots[start:end].tolist())
         return {row: sorted(slots) for row, slots in found.items()}
 
-    def add(self, lines: list[int], grams: list[Any], bands: Any) -> None:
+    def add(self, lines: list[int], sketches: _Sketches, rows: list[int]) -> None:
+        """Index `rows` of the batch's sketches (their lines `lines`). A record of more than
+        KEEP_SHINGLES 3-grams keeps its bottom-k only, so a slot holds at most 2 KiB of them."""
         import numpy as np
 
         first = len(self.lines)
-        self.lines += lines
-        self.grams += grams
-        keys = bands.ravel()
-        slots = np.repeat(np.arange(first, first + len(lines), dtype=np.int32), BANDS)
+        self.lines.extend(lines)
+        parts = [sketches.grams[sketches.offsets[row] : sketches.offsets[row + 1]] for row in rows]
+        parts = [part if len(part) <= KEEP_SHINGLES else _distinct(part) for part in parts]
+        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum([len(part) for part in parts], out=offsets[1:])
+        self.firsts.append(first)
+        self.chunks.append((np.concatenate(parts), offsets))
+        keys = sketches.bands[rows].ravel()
+        slots = np.repeat(np.arange(first, first + len(rows), dtype=np.int32), BANDS)
         order = np.argsort(keys)
         self.runs.append((keys[order], slots[order]))
         while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
@@ -469,17 +480,6 @@ class _Index:
             keys, slots = np.concatenate([keys_b, keys_a]), np.concatenate([slots_b, slots_a])
             order = np.argsort(keys, kind="stable")
             self.runs.append((keys[order], slots[order]))
-
-
-def _raw(grams: Any) -> Any:
-    """A copy of a record's 3-gram hashes to index, marked raw (read-only) until first compared;
-    a record over KEEP_SHINGLES of them keeps its bottom-k at once, bounding the index."""
-
-    if len(grams) > KEEP_SHINGLES:
-        return _distinct(grams)
-    copy = grams.copy()
-    copy.flags.writeable = False
-    return copy
 
 
 def _distinct(grams: Any) -> Any:
@@ -653,8 +653,7 @@ class Measure:
                     continue
             self._unique(row)
         if added and near is not None and sketches is not None:
-            grams = [kept[at] if at in kept else _raw(_slice(sketches, at)) for at in added]
-            near.add([numbers[at] for at in added], grams, sketches.bands[added])
+            near.add([numbers[at] for at in added], sketches, added)
 
     def _unique(self, row: _Row) -> None:
         stats = self.stats
@@ -718,10 +717,6 @@ class Measure:
         return self.stats
 
 
-def _slice(sketches: _Sketches, index: int) -> Any:
-    return sketches.grams[sketches.offsets[index] : sketches.offsets[index + 1]]
-
-
 def _kept(sketches: _Sketches, index: int, kept: dict[int, Any]) -> Any:
     if index not in kept:
         kept[index] = sketches.kept(index)
@@ -735,18 +730,26 @@ def _batch_pairs(bands: Any, rows: list[int]) -> dict[int, list[int]]:
     keys = bands[rows].ravel()
     order = np.argsort(keys, kind="stable")  # equal keys stay in row order
     ordered = keys[order]
-    same = np.flatnonzero(ordered[1:] == ordered[:-1])
-    pairs: dict[int, set[int]] = {}
-    for at in same.tolist():
-        later = rows[int(order[at + 1]) // BANDS]
-        start = at
-        while start > 0 and ordered[start - 1] == ordered[at]:
-            start -= 1
-        for earlier_at in range(start, at + 1):
-            earlier = rows[int(order[earlier_at]) // BANDS]
-            if earlier != later:
-                pairs.setdefault(later, set()).add(earlier)
-    return {row: sorted(found) for row, found in pairs.items()}
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return {}
+    # Every position in a run of equal keys, paired with each earlier one of its run.
+    run_start = np.arange(len(ordered))
+    run_start[1:][same] = 0
+    np.maximum.accumulate(run_start, out=run_start)
+    earlier_count = np.arange(len(ordered)) - run_start
+    later = np.repeat(np.arange(len(ordered)), earlier_count)
+    firsts = np.repeat(run_start, earlier_count)
+    steps = np.arange(len(later)) - np.repeat(
+        np.cumsum(earlier_count) - earlier_count, earlier_count
+    )
+    by_row = np.asarray(rows)[order // BANDS]
+    pairs = np.unique(by_row[later] * len(bands) + by_row[firsts + steps])
+    found: dict[int, list[int]] = {}
+    for later_row, earlier_row in zip(*np.divmod(pairs, len(bands)), strict=True):
+        if later_row != earlier_row:
+            found.setdefault(int(later_row), []).append(int(earlier_row))
+    return found
 
 
 def _most_similar(
