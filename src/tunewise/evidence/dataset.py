@@ -349,8 +349,8 @@ def _exact_keys(texts: list[str]) -> list[int]:
     joins = ~is_separator[:-1] & ~is_separator[1:] & (owner[:-1] == owner[1:])
     opening = np.ones(len(starts), dtype=bool)  # a field's first token
     opening[1:] = is_separator[:-1] | (owner[1:] != owner[:-1])
-    colon = octets[ends - 1] == 58
-    for at in np.flatnonzero(opening & colon & ~is_separator).tolist():
+    openings = np.flatnonzero(opening & ~is_separator)
+    for at in openings[octets[ends[openings] - 1] == 58].tolist():  # ends with a colon
         while at < len(joins) and joins[at] and LABEL_RUN.fullmatch(data[starts[at] : ends[at]]):
             joins[at] = False  # "user: hello" is "user:hello"
             at += 1
@@ -363,10 +363,10 @@ def _exact_keys(texts: list[str]) -> list[int]:
     compact = octets[token].tobytes()
     sizes = ends - starts
     sizes[:-1] += joins
-    per_record = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, weights=sizes, minlength=len(texts)), out=per_record[1:])
-    bounds = per_record.astype(np.int64).tolist()
-    return [hash(compact[a:b]) for a, b in itertools.pairwise(bounds)]
+    bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+    per_record = np.bincount(owner, weights=sizes, minlength=len(texts)).astype(np.int64)
+    np.cumsum(per_record, out=bounds[1:])
+    return [hash(compact[a:b]) for a, b in itertools.pairwise(bounds.tolist())]
 
 
 def _signatures(grams: Any, owner: Any, count: int) -> Any:
@@ -476,10 +476,25 @@ class _Index:
         order = np.argsort(keys)
         self.runs.append((keys[order], slots[order]))
         while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
-            (keys_a, slots_a), (keys_b, slots_b) = self.runs.pop(), self.runs.pop()
-            keys, slots = np.concatenate([keys_b, keys_a]), np.concatenate([slots_b, slots_a])
-            order = np.argsort(keys, kind="stable")
-            self.runs.append((keys[order], slots[order]))
+            newer, older = self.runs.pop(), self.runs.pop()
+            self.runs.append(_merge(older, newer))
+
+
+def _merge(older: tuple[Any, Any], newer: tuple[Any, Any]) -> tuple[Any, Any]:
+    """Two sorted runs of (band key, slot) as one, equal keys in slot order: the newer run's
+    entries go in after the older's equal ones (no sort, little beyond the result in memory)."""
+    import numpy as np
+
+    (old_keys, old_slots), (new_keys, new_slots) = older, newer
+    places = np.searchsorted(old_keys, new_keys, side="right")
+    places += np.arange(len(new_keys))
+    keys = np.empty(len(old_keys) + len(new_keys), dtype=old_keys.dtype)
+    slots = np.empty(len(keys), dtype=old_slots.dtype)
+    from_old = np.ones(len(keys), dtype=bool)
+    from_old[places] = False
+    keys[places], slots[places] = new_keys, new_slots
+    keys[from_old], slots[from_old] = old_keys, old_slots
+    return keys, slots
 
 
 def _distinct(grams: Any) -> Any:
