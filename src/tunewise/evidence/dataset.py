@@ -222,7 +222,7 @@ class _Sketches:
         first_word = np.searchsorted(starts, firsts)
         words = np.diff(first_word)
         self.ok = words >= MIN_WORDS
-        record = np.repeat(np.arange(count), words)
+        record = np.repeat(np.arange(count, dtype=np.int32), words)
         grams = hashes[:-2] * _U(_K1) + hashes[1:-1] * _U(_K2) + hashes[2:]
         inside = (record[:-2] == record[2:]) & self.ok[record[:-2]]
         self.grams = (grams[inside] >> _U(32)).astype(np.uint32)
@@ -307,7 +307,8 @@ def _word_hashes(data: bytes) -> tuple[Any, Any]:
     import numpy as np
 
     word = _words(np.frombuffer(data, dtype=np.uint8))
-    edges = np.flatnonzero(word[1:] != word[:-1]) + 1
+    edges = np.flatnonzero(word[1:] != word[:-1]).astype(np.int32)  # a batch is under 2 GiB
+    edges += 1
     starts, ends = edges[0::2], edges[1::2]
     return starts, _hash_words(data, starts, ends)
 
@@ -355,11 +356,14 @@ def _exact_keys(texts: list[str]) -> list[int]:
     inner = slice(1, len(octets) - 1)  # data starts and ends with a space
     begins = token[inner] & (separator[inner] | ~word[:-2])
     finishes = token[inner] & (separator[inner] | ~word[2:])
-    starts = np.flatnonzero(begins) + 1
-    ends = np.flatnonzero(finishes) + 2
+    starts = np.flatnonzero(begins).astype(np.int32)  # a batch is under 2 GiB
+    starts += 1
+    ends = np.flatnonzero(finishes).astype(np.int32)
+    ends += 2
+    del begins, finishes
     record_first = np.searchsorted(starts, firsts)
     counts = np.diff(record_first)
-    owner = np.repeat(np.arange(len(texts)), counts)
+    owner = np.repeat(np.arange(len(texts), dtype=np.int32), counts)
     is_separator = separator[starts]
     # One space between two words of the same field; none elsewhere.
     joins = ~is_separator[:-1] & ~is_separator[1:] & (owner[:-1] == owner[1:])
