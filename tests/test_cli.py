@@ -9,8 +9,8 @@ import sys
 from typing import Any
 
 import pytest
-from tests.conftest import EXAMPLES, run_cli
 
+from tests.conftest import EXAMPLES, run_cli
 from tunewise import __version__
 from tunewise.entry import HELP
 
@@ -71,12 +71,12 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
 
 
 def test_internal_error_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tunewise.commands.service
+    import tunewise.commands.advise
 
     def broken(*_: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(tunewise.commands.service, "advise_profile", broken)
+    monkeypatch.setattr(tunewise.commands.advise, "advise", broken)
     result = run_cli("advise", str(EXAMPLES / "law-firm.tunewise.yaml"))
     assert result.code == 70
     assert result.err.strip().splitlines() == [
@@ -255,12 +255,12 @@ def test_shell_completion() -> None:
 def test_internal_error_with_a_multiline_message_is_still_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import tunewise.commands.service
+    import tunewise.commands.advise
 
     def broken(*_: object) -> None:
         raise ValueError("first\nsecond\r\x1b[2Kthird")
 
-    monkeypatch.setattr(tunewise.commands.service, "advise_profile", broken)
+    monkeypatch.setattr(tunewise.commands.advise, "advise", broken)
     result = run_cli("advise", str(EXAMPLES / "law-firm.tunewise.yaml"))
     assert result.code == 70
     assert result.err.splitlines() == [

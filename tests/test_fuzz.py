@@ -15,10 +15,10 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import ROOT, run_cli
 
+from tests.conftest import ROOT, run_cli
 from tunewise.authoring.lint import lint
-from tunewise.commands.service import decide_profile
+from tunewise.commands.advise import decide_profile
 from tunewise.errors import TunewiseError
 from tunewise.evidence.dataset import measure
 from tunewise.gate.judge import Gate

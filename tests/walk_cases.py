@@ -2,8 +2,8 @@
 what the evaluator says about every condition, value, branch and walk for them.
 
 `tests/golden/walks/*.jsonl` were first recorded with the interpreted evaluator the compiled
-one replaced (`conditions.Context` and its walk); `tests/test_walks.py` holds the evaluator to
-them. TUNEWISE_REGOLD=1 re-records them when a change is intended.
+one replaced (`conditions.Context` and its walk); `tests/engine/test_golden_walks.py` holds
+the evaluator to them. TUNEWISE_REGOLD=1 re-records them when a change is intended.
 """
 
 from __future__ import annotations

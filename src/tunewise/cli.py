@@ -15,10 +15,11 @@ import typer
 from tunewise import __version__
 from tunewise.clivalues import PlainCommand, PlainGroup
 from tunewise.errors import Terminated, TunewiseError
-from tunewise.reporters import ADVICE_FORMATS, CHECK_FORMATS
+from tunewise.reporters import ADVICE_FORMATS, CHECK_FORMATS, SHOW_FORMATS
 
 if TYPE_CHECKING:
     from tunewise.inputs.config import Config
+    from tunewise.ruleset.load import Override
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -202,7 +203,7 @@ def _choice(value: str, allowed: Sequence[str], option: str) -> str:
 
 def _rules_and_params(
     cfg: Config, rules: Path | None, param: list[str] | None
-) -> tuple[Path | None, list[str]]:
+) -> tuple[Path | None, list[str | Override]]:
     """The rule set and parameter overrides: the configuration's, then the command line's
     (a later NAME=VALUE wins)."""
     return rules or cfg.rules, [*cfg.param_args(), *(param or [])]
@@ -252,7 +253,7 @@ def advise(
 
     Exit 4 when a need is undecided; the output lists the answers it is missing.
     """
-    from tunewise.commands.service import advise_profile
+    from tunewise.commands.advise import advise as advise_profile
     from tunewise.reporters import render
 
     cfg = _settings(color, config, isolated)
@@ -413,7 +414,7 @@ def check(
 
     Exit 1 when a profile fails, 3 when one is invalid or none is found.
     """
-    from tunewise.commands.service import check_paths
+    from tunewise.commands.check import check as check_paths
     from tunewise.outfiles import report_files
     from tunewise.reporters import check_reporter
     from tunewise.reporters.progress import progress_bar
@@ -544,12 +545,13 @@ def rules_lint(
     Coverage, reachability, cycles, unused items, and a proof that every combination of
     answers reaches a decision.
     """
-    from tunewise.commands.service import lint_rules
+    from tunewise.commands.lint import lint as lint_rules
+    from tunewise.reporters.lint_text import render_lint
 
     cfg = _settings(None, config, isolated)
-    text, ok = lint_rules(*_rules_and_params(cfg, file, param))
-    _emit(text)
-    raise typer.Exit(0 if ok else 1)
+    report = lint_rules(*_rules_and_params(cfg, file, param))
+    _emit(render_lint(report))
+    raise typer.Exit(1 if report.defects else 0)
 
 
 @rules_command("test")
@@ -575,17 +577,15 @@ def rules_test(
     isolated: IsolatedOpt = False,
 ) -> None:
     """Run rule-set test cases and report coverage."""
-    from tunewise.authoring.cases import render_report, run_case_files
+    from tunewise.authoring.cases import run_case_files
+    from tunewise.reporters.cases_text import render
     from tunewise.ruleset.load import load_rules
 
     cfg = _settings(None, config, isolated)
     report = run_case_files(load_rules(*_rules_and_params(cfg, rules, param)), cases)
-    text, ok = render_report(report, min_coverage)
-    _emit(text)
+    _emit(render(report, min_coverage=min_coverage))
+    ok = report.passes(min_coverage)
     raise typer.Exit(0 if ok else 1)
-
-
-SHOW_FORMATS = ("tree", "mermaid", "dot")
 
 
 @rules_command("show")
@@ -597,7 +597,7 @@ def rules_show(
         _choice_option(
             "--format",
             "-f",
-            choices=SHOW_FORMATS,
+            choices=list(SHOW_FORMATS),
             help="Drawing format.",
         ),
     ] = "tree",
@@ -606,12 +606,13 @@ def rules_show(
     isolated: IsolatedOpt = False,
 ) -> None:
     """Draw the decision tree."""
-    from tunewise.authoring.show import FORMATS, render
+    from tunewise.reporters import render
     from tunewise.ruleset.load import load_rules
 
     cfg = _settings(color, config, isolated)
-    _choice(output_format, FORMATS, "--format")
-    _emit(render(load_rules(file or cfg.rules).model, output_format, _color(), _width()))
+    _choice(output_format, list(SHOW_FORMATS), "--format")
+    rules = load_rules(file or cfg.rules).model
+    _emit(render(SHOW_FORMATS, output_format, rules, color=_color(), width=_width()))
 
 
 @command()

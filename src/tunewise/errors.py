@@ -3,24 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem in one file, where it is known; prints as `file:line:col: text`."""
-
-    file: str
-    text: str
-    line: int | None = None
-    column: int | None = None
-
-    def __str__(self) -> str:
-        from tunewise.escaping import visible
-
-        at = "".join(f":{n}" for n in (self.line, self.column) if n is not None)
-        # One problem, one line: control characters from the input are shown escaped.
-        return visible(f"{self.file}{at}: {self.text}")
+from tunewise.problems import Problem
 
 
 class TunewiseError(Exception):

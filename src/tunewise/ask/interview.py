@@ -196,7 +196,7 @@ def skipped_rows(rules: Rules, state: State) -> list[tuple[str, Step]]:
 
 
 def decision_of(session: Session) -> Decision:
-    from tunewise.commands.service import decide_profile
+    from tunewise.commands.advise import decide_profile
 
     return decide_profile(session.rules, to_profile(session.state))  # type: ignore[arg-type]
 

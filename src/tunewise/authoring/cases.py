@@ -11,12 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from tunewise.engine.walk import decide
 from tunewise.errors import InputError, TunewiseError
-from tunewise.escaping import visible
 from tunewise.inputs.profile import profile_from_data
 from tunewise.inputs.safeio import project_root, resolve_inside
 from tunewise.inputs.validation import format_errors
 from tunewise.inputs.yamlio import Document, Path_, load_yaml_file
-from tunewise.ruleset.load import LoadedRules, resolve_params
+from tunewise.ruleset.load import LoadedRules, Override, resolve_params
 from tunewise.ruleset.records import ChecksNode, Leaf
 
 Outcome = Literal["prompt", "rag", "fine-tune", "undecided"]
@@ -67,6 +66,13 @@ class TestReport:
     def failed(self) -> list[CaseResult]:
         return [r for r in self.results if r.problems]
 
+    def below(self, min_coverage: float | None) -> bool:
+        """Coverage under the required percentage (none required: never below)."""
+        return min_coverage is not None and self.coverage + 1e-9 < min_coverage
+
+    def passes(self, min_coverage: float | None) -> bool:
+        return not self.failed and not self.below(min_coverage)
+
 
 def coverage_items(rules: LoadedRules) -> list[str]:
     """What a suite should exercise: every leaf, and every check both passing and failing."""
@@ -86,6 +92,12 @@ def _sub_document(doc: Document, prefix: Path_, data: Any, label: str) -> Docume
     positions = {loc[size:]: at for loc, at in doc.positions.items() if loc[:size] == prefix}
     keys = {loc[size:]: at for loc, at in doc.key_positions.items() if loc[:size] == prefix}
     return Document(data, label, positions, keys)
+
+
+def _override(doc: Document, loc: Path_, text: str) -> Override:
+    """A case's parameter, placed at its key: one the rule set refuses is reported there."""
+    line, column = doc.where(loc, key=True) or (None, None)
+    return Override(text, doc.file, line, column, field=loc)
 
 
 def run_case_files(rules: LoadedRules, paths: Sequence[Path]) -> TestReport:
@@ -117,7 +129,9 @@ def _run_case(
             target = resolve_inside(project_root(path), wanted, "profile_file", origin=str(path))
             profile_doc = load_yaml_file(target, "profile")
         profile = profile_from_data(rules.model, profile_doc)
-        overrides = [f"{k}={v}" for k, v in case.params.items()]
+        overrides = [
+            _override(doc, (*loc, "params", k), f"{k}={v}") for k, v in case.params.items()
+        ]
         params = resolve_params(rules.model, overrides) if overrides else rules.params
     except TunewiseError as exc:
         return CaseResult(str(path), case.name, exc.lines)
@@ -147,28 +161,3 @@ def _run_case(
                 f"got {failed.get(need_id, [])}"
             )
     return CaseResult(str(path), case.name, problems)
-
-
-def render_report(report: TestReport, min_coverage: float | None) -> tuple[str, bool]:
-    lines = []
-    for result in report.results:
-        if result.problems:
-            lines.append(f"FAIL  {visible(result.name)}  ({visible(str(result.file))})")
-            lines += [f"      {visible(str(p))}" for p in result.problems]
-        else:
-            lines.append(f"ok    {visible(result.name)}")
-    covered = len(report.covered & set(report.items))
-    lines.append(
-        f"coverage: {covered}/{len(report.items)} leaves and check outcomes "
-        f"({report.coverage:.1f}%)"
-    )
-    missing = [item for item in report.items if item not in report.covered]
-    if missing:
-        lines.append("not covered: " + visible(", ".join(missing)))
-    ok = not report.failed
-    if min_coverage is not None and report.coverage + 1e-9 < min_coverage:
-        lines.append(f"coverage {report.coverage:.1f}% is below the required {min_coverage:g}%")
-        ok = False
-    passed, failed = len(report.results) - len(report.failed), len(report.failed)
-    lines.append(f"{passed} passed, {failed} failed")
-    return "\n".join(lines) + "\n", ok

@@ -6,7 +6,7 @@ import difflib
 import textwrap
 from typing import Any
 
-from tunewise.authoring.show import edges
+from tunewise.authoring.labels import edges
 from tunewise.engine.evaluator import outcomes_for
 from tunewise.engine.texts import format_value
 from tunewise.errors import UsageProblem

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tunewise.authoring.domains import cells, range_points, unprovable_bounds
 from tunewise.authoring.proof import Prover
+from tunewise.engine.decision import RulesInfo
 from tunewise.engine.evaluator import AskStep, Outcomes, outcomes_for
 from tunewise.engine.texts import placeholders
 from tunewise.inputs.yamlio import Path_
 from tunewise.iterative import Recursive, drive
+from tunewise.problems import Problem
 from tunewise.ruleset.load import LoadedRules, walk_records
 from tunewise.ruleset.records import (
     AnswerRef,
@@ -26,21 +28,27 @@ from tunewise.ruleset.records import (
 )
 
 
-@dataclass
-class Defect:
-    code: str
-    loc: Path_
-    message: str
-
-
-@dataclass
+@dataclass(frozen=True)
 class LintReport:
-    defects: list[Defect] = field(default_factory=list)
-    combinations: int = 0
+    """What `rules lint` found: each defect located in the rule set (its rule is the defect's
+    kind: `gap`, `cycle`, ...), and what the proof concluded."""
+
+    rules: RulesInfo
+    defects: tuple[Problem, ...]
+    combinations: int
     paths: int = 0
     proven: bool = False
     unprovable: str | None = None  # the node the proof cannot reason about, if any
     counterexample: dict[str, Any] | None = None
+
+
+def defect(rules: LoadedRules, kind: str, loc: Path_, message: str) -> Problem:
+    """A defect of kind `kind` about the rule set's field at `loc`, at its line and column."""
+    file, where = rules.info.origin, None
+    if rules.doc is not None:
+        file, where = rules.doc.file, rules.doc.where(loc)
+    line, column = where or (None, None)
+    return Problem(file, message, line, column, field=loc or None, rule=kind)
 
 
 def _node_loc(rules: LoadedRules, node_id: str) -> Path_:
@@ -48,10 +56,10 @@ def _node_loc(rules: LoadedRules, node_id: str) -> Path_:
     return ("tree", "nodes", index)
 
 
-def coverage_defects(rules: LoadedRules, fast: Outcomes) -> list[Defect]:
+def coverage_defects(rules: LoadedRules, fast: Outcomes) -> list[Problem]:
     """Each ask node's branches, as the engine tests them, cover its question's domain exactly
     once; a node whose bounds other answers decide cannot be checked, and says so."""
-    out: list[Defect] = []
+    out: list[Problem] = []
     model = rules.model
     for index, node in enumerate(model.tree.nodes):
         if not isinstance(node, AskNode):
@@ -61,7 +69,8 @@ def coverage_defects(rules: LoadedRules, fast: Outcomes) -> list[Defect]:
         if unprovable:
             branch, op, expr = unprovable[0]
             out.append(
-                Defect(
+                defect(
+                    rules,
                     "cannot-prove",
                     (*loc, branch, "range", op),
                     f"node {node.id!r}: cannot prove that its branches cover every answer: "
@@ -81,7 +90,8 @@ def coverage_defects(rules: LoadedRules, fast: Outcomes) -> list[Defect]:
             explicit = [i for i in matching if not node.branches[i].otherwise]
             if len(explicit) > 1:
                 out.append(
-                    Defect(
+                    defect(
+                        rules,
                         "overlap",
                         (*loc, explicit[1]),
                         f"node {node.id!r}: branches {explicit[0]} and {explicit[1]} "
@@ -90,24 +100,29 @@ def coverage_defects(rules: LoadedRules, fast: Outcomes) -> list[Defect]:
                 )
             if not matching:
                 out.append(
-                    Defect("gap", loc, f"node {node.id!r}: no branch for {cell.label(node.ask)}")
+                    defect(
+                        rules, "gap", loc, f"node {node.id!r}: no branch for {cell.label(node.ask)}"
+                    )
                 )
             else:
                 taken.add(matching[0])
         for i in range(len(node.branches)):
             if i not in taken:
                 out.append(
-                    Defect(
-                        "dead-branch", (*loc, i), f"node {node.id!r}: branch {i} can never be taken"
+                    defect(
+                        rules,
+                        "dead-branch",
+                        (*loc, i),
+                        f"node {node.id!r}: branch {i} can never be taken",
                     )
                 )
     return out
 
 
-def graph_defects(rules: LoadedRules) -> list[Defect]:
+def graph_defects(rules: LoadedRules) -> list[Problem]:
     """Unreachable nodes and cycles."""
     model = rules.model
-    out: list[Defect] = []
+    out: list[Problem] = []
     seen: set[str] = set()
     stack = [model.tree.start]
     while stack:
@@ -119,7 +134,8 @@ def graph_defects(rules: LoadedRules) -> list[Defect]:
     for index, node in enumerate(model.tree.nodes):
         if node.id not in seen:
             out.append(
-                Defect(
+                defect(
+                    rules,
                     "unreachable",
                     ("tree", "nodes", index, "id"),
                     f"node {node.id!r} is unreachable from {model.tree.start!r}",
@@ -141,7 +157,8 @@ def graph_defects(rules: LoadedRules) -> list[Defect]:
                 if key not in reported:
                     reported.add(key)
                     out.append(
-                        Defect(
+                        defect(
+                            rules,
                             "cycle",
                             _node_loc(rules, node_id),
                             "cycle: " + " → ".join(dict.fromkeys(loop)) + f" → {target}",
@@ -157,14 +174,15 @@ def graph_defects(rules: LoadedRules) -> list[Defect]:
     return out
 
 
-def content_defects(rules: LoadedRules) -> list[Defect]:
+def content_defects(rules: LoadedRules) -> list[Problem]:
     """Leaves without reasons, advice without a default, unused questions/parameters/sources."""
     model = rules.model
-    out: list[Defect] = []
+    out: list[Problem] = []
     for index, node in enumerate(model.tree.nodes):
         if isinstance(node, Leaf) and not node.reasons:
             out.append(
-                Defect(
+                defect(
+                    rules,
                     "leaf-without-reason",
                     ("tree", "nodes", index),
                     f"leaf {node.id!r} gives no reason for its approach",
@@ -173,7 +191,8 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
     for index, advice in enumerate(model.advice):
         if advice.options[-1].when is not None:
             out.append(
-                Defect(
+                defect(
+                    rules,
                     "advice-without-default",
                     ("advice", index, "options"),
                     f"advice {advice.id!r} has no final option without 'when'",
@@ -224,8 +243,11 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
         for index, item in enumerate(items):
             if item.id not in used[kind]:
                 out.append(
-                    Defect(
-                        f"unused-{kind}", (where, index, "id"), f"{kind} {item.id!r} is never used"
+                    defect(
+                        rules,
+                        f"unused-{kind}",
+                        (where, index, "id"),
+                        f"{kind} {item.id!r} is never used",
                     )
                 )
     return out
@@ -233,31 +255,30 @@ def content_defects(rules: LoadedRules) -> list[Defect]:
 
 def lint(rules: LoadedRules) -> LintReport:
     fast = outcomes_for(rules.model, rules.params)
-    report = LintReport()
-    report.defects += coverage_defects(rules, fast)
-    report.defects += graph_defects(rules)
-    report.defects += content_defects(rules)
+    defects = [*coverage_defects(rules, fast), *graph_defects(rules), *content_defects(rules)]
     prover = Prover(rules, fast)
-    report.combinations = prover.combinations()
+    combinations = prover.combinations()
     count = prover.paths(rules.model.tree.start, {}, frozenset())
+    proof: dict[str, Any] = {}
     if prover.unprovable is not None:
-        report.unprovable = prover.unprovable
+        proof["unprovable"] = prover.unprovable
     elif count < 0:
         assert prover.failure is not None
         _, node_id, cell, why = prover.failure
         label = cell.label(rules.model.node(node_id).ask) if cell else "this path"  # type: ignore[union-attr]
-        report.defects.append(
-            Defect(
+        defects.append(
+            defect(
+                rules,
                 "undecided-combination",
                 _node_loc(rules, node_id),
                 f"some answers reach no decision: {label} — {why}",
             )
         )
-        report.counterexample = prover.counterexample()
+        proof["counterexample"] = prover.counterexample()
     else:
-        report.paths, report.proven = count, True
-    report.defects.sort(key=lambda d: _order(d.loc))
-    return report
+        proof.update(paths=count, proven=True)
+    defects.sort(key=lambda d: _order(d.field or ()))
+    return LintReport(rules.info, tuple(defects), combinations, **proof)
 
 
 def _order(loc: Path_) -> tuple[str, ...]:

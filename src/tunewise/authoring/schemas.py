@@ -40,7 +40,7 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
 
 def _evidence() -> dict[str, Any]:
     """Evidence files (paths relative to the profile) and the prompt-evaluation target."""
-    from tunewise.evidence.evals import FORMAT_NAMES
+    from tunewise.evidence.eval_tools import FORMAT_NAMES
 
     path: dict[str, Any] = {"type": ["string", "null"], "minLength": 1}
     prompting = _object(

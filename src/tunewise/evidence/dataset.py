@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from tunewise.errors import InputError, Problem
+from tunewise.errors import InputError
 from tunewise.evidence.formats import LABEL_RUN, Invalid, Record, classify, estimate_tokens
 from tunewise.inputs.safeio import Deadline, iter_lines, open_regular
+from tunewise.problems import Problem
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DATASET_BYTES = 8 * 1024**3

@@ -6,10 +6,12 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from tunewise.gate.discovery import find_profiles
-from tunewise.gate.judge import WAIVER_HORIZON_DAYS, FileResult, Finding, Gate
+from tunewise.gate.judge import WAIVER_HORIZON_DAYS, FileResult, Gate
+from tunewise.problems import Problem
 from tunewise.ruleset.load import LoadedRules
 
 PARALLEL_FROM = 400  # files; below this, starting a second process costs more than it saves
@@ -19,8 +21,7 @@ _WORKER_GATE: Gate | None = None
 def _timed(gate: Gate, path: str) -> FileResult:
     started = time.perf_counter()
     result = gate.judge(Path(path))
-    result.seconds = time.perf_counter() - started
-    return result
+    return replace(result, seconds=time.perf_counter() - started)
 
 
 def _judge_in_worker(path: str) -> FileResult:
@@ -66,9 +67,11 @@ def run_check(
         skipped.extend(found.skipped)
     for folder, reason in found.unreadable:
         message = f"folder cannot be read ({reason}): the profiles in it were not checked"
-        yield FileResult(folder, "error", findings=[Finding("error", message, "folder-unreadable")])
+        yield FileResult(
+            folder, "error", findings=(Problem(folder, message, rule="folder-unreadable"),)
+        )
     for link, reason in found.refused:
-        yield FileResult(link, "error", findings=[Finding("error", reason, "invalid-profile")])
+        yield FileResult(link, "error", findings=(Problem(link, reason, rule="invalid-profile"),))
     files = found.files
     gate = Gate(rules, today, waiver_horizon_days, require_evidence=list(require_evidence))
     for done, result in enumerate(_judge(gate, files, jobs), 1):

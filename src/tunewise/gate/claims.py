@@ -12,10 +12,11 @@ import contextlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from tunewise.errors import TunewiseError
 from tunewise.inputs.yamlio import Path_
+from tunewise.problems import Level, Problem
 
 if TYPE_CHECKING:
     from tunewise.evidence.dataset import DatasetStats
@@ -71,14 +72,6 @@ _CACHE_SIZE = 16
 
 
 @dataclass
-class EvidenceFinding:
-    level: Literal["error", "warning", "note"]
-    message: str
-    rule: str
-    loc: Path_
-
-
-@dataclass
 class NeedEvidence:
     """What one need's evidence showed (after project keys and the need's own are merged)."""
 
@@ -88,11 +81,12 @@ class NeedEvidence:
 
 @dataclass
 class EvidenceReading:
-    findings: list[EvidenceFinding] = field(default_factory=list)
+    findings: list[Problem] = field(default_factory=list)  # what the evidence contradicts
+    notes: list[str] = field(default_factory=list)  # what it measured and answered
     project: dict[str, Any] = field(default_factory=dict)  # answers for the project
     needs: list[NeedEvidence] = field(default_factory=list)
 
-    def errors(self) -> list[EvidenceFinding]:
+    def errors(self) -> list[Problem]:
         return [f for f in self.findings if f.level == "error"]
 
 
@@ -130,7 +124,11 @@ class _Reader:
         with contextlib.suppress(ValueError):
             named = str(Path(named).relative_to(self.root.resolve()))
         message = text if text.startswith(what) else f"{what} {named}: {text}"
-        self.out.findings.append(EvidenceFinding("error", message, "evidence-unreadable", loc))
+        self.out.findings.append(self.finding(loc, message, rule="evidence-unreadable"))
+
+    def finding(self, loc: Path_, message: str, *, rule: str, level: Level = "error") -> Problem:
+        """A finding at the profile's key `loc` (or the nearest enclosing key it has)."""
+        return finding_at(self.profile, loc, message, rule=rule, level=level)
 
     def dataset(
         self, scope: int | None, relative: str, eval_scope: int | None, eval_rel: str | None
@@ -168,12 +166,11 @@ class _Reader:
                 return None
         if not stats.valid:
             self.out.findings.append(
-                EvidenceFinding(
-                    "error",
+                self.finding(
+                    where,
                     f"evidence.dataset {relative}: no valid training record in "
                     f"{stats.records} lines" + _first_problem(stats),
-                    "evidence-dataset-invalid",
-                    where,
+                    rule="evidence-dataset-invalid",
                 )
             )
             return None
@@ -268,7 +265,7 @@ def read_evidence(profile: Profile, questions: set[str]) -> EvidenceReading:
             if reading is not None:
                 result.kinds.add("prompting")
                 claimed = need.answers.get("prompting")
-                _judge_prompting(out, index, scope, claimed, spec, reading, result)
+                _judge_prompting(reader, index, scope, claimed, spec, reading, result)
     return out
 
 
@@ -288,12 +285,12 @@ def _dataset_scope(
     if dataset is None:
         if eval_set is not None and reader.eval_only(eval_scope, eval_set) is not None:
             out.findings.append(
-                EvidenceFinding(
-                    "warning",
+                reader.finding(
+                    _where(eval_scope, "eval_set"),
                     f"evidence.eval_set {eval_set}: no evidence.dataset to compare it with, "
                     "so its overlap with the training set is unknown",
-                    "evidence-eval-set-unpaired",
-                    _where(eval_scope, "eval_set"),
+                    rule="evidence-eval-set-unpaired",
+                    level="warning",
                 )
             )
         return None
@@ -302,7 +299,7 @@ def _dataset_scope(
     stats = reader.dataset(data_scope, dataset, eval_scope, eval_set)
     if stats is None:
         return None
-    _judge_dataset(reader, scope, data_scope, dataset, stats, claims, answers)
+    _judge_dataset(reader, scope, dataset, stats, claims, answers)
     if stats.overlap is not None and eval_set is not None:
         _judge_overlap(reader, eval_scope, eval_set, stats, claims, answers)
     return stats
@@ -311,7 +308,6 @@ def _dataset_scope(
 def _judge_dataset(
     reader: _Reader,
     scope: int | None,
-    data_scope: int | None,
     relative: str,
     stats: DatasetStats,
     claims: dict[str, Any],
@@ -320,43 +316,31 @@ def _judge_dataset(
     from tunewise.evidence.dataset import DUPLICATE_RATE_HIGH, INVALID_RATE_HIGH
 
     out = reader.out
-    where = _where(data_scope, "dataset")
     claim_loc: Path_ = ("project", "examples") if scope is None else ("needs", scope, "examples")
     claimed = claims.get("examples")
     own_claim = scope is None or "examples" in reader.profile.needs[scope].answers
     if claimed is None or not own_claim:
         answers["examples"] = stats.unique
-        out.findings.append(
-            EvidenceFinding(
-                "note",
-                f"examples = {stats.unique}, measured in {relative} "
-                f"({stats.valid} valid, {stats.duplicates} duplicates, "
-                f"{stats.near_duplicates} near-duplicates)",
-                "evidence-measured",
-                where,
-            )
+        out.notes.append(
+            f"examples = {stats.unique}, measured in {relative} "
+            f"({stats.valid} valid, {stats.duplicates} duplicates, "
+            f"{stats.near_duplicates} near-duplicates)"
         )
     elif claimed > stats.unique:
         out.findings.append(
-            EvidenceFinding(
-                "error",
+            reader.finding(
+                claim_loc,
                 f"claims {claimed} examples; the dataset has {stats.unique} valid unique records "
                 f"({relative}: {stats.records} records, {stats.duplicates} duplicates, "
                 f"{stats.near_duplicates} near-duplicates, "
                 f"{stats.invalid + stats.empty_outputs} unusable)",
-                "evidence-overclaim",
-                claim_loc,
+                rule="evidence-overclaim",
             )
         )
     else:
-        out.findings.append(
-            EvidenceFinding(
-                "note",
-                f"{relative}: {stats.unique} valid unique records support the {claimed} "
-                "examples claimed",
-                "evidence-measured",
-                where,
-            )
+        out.notes.append(
+            f"{relative}: {stats.unique} valid unique records support the {claimed} "
+            "examples claimed"
         )
     questions = reader.questions
     if "tokens_per_example" in questions and "tokens_per_example" not in claims:
@@ -368,14 +352,14 @@ def _judge_dataset(
     claimed_len = claims.get("max_seq_tokens")
     if isinstance(claimed_len, int) and stats.max_tokens > claimed_len:
         out.findings.append(
-            EvidenceFinding(
-                "warning",
-                f"max_seq_tokens is {claimed_len}, but the longest example in {relative} "
-                f"(line {stats.longest_line}) is about {stats.max_tokens} tokens",
-                "evidence-longer-than-claimed",
+            reader.finding(
                 ("project", "max_seq_tokens")
                 if scope is None
                 else ("needs", scope, "max_seq_tokens"),
+                f"max_seq_tokens is {claimed_len}, but the longest example in {relative} "
+                f"(line {stats.longest_line}) is about {stats.max_tokens} tokens",
+                rule="evidence-longer-than-claimed",
+                level="warning",
             )
         )
     if claims.get("data_quality") == "high":
@@ -399,11 +383,10 @@ def _judge_dataset(
                 else ("needs", scope, "data_quality")
             )
             out.findings.append(
-                EvidenceFinding(
-                    "error",
-                    f"data_quality is high, but in {relative} " + "; ".join(reasons),
-                    "evidence-quality-contradicted",
+                reader.finding(
                     loc,
+                    f"data_quality is high, but in {relative} " + "; ".join(reasons),
+                    rule="evidence-quality-contradicted",
                 )
             )
 
@@ -426,30 +409,24 @@ def _judge_overlap(
             for h, t, kind in overlap.pairs
         )
         reader.out.findings.append(
-            EvidenceFinding(
-                "error",
+            reader.finding(
+                where,
                 f"{overlap.count} of {overlap.held_out} held-out records are also in the "
                 f"training set ({overlap.exact} exact, {overlap.near} near-duplicates) in "
                 f"{relative}: {shown}",
-                "evidence-eval-overlap",
-                where,
+                rule="evidence-eval-overlap",
             )
         )
         return
     if "eval_plan" in reader.questions and "eval_plan" not in claims and overlap.held_out:
         answers["eval_plan"] = True
-    reader.out.findings.append(
-        EvidenceFinding(
-            "note",
-            f"{relative}: {overlap.held_out} held-out records, none in the training set",
-            "evidence-measured",
-            where,
-        )
+    reader.out.notes.append(
+        f"{relative}: {overlap.held_out} held-out records, none in the training set"
     )
 
 
 def _judge_prompting(
-    out: EvidenceReading,
+    reader: _Reader,
     index: int,
     scope: int | None,
     claimed: str | None,
@@ -457,14 +434,14 @@ def _judge_prompting(
     reading: Reading,
     result: NeedEvidence,
 ) -> None:
+    out = reader.out
     target = spec["target"]
     if reading.metric == "pass rate" and target > 1:
         # A percent-style target would never be met: refuse it rather than pass unchecked.
-        refused = EvidenceFinding(
-            "error",
-            f"target {target:g} is above 1: a pass rate is a fraction, write {target / 100:g}",
-            "evidence-target-not-fraction",
+        refused = reader.finding(
             _where(scope, "prompting", "target"),
+            f"target {target:g} is above 1: a pass rate is a fraction, write {target / 100:g}",
+            rule="evidence-target-not-fraction",
         )
         if refused not in out.findings:  # a project-wide target: said once, not per need
             out.findings.append(refused)
@@ -473,38 +450,32 @@ def _judge_prompting(
     said = f"{spec['report']} ({reading.format}) shows {reading.describe()}"
     if claimed is None:
         result.answers["prompting"] = "works" if meets else "failed"
-        out.findings.append(
-            EvidenceFinding(
-                "note",
-                f"prompting = {result.answers['prompting']}: {said}, "
-                f"{'meeting' if meets else 'below'} the target {target:g}",
-                "evidence-measured",
-                ("needs", index),
-            )
+        out.notes.append(
+            f"prompting = {result.answers['prompting']}: {said}, "
+            f"{'meeting' if meets else 'below'} the target {target:g}"
         )
     elif claimed == "failed" and meets:
         out.findings.append(
-            EvidenceFinding(
-                "error",
-                f"claims prompting failed, but {said}, meeting the target {target:g}",
-                "evidence-prompting-contradicted",
+            reader.finding(
                 ("needs", index, "prompting"),
+                f"claims prompting failed, but {said}, meeting the target {target:g}",
+                rule="evidence-prompting-contradicted",
             )
         )
     elif claimed == "works" and not meets:
         out.findings.append(
-            EvidenceFinding(
-                "warning",
-                f"claims prompting works, but {said}, below the target {target:g}",
-                "evidence-prompting-below-target",
+            reader.finding(
                 ("needs", index, "prompting"),
+                f"claims prompting works, but {said}, below the target {target:g}",
+                rule="evidence-prompting-below-target",
+                level="warning",
             )
         )
 
 
 def missing_evidence(
     reading: EvidenceReading, profile: Profile, needs: list[int], required: list[str]
-) -> list[EvidenceFinding]:
+) -> list[Problem]:
     """Under `--require-evidence`: what each relied-on need lacks."""
     found = []
     for index in needs:
@@ -521,15 +492,30 @@ def missing_evidence(
                 else "is missing"
             )
             found.append(
-                EvidenceFinding(
-                    "error",
+                finding_at(
+                    profile,
+                    ("needs", index),
                     f"need {profile.needs[index].id!r} relies on fine-tuning, but its "
                     f"evidence.{kind} {why} (required by --require-evidence)",
-                    "evidence-required",
-                    ("needs", index),
+                    rule="evidence-required",
                 )
             )
     return found
+
+
+def finding_at(
+    profile: Profile, loc: Path_, message: str, *, rule: str, level: Level = "error"
+) -> Problem:
+    """A finding about the profile's key `loc`, placed at it or at the nearest enclosing key
+    the profile has (a missing answer is reported at its need)."""
+    line, column = None, None
+    for end in range(len(loc), 0, -1):
+        found = profile.doc.where(loc[:end]) if profile.doc else None
+        if found:
+            line, column = found
+            break
+    file = str(profile.path) if profile.path else "-"
+    return Problem(file, message, line, column, rule=rule, level=level)
 
 
 def _names(profile: Profile, index: int, kind: str) -> bool:

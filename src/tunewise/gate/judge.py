@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunewise.engine.decision import NeedResult, RulesInfo
 from tunewise.engine.evaluator import Budget, outcomes_for
 from tunewise.engine.walk import decide, verdict_of
-from tunewise.errors import Problem, TunewiseError
+from tunewise.errors import TunewiseError
 from tunewise.inputs.profile import Profile, load_profile
 from tunewise.inputs.yamlio import Path_
+from tunewise.problems import Level, Problem
 from tunewise.ruleset.load import LoadedRules
 from tunewise.ruleset.records import AskNode, RuleSet
 
@@ -31,24 +32,21 @@ APPROVER_PUNCTUATION = frozenset("._-@")
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-@dataclass
-class Finding:
-    level: Literal["error", "warning"]
-    message: str
-    rule: str  # a stable id for SARIF and annotations
-    line: int | None = None
-    column: int | None = None
-    need: str | None = None  # the need it is about: what a waiver's `needs` can cover
+# Each finding of a profile, with the need it is about (None: the whole profile): what a
+# waiver's `needs` can cover. The need stays with the judging; the record is the problem.
+_About = tuple[Problem, str | None]
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileResult:
+    """One profile judged: built whole once its findings are known."""
+
     path: str
     status: Status
     verdict: str | None = None
     proposal: str | None = None
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    findings: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
     waiver: dict[str, Any] | None = None
     seconds: float | None = field(default=None, compare=False)  # judging time, for JUnit
 
@@ -116,107 +114,110 @@ class Gate:
             profile = load_profile(path, self.rules.model)
         except TunewiseError as exc:
             problems = exc.problems or [Problem(str(path), line) for line in exc.lines]
-            findings = [
-                Finding("error", p.text, "invalid-profile", p.line, p.column) for p in problems
-            ]
+            findings = tuple(replace(p, rule="invalid-profile", level="error") for p in problems)
             return FileResult(str(path), "error", findings=findings)
-        result = FileResult(str(path), "pass", proposal=profile.proposal, waiver=profile.waiver)
-        reading = self._evidence(profile, result)
+        notes: list[str] = []
+        found: list[_About] = []
+        reading = self._evidence(profile, found, notes)
         # Outcome-only walks give the verdict; the explaining walk (texts, failing checks, what
         # would change) runs only for a proposal it has to argue with.
         approaches = [
             self.outcomes.approach({**profile.project, **need.answers}) for need in profile.needs
         ]
-        result.verdict = verdict_of(approaches)
+        verdict = verdict_of(approaches)
         if self.require_evidence and profile.proposal in ("fine-tune", "hybrid"):
-            self._required(profile, result, reading, approaches)
+            found += self._required(profile, reading, approaches)
         if profile.proposal in ("fine-tune", "hybrid") and "fine-tune" not in approaches:
-            self._not_justified(profile, result)
-        elif profile.proposal is not None and profile.proposal != result.verdict:
-            line = self._where(profile, ("proposal",))
-            result.findings.append(
-                Finding(
-                    "warning",
-                    f"proposal is {profile.proposal} but the rule set's verdict is "
-                    f"{result.verdict}",
-                    "proposal-mismatch",
-                    *line,
+            found += self._not_justified(profile, notes)
+        elif profile.proposal is not None and profile.proposal != verdict:
+            message = f"proposal is {profile.proposal} but the rule set's verdict is {verdict}"
+            found.append(
+                (
+                    self._at(
+                        profile, ("proposal",), message, rule="proposal-mismatch", level="warning"
+                    ),
+                    None,
                 )
             )
-        elif profile.proposal is None and result.verdict == "undecided":
-            result.findings += self._undecided(profile)
-        if any(f.level == "error" for f in result.findings):
-            result.status = "fail"
-        self._waiver(profile, result)
-        return result
+        elif profile.proposal is None and verdict == "undecided":
+            found += self._undecided(profile)
+        status: Status = "fail" if any(f.level == "error" for f, _ in found) else "pass"
+        status, more, waived = self._waiver(profile, status, found)
+        return FileResult(
+            str(path),
+            status,
+            verdict=verdict,
+            proposal=profile.proposal,
+            findings=tuple(f for f, _ in found) + tuple(more),
+            notes=(*notes, *waived),
+            waiver=profile.waiver,
+        )
 
-    def _undecided(self, profile: Profile) -> list[Finding]:
+    def _at(
+        self,
+        profile: Profile,
+        loc: Path_,
+        message: str,
+        *,
+        rule: str,
+        level: Level = "error",
+    ) -> Problem:
+        """A finding at the profile's key `loc`, or the nearest enclosing key it has."""
+        found = profile.doc.where(loc) if profile.doc else None
+        line, column = found or (None, None)
+        return Problem(str(profile.path), message, line, column, rule=rule, level=level)
+
+    def _undecided(self, profile: Profile) -> list[_About]:
         """With no proposal an undecided profile passes, but says so: one warning per
         undecided need, with the answers it lacks (SPEC §4)."""
         decision = decide(self.rules, profile.needs, profile.project, profile.name)
         return [
-            Finding(
-                "warning",
-                f"need {need.id!r} is undecided: missing answers: {', '.join(need.missing)}",
-                "undecided",
-                *self._where(profile, ("needs", index)),
-                need=need.id,
+            (
+                self._at(
+                    profile,
+                    ("needs", index),
+                    f"need {need.id!r} is undecided: missing answers: {', '.join(need.missing)}",
+                    rule="undecided",
+                    level="warning",
+                ),
+                need.id,
             )
             for index, need in enumerate(decision.needs)
             if not need.decided
         ]
 
-    def _where(self, profile: Profile, loc: Path_) -> tuple[int | None, int | None]:
-        found = profile.doc.where(loc) if profile.doc else None
-        return found if found else (None, None)
-
-    def _evidence(self, profile: Profile, result: FileResult) -> EvidenceReading | None:
+    def _evidence(
+        self, profile: Profile, found: list[_About], notes: list[str]
+    ) -> EvidenceReading | None:
         """Read the evidence (the same reading `advise` makes), fill what it measured, and
-        turn what it contradicts into findings at the answer or key concerned."""
+        add what it contradicts to `found` (at the answer or key concerned), what it measured
+        to `notes`."""
         if not profile.evidence and not any(need.evidence for need in profile.needs):
             return None
         from tunewise.gate.claims import apply_answers, read_evidence
 
         reading = read_evidence(profile, self.questions)
         apply_answers(profile, reading)
-        for found in reading.findings:
-            if found.level == "note":
-                result.notes.append(found.message)
-                continue
-            level: Literal["error", "warning"] = found.level
-            where = self._nearest(profile, found.loc)
-            result.findings.append(Finding(level, found.message, found.rule, *where))
+        notes += reading.notes
+        found += [(finding, None) for finding in reading.findings]
         return reading
 
     def _required(
         self,
         profile: Profile,
-        result: FileResult,
         reading: EvidenceReading | None,
         approaches: list[str | None],
-    ) -> None:
+    ) -> list[_About]:
         """--require-evidence: each need the proposal relies on (a fine-tune) has each kind."""
-        from tunewise.gate.claims import EvidenceReading, missing_evidence
+        from tunewise.gate.claims import EvidenceReading, NeedEvidence, missing_evidence
 
         relied = [i for i, approach in enumerate(approaches) if approach == "fine-tune"]
-        found = reading or EvidenceReading()
         if reading is None:
-            from tunewise.gate.claims import NeedEvidence
+            reading = EvidenceReading(needs=[NeedEvidence() for _ in profile.needs])
+        missing = missing_evidence(reading, profile, relied, self.require_evidence)
+        return [(finding, None) for finding in missing]
 
-            found.needs = [NeedEvidence() for _ in profile.needs]
-        for item in missing_evidence(found, profile, relied, self.require_evidence):
-            where = self._nearest(profile, item.loc)
-            result.findings.append(Finding("error", item.message, item.rule, *where))
-
-    def _nearest(self, profile: Profile, loc: Path_) -> tuple[int | None, int | None]:
-        """Where `loc` is in the profile, or the nearest enclosing key that is."""
-        for end in range(len(loc), 0, -1):
-            found = self._where(profile, loc[:end])
-            if found[0] is not None:
-                return found
-        return (None, None)
-
-    def _not_justified(self, profile: Profile, result: FileResult) -> None:
+    def _not_justified(self, profile: Profile, notes: list[str]) -> list[_About]:
         """Fine-tuning is proposed and no need reaches it: say why, need by need."""
         from tunewise.whatif.search import search
 
@@ -226,28 +227,30 @@ class Gate:
         # made per profile, so no profile can hold the gate for minutes.
         searched: dict[tuple[tuple[str, str, Any], ...], tuple[list[Any], int | None]] = {}
         skipped = 0
+        found: list[_About] = []
         for index, (need_in, need) in enumerate(zip(profile.needs, decision.needs, strict=True)):
             answers = {**profile.project, **need_in.answers}
             key = tuple(sorted((k, type(v).__name__, v) for k, v in answers.items()))
             if key not in searched and len(searched) < MAX_SEARCHES:
                 budget = Budget()
-                found = search(self.rules, answers, need, "fine-tune", budget)
-                searched[key] = (found, budget.limit if budget.stopped else None)
+                result = search(self.rules, answers, need, "fine-tune", budget)
+                searched[key] = (result, budget.limit if budget.stopped else None)
             if key in searched:
                 need.what_if = list(searched[key][0])
                 need.what_if_stopped = searched[key][1]
             else:
                 skipped += 1
-            result.findings.extend(self._why_not(profile, index, need, key in searched))
+            found += [(f, need.id) for f in self._why_not(profile, index, need, key in searched)]
         if skipped:
-            result.notes.append(
+            notes.append(
                 f"what would change was searched for {MAX_SEARCHES} distinct needs; "
                 f"{skipped} more needs were not searched"
             )
+        return found
 
     def _why_not(
         self, profile: Profile, index: int, need: NeedResult, searched: bool = True
-    ) -> list[Finding]:
+    ) -> list[Problem]:
         """A summary of why the need is not fine-tune and what would change it, then one
         finding per failing check, located at the answer it is about."""
         from tunewise.engine.texts import LABELS, what_if_text
@@ -255,12 +258,11 @@ class Gate:
         need_loc: Path_ = ("needs", index)
         if not need.decided:
             return [
-                Finding(
-                    "error",
+                self._at(
+                    profile,
+                    need_loc,
                     f"need {need.id!r} is undecided: missing answers: {', '.join(need.missing)}",
-                    "missing-answers",
-                    *self._where(profile, need_loc),
-                    need=need.id,
+                    rule="missing-answers",
                 )
             ]
         failed = need.failed_checks
@@ -290,13 +292,7 @@ class Gate:
             change = "No change of one or two answers makes it fine-tuning"
         else:
             change = "What would change it was not searched (too many needs in this profile)"
-        summary = Finding(
-            "error",
-            f"{head}: {why.rstrip('.')}. {change}.",
-            rule,
-            *self._where(profile, loc),
-            need=need.id,
-        )
+        summary = self._at(profile, loc, f"{head}: {why.rstrip('.')}. {change}.", rule=rule)
         details = []
         for check in failed:
             # the answer the check is about: the first it reads
@@ -305,13 +301,7 @@ class Gate:
             scope = ("project", question) if question in profile.project else need_loc
             text = check.message.text if check.message else check.title
             details.append(
-                Finding(
-                    "error",
-                    f"need {need.id!r}: {text}",
-                    f"check/{check.id}",
-                    *self._where(profile, scope),
-                    need=need.id,
-                )
+                self._at(profile, scope, f"need {need.id!r}: {text}", rule=f"check/{check.id}")
             )
         return [summary, *details]
 
@@ -321,56 +311,62 @@ class Gate:
         answered = [q for q in asked if q in profile.needs[index].answers]
         return ("needs", index, answered[-1]) if answered else ("needs", index)
 
-    def _waiver(self, profile: Profile, result: FileResult) -> None:
+    def _waiver(
+        self, profile: Profile, status: Status, found: list[_About]
+    ) -> tuple[Status, list[Problem], list[str]]:
+        """The status once the waiver is weighed, with the findings and notes it adds."""
         waiver = profile.waiver
         if waiver is None:
-            return
-        line = self._where(profile, ("waiver",))
+            return status, [], []
         problems = waiver_problems(waiver, self.today, self.waiver_horizon_days)
-        if result.status == "pass":
-            for problem in problems:
-                result.findings.append(
-                    Finding("warning", f"waiver: {problem}", "waiver-invalid", *line)
-                )
-            return
+        if status == "pass":
+            return (
+                status,
+                [
+                    self._waiver_problem(profile, p, rule="waiver-invalid", level="warning")
+                    for p in problems
+                ],
+                [],
+            )
         if problems:
             rule = "waiver-expired" if any("expired" in p for p in problems) else "waiver-invalid"
-            result.findings.extend(Finding("error", f"waiver: {p}", rule, *line) for p in problems)
-            return
+            return status, [self._waiver_problem(profile, p, rule=rule) for p in problems], []
         scope = waiver.get("needs")
         if scope:
             uncovered = sorted(
-                {f.need or "(the whole profile)" for f in result.findings if f.level == "error"}
+                {need or "(the whole profile)" for f, need in found if f.level == "error"}
                 - set(scope)
             )
             if uncovered:
-                result.findings.append(
-                    Finding(
-                        "warning",
-                        f"waiver covers need{'s' * (len(scope) != 1)} {', '.join(scope)} only; "
-                        f"not the failures of {', '.join(uncovered)}",
-                        "waiver-out-of-scope",
-                        *self._where(profile, ("waiver", "needs")),
-                    )
+                message = (
+                    f"waiver covers need{'s' * (len(scope) != 1)} {', '.join(scope)} only; "
+                    f"not the failures of {', '.join(uncovered)}"
                 )
-                return
-        result.status = "waived"
+                at = ("waiver", "needs")
+                return (
+                    status,
+                    [self._at(profile, at, message, rule="waiver-out-of-scope", level="warning")],
+                    [],
+                )
         scoped = f" (needs {', '.join(scope)})" if scope else ""
-        result.notes.append(
+        note = (
             f"waived{scoped} by {waiver['approved_by']} until {waiver['expires']}: "
             f"{waiver['reason']}"
         )
         left = days_left(waiver, self.today)
-        if left is not None and left <= WAIVER_WARNING_DAYS:
-            when = "today" if left == 0 else f"in {left} day{'s' * (left != 1)}"
-            result.findings.append(
-                Finding(
-                    "warning",
-                    f"waiver expires {when} ({waiver['expires']}): fix the profile or renew it",
-                    "waiver-expiring",
-                    *self._where(profile, ("waiver", "expires")),
-                )
-            )
+        if left is None or left > WAIVER_WARNING_DAYS:
+            return "waived", [], [note]
+        when = "today" if left == 0 else f"in {left} day{'s' * (left != 1)}"
+        message = f"waiver expires {when} ({waiver['expires']}): fix the profile or renew it"
+        expiring = self._at(
+            profile, ("waiver", "expires"), message, rule="waiver-expiring", level="warning"
+        )
+        return "waived", [expiring], [note]
+
+    def _waiver_problem(
+        self, profile: Profile, problem: str, *, rule: str, level: Level = "error"
+    ) -> Problem:
+        return self._at(profile, ("waiver",), f"waiver: {problem}", rule=rule, level=level)
 
 
 def visible_text(text: str) -> str:

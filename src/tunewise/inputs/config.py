@@ -14,9 +14,13 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tunewise.errors import InputError, Problem
+from tunewise.errors import InputError
+from tunewise.problems import Problem
+
+if TYPE_CHECKING:
+    from tunewise.ruleset.load import Override
 
 NAMES = (".tunewise.toml", "tunewise.toml", "pyproject.toml")
 EVIDENCE_KINDS = ("dataset", "prompting", "eval_set")
@@ -35,14 +39,25 @@ class Config:
     exclude: list[str] | None = None
     require_evidence: list[str] | None = None
     format: str | None = None
+    # Where each `params` key is written (line, column), and the table the keys are under.
+    params_at: dict[str, tuple[int, int]] = field(default_factory=dict)
+    table: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
         return self.path.parent if self.path else Path(".")
 
-    def param_args(self) -> list[str]:
-        """The `params` table as NAME=VALUE arguments, as `--param` gives them."""
-        return [f"{name}={value}" for name, value in self.params.items()]
+    def param_args(self) -> list[Override]:
+        """The `params` table as overrides (NAME=VALUE, as `--param` gives them), each placed
+        at its key, so one the rule set refuses is reported at its file and line."""
+        from tunewise.ruleset.load import Override
+
+        found = []
+        for name, value in self.params.items():
+            line, column = self.params_at.get(name, (None, None))
+            at = (*self.table, "params", name)
+            found.append(Override(f"{name}={value}", str(self.path), line, column, field=at))
+        return found
 
 
 def find(start: Path) -> Path | None:
@@ -123,7 +138,8 @@ def read(path: Path, table: bool) -> Config:
         tool = data.get("tool", {})
         data = tool.get("tunewise", {}) if isinstance(tool, dict) else {}
     if not isinstance(data, dict):
-        raise InputError(Problem(str(path), "tool.tunewise: expected a table"))
+        line, column = locate_key(text, prefix[:1], prefix[1:])
+        raise InputError(Problem(str(path), "expected a table", line, column, field=prefix))
     return _validate(path, text, prefix, data)
 
 
@@ -136,29 +152,31 @@ def _validate(path: Path, text: str, prefix: tuple[str, ...], data: dict[str, An
         problems = []
         for error in exc.errors():
             loc = tuple(str(part) for part in error["loc"])
-            key = ".".join((*prefix, *loc))
             line, column = locate_key(text, prefix, loc)
             if error["type"] == "extra_forbidden":
                 import difflib
 
                 close = difflib.get_close_matches(loc[-1], KEYS, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                message = f"{key}: unknown key '{loc[-1]}'{hint}; allowed: {', '.join(KEYS)}"
+                message = f"unknown key '{loc[-1]}'{hint}; allowed: {', '.join(KEYS)}"
             else:
-                message = f"{key}: {error['msg'][:1].lower()}{error['msg'][1:]}"
-            problems.append(Problem(str(path), message, line, column))
+                message = f"{error['msg'][:1].lower()}{error['msg'][1:]}"
+            problems.append(Problem(str(path), message, line, column, field=(*prefix, *loc)))
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise InputError(problems[0], lines=problems) from None
     folder = path.parent
+    params = dict(settings.get("params") or {})
     return Config(
         path=path,
         rules=folder / settings["rules"] if settings.get("rules") else None,
-        params=dict(settings.get("params") or {}),
+        params=params,
         strict=settings.get("strict"),
         quiet=settings.get("quiet"),
         exclude=settings.get("exclude"),
         require_evidence=settings.get("require_evidence"),
         format=settings.get("format"),
+        params_at={name: locate_key(text, prefix, ("params", name)) for name in params},
+        table=prefix,
     )
 
 

@@ -14,8 +14,9 @@ from typing import Any
 from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
 
-from tunewise.errors import Problem, ProfileError
+from tunewise.errors import ProfileError
 from tunewise.inputs.yamlio import Document, Path_, parse_yaml, read_text
+from tunewise.problems import Problem
 from tunewise.ruleset.answers import bounds
 from tunewise.ruleset.records import Question, RuleSet
 
@@ -96,7 +97,7 @@ def _answers(questions: list[Question], scope: str) -> dict[str, cs.TypedDictFie
 
 def evidence_schema() -> cs.CoreSchema:
     """`evidence`: file paths (relative to the profile) and the prompt-evaluation target."""
-    from tunewise.evidence.evals import FORMAT_NAMES
+    from tunewise.evidence.eval_tools import FORMAT_NAMES
 
     prompting = _mapping(
         {
@@ -194,7 +195,7 @@ def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
     schema, validator = profile_validator(rules)
     if not isinstance(doc.data, dict):
         raise ProfileError(
-            f"{doc.file}: a profile is a YAML mapping with 'tunewise: 1' and 'needs'"
+            Problem(doc.file, "a profile is a YAML mapping with 'tunewise: 1' and 'needs'")
         )
     try:
         valid: dict[str, Any] = validator.validate_python(doc.data)

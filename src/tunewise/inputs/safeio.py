@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from tunewise.errors import InputError, Problem
+from tunewise.errors import InputError
+from tunewise.problems import Problem
 
 MAX_TEXT_BYTES = 1024 * 1024  # profiles, rule sets and case files
 CONFIG_NAMES = ("tunewise.toml", ".tunewise.toml")

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic_core import ValidationError
 
-from tunewise.errors import Problem
-from tunewise.inputs.yamlio import Document, Path_, dotted, yaml11_number
+from tunewise.inputs.yamlio import Document, Path_, yaml11_number
+from tunewise.problems import Problem
 
 MAX_LINES = 20
 
@@ -115,9 +115,8 @@ def format_errors(
 
 def locate(doc: Document, loc: Path_, message: str, *, key: bool = False) -> Problem:
     """The problem `message` about the field at `loc`, at that field's line and column."""
-    where = doc.where(loc, key=key)
-    text = f"{dotted(loc)}: {message}" if loc else message
-    return Problem(doc.file, text, *(where or (None, None)))
+    line, column = doc.where(loc, key=key) or (None, None)
+    return Problem(doc.file, message, line, column, field=loc or None)
 
 
 def _clean(loc: Iterable[Any], data: Any) -> Path_:

@@ -21,9 +21,10 @@ from yaml.events import (
     StreamStartEvent,
 )
 
-from tunewise.errors import InputError, Problem
+from tunewise.errors import InputError
 from tunewise.inputs.safeio import MAX_TEXT_BYTES
 from tunewise.inputs.safeio import read_text as safeio_read_text
+from tunewise.problems import Problem
 
 MAX_BYTES = MAX_TEXT_BYTES
 MAX_DEPTH = 64
@@ -61,16 +62,6 @@ class Document:
             if found:
                 return found
         return None
-
-
-def dotted(loc: Path_) -> str:
-    """`('needs', 0, 'kind')` -> `needs[0].kind`."""
-    out = ""
-    for part in loc:
-        if isinstance(part, str) and not part.isprintable():
-            part = repr(part)  # a key with control characters must not break the line
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
 
 
 def read_text(path: Path, what: str = "file") -> str:
@@ -155,8 +146,10 @@ class _Builder:
         shown = "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
         return self.fail(mark, f"YAML tag {shown!r} is not allowed (plain data only)")
 
-    def fail(self, mark: Any, message: str) -> InputError:
-        return InputError(Problem(self.doc.file, message, mark.line + 1, mark.column + 1))
+    def fail(self, mark: Any, message: str, field: Path_ | None = None) -> InputError:
+        return InputError(
+            Problem(self.doc.file, message, mark.line + 1, mark.column + 1, field=field)
+        )
 
     def scalar(self, event: Any) -> Any:
         tag = event.tag
@@ -289,7 +282,7 @@ class _Builder:
         if key in mapping or where in self.doc.key_positions:
             first = self.doc.key_positions.get(where)
             at = f" (first at line {first[0]})" if first else ""
-            raise self.fail(event.start_mark, f"{dotted(where)}: duplicate key {key!r}{at}")
+            raise self.fail(event.start_mark, f"duplicate key {key!r}{at}", where)
         frame[2] = key
         mark = event.start_mark
         self.doc.key_positions[where] = (mark.line + 1, mark.column + 1)

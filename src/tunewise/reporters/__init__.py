@@ -18,6 +18,7 @@ CHECK_FORMATS = {
     "markdown": "check_markdown",
     "gitlab": "check_gitlab",
 }
+SHOW_FORMATS = {"tree": "rules_tree", "mermaid": "rules_mermaid", "dot": "rules_dot"}
 
 
 def render(registry: dict[str, str], name: str, result: Any, **options: Any) -> str:

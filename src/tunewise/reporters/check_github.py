@@ -31,14 +31,14 @@ class Reporter:
             command: str = finding.level
             if item.status == "waived" and finding.level == "error":
                 command = "notice"  # waived: visible, but not an error
-            props = [f"file={_prop(item.path)}"]
+            props = [f"file={_prop(finding.file)}"]
             if finding.line:
                 props.append(f"line={finding.line}")
             if finding.column:
                 props.append(f"col={finding.column}")
-            props.append(f"title={_prop('tunewise ' + finding.rule)}")
+            props.append(f"title={_prop(f'tunewise {finding.rule}')}")
             prefix = "waived: " if item.status == "waived" else ""
-            lines.append(f"::{command} {','.join(props)}::{_data(prefix + finding.message)}")
+            lines.append(f"::{command} {','.join(props)}::{_data(prefix + finding.text)}")
         if item.status == "waived":
             lines += [
                 f"::notice file={_prop(item.path)},title=tunewise waiver::{_data(n)}"

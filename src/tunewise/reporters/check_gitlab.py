@@ -23,16 +23,16 @@ class Reporter:
         self.stream, self.strict, self.first = stream, strict, True
 
     def add(self, item: FileResult) -> None:
-        path = relative_path(item.path)
         seen: Counter[str] = Counter()
         for finding in item.findings:
+            path = relative_path(finding.file)
             # One issue's identity across pipelines: rule, file and message without its numbers;
             # GitLab shows only one issue per fingerprint, so repeats are counted in.
-            key = "\0".join((finding.rule, path, NUMBERS.sub("#", finding.message)))
+            key = "\0".join((finding.rule or "", path, NUMBERS.sub("#", finding.text)))
             seen[key] += 1
             fingerprint = hashlib.sha256(f"{key}\0{seen[key]}".encode("utf-8", "surrogatepass"))
             severity = SEVERITY[finding.level]
-            description = visible(finding.message)
+            description = visible(finding.text)
             if item.status == "waived":
                 severity, description = "info", f"Waived: {description}"
             elif finding.level == "warning" and item.failing(self.strict):

@@ -23,7 +23,7 @@ def file_dict(item: FileResult, strict: bool = False) -> dict[str, Any]:
         "findings": [
             {
                 "level": f.level,
-                "message": f.message,
+                "message": f.text,
                 "rule": f.rule,
                 "line": f.line,
                 "column": f.column,

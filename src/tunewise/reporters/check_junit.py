@@ -24,10 +24,10 @@ class Reporter:
 
     def add(self, item: FileResult) -> None:
         body = "\n".join(
-            xml_text(f"{location(item.path, f)}: {f.level}: {f.message} [{f.rule}]")
+            xml_text(f"{location(f)}: {f.level}: {f.text} [{f.rule}]")
             for f in by_position(item.findings)
         ) or xml_text(item.status)
-        first = xml_attribute(item.findings[0].message if item.findings else item.status)
+        first = xml_attribute(item.findings[0].text if item.findings else item.status)
         notes = "\n".join(xml_text(note) for note in item.notes)
         inner = ""
         if item.status == "error":

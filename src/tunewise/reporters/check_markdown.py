@@ -35,8 +35,8 @@ class Reporter:
         for finding in by_position(item.findings):
             at = f" (line {finding.line})" if finding.line else ""
             lines.append(
-                f"- **{finding.level}**{at}: {markdown(finding.message)} "
-                f"({markdown_code(finding.rule)})"
+                f"- **{finding.level}**{at}: {markdown(finding.text)} "
+                f"({markdown_code(finding.rule or '')})"
             )
         lines += [f"- _{markdown(note)}_" for note in item.notes]
         self.details.write("\n".join(lines) + "\n")

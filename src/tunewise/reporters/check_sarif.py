@@ -21,7 +21,8 @@ from urllib.parse import quote
 
 from tunewise import __version__
 from tunewise.escaping import visible
-from tunewise.gate.judge import FileResult, Finding, Summary
+from tunewise.gate.judge import FileResult, Summary
+from tunewise.problems import Problem
 from tunewise.ruleset.records import RuleSet
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -86,7 +87,7 @@ def _cut(text: str, limit: int = 1024) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def region(finding: Finding) -> dict[str, int]:
+def region(finding: Problem) -> dict[str, int]:
     """Where the answer is: its first character (the file's first when not located)."""
     line, column = finding.line or 1, finding.column or 1
     return {"startLine": line, "startColumn": column, "endLine": line, "endColumn": column + 1}
@@ -108,17 +109,21 @@ class Reporter:
 
     def add(self, item: FileResult) -> None:
         self._start()
-        uri = artifact_uri(item.path)
+        uris = {item.path: artifact_uri(item.path)}
         seen: Counter[str] = Counter()
         for finding in item.findings:
-            self.rules.setdefault(finding.rule, len(self.rules))
+            uri = uris.get(finding.file) or uris.setdefault(
+                finding.file, artifact_uri(finding.file)
+            )
+            rule = finding.rule or "tunewise"
+            self.rules.setdefault(rule, len(self.rules))
             # The identity of a result across runs: its rule, its file and its message with the
             # numbers taken out (a finding whose count changed is the same finding).
-            key = "\0".join((finding.rule, uri, NUMBERS.sub("#", finding.message)))
+            key = "\0".join((rule, uri, NUMBERS.sub("#", finding.text)))
             digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
             seen[digest] += 1
             level: str = finding.level
-            message = visible(finding.message)  # shown to people: GitHub's alert title
+            message = visible(finding.text)  # shown to people: GitHub's alert title
             properties: dict[str, Any] = {}
             if item.status == "waived":
                 level, message = "note", f"Waived: {message}"
@@ -126,8 +131,8 @@ class Reporter:
             elif level == "warning" and item.failing(self.strict):
                 level = "error"  # under --strict a warning fails the gate
             result: dict[str, Any] = {
-                "ruleId": finding.rule,
-                "ruleIndex": self.rules[finding.rule],
+                "ruleId": rule,
+                "ruleIndex": self.rules[rule],
                 "level": level,
                 "message": {"text": message},
                 "locations": [

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from tunewise.escaping import visible
-from tunewise.gate.judge import FileResult, Finding, Summary
+from tunewise.gate.judge import FileResult, Summary
+from tunewise.problems import Problem
 
 MARK = {"pass": "PASS", "fail": "FAIL", "waived": "WAIVED", "error": "ERROR"}
 SKIPPED_SHOWN = 10  # folders named in the summary; the JSON report lists them all
@@ -40,13 +41,12 @@ def skipped_line(summary: Summary, escape: Callable[[str], str]) -> str:
     return f"not searched: {count} folder{'s' * (count != 1)}: {shown}{more}"
 
 
-def location(path: str, finding: Finding) -> str:
+def location(finding: Problem) -> str:
     """`path:line:col`, as much of it as is known."""
-    at = "".join(f":{n}" for n in (finding.line, finding.column if finding.line else None) if n)
-    return visible(path) + at
+    return visible(finding.file) + finding.position
 
 
-def by_position(findings: list[Finding]) -> list[Finding]:
+def by_position(findings: Sequence[Problem]) -> list[Problem]:
     """Findings in file order; those without a line (about the whole file) first."""
     return sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
 
@@ -69,8 +69,8 @@ class Reporter:
         lines = [f"{status:<7} {visible(item.path)}{tail}"]
         for finding in by_position(item.findings):
             lines.append(
-                f"{location(item.path, finding)}: {finding.level}: {visible(finding.message)} "
-                f"[{visible(finding.rule)}]"
+                f"{location(finding)}: {finding.level}: {visible(finding.text)} "
+                f"[{visible(finding.rule or '')}]"
             )
         lines.extend(f"{visible(item.path)}: note: {visible(note)}" for note in item.notes)
         self.stream.write("\n".join(lines) + "\n")

@@ -12,6 +12,7 @@ from tunewise.engine.decision import RulesInfo
 from tunewise.engine.texts import placeholders
 from tunewise.errors import RuleSetError, UsageProblem
 from tunewise.inputs.yamlio import Document, Path_, read_text
+from tunewise.problems import Field, Problem
 from tunewise.ruleset import shipped
 from tunewise.ruleset.records import (
     ARITHMETIC,
@@ -56,7 +57,10 @@ def default_rules_path() -> Path:
 
 
 def load_rules(
-    path: Path | None = None, overrides: Sequence[str] = (), *, keep_doc: bool = False
+    path: Path | None = None,
+    overrides: Sequence[str | Override] = (),
+    *,
+    keep_doc: bool = False,
 ) -> LoadedRules:
     """Load and validate a rule set (the built-in one when `path` is None).
 
@@ -114,36 +118,58 @@ def compile_rules(valid: models.RuleSet) -> RuleSet:
     return compiled
 
 
-def resolve_params(model: RuleSet, overrides: Sequence[str]) -> dict[str, float | int]:
+@dataclass(frozen=True)
+class Override:
+    """A parameter override written in a file (a configuration's `params`): `NAME=VALUE`, and
+    where it is written, so one the rule set refuses is reported there like any problem in
+    that file. (A plain `NAME=VALUE` string is one from `--param`.)"""
+
+    text: str
+    file: str
+    line: int | None = None
+    column: int | None = None
+    field: Field | None = None
+
+
+def resolve_params(model: RuleSet, overrides: Sequence[str | Override]) -> dict[str, float | int]:
     """Defaults overridden by NAME=VALUE strings; a bad name or value is an error (exit 3)."""
     params: dict[str, float | int] = {p.id: p.default for p in model.parameters}
     declared = {p.id: p for p in model.parameters}
     for item in overrides:
-        name, sep, raw = item.partition("=")
+        text = item if isinstance(item, str) else item.text
+        name, sep, raw = text.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise UsageProblem(f"--param {item!r}: expected NAME=VALUE")
+            raise UsageProblem(f"--param {text!r}: expected NAME=VALUE")
         if name not in declared:
             import difflib
 
             close = difflib.get_close_matches(name, declared, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             known = ", ".join(sorted(declared))
-            raise RuleSetError(f"--param {name}: unknown parameter{hint}; known: {known}")
+            raise _refused(item, name, f"unknown parameter{hint}; known: {known}")
         spec = declared[name]
+        got = "" if isinstance(item, str) else f", got {raw}"  # a file's line does not show it
         try:
             value: float | int = int(raw) if spec.type == "integer" else float(raw)
         except ValueError:
             kind = "a whole number" if spec.type == "integer" else "a number"
-            raise RuleSetError(f"--param {name}={raw}: expected {kind}") from None
+            raise _refused(item, text, f"expected {kind}{got}") from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise RuleSetError(f"--param {name}={raw}: expected a finite number")
+            raise _refused(item, text, f"expected a finite number{got}")
         if spec.min is not None and value < spec.min:
-            raise RuleSetError(f"--param {name}={raw}: must be ≥ {spec.min}")
+            raise _refused(item, text, f"must be ≥ {spec.min}{got}")
         if spec.max is not None and value > spec.max:
-            raise RuleSetError(f"--param {name}={raw}: must be ≤ {spec.max}")
+            raise _refused(item, text, f"must be ≤ {spec.max}{got}")
         params[name] = value
     return params
+
+
+def _refused(item: str | Override, shown: str, message: str) -> RuleSetError:
+    """An override the rule set refuses: from --param, named so; from a file, at its key."""
+    if isinstance(item, str):
+        return RuleSetError(f"--param {shown}: {message}")
+    return RuleSetError(Problem(item.file, message, item.line, item.column, field=item.field))
 
 
 def walk_records(obj: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, Any]]:

@@ -11,7 +11,7 @@ load.py):
 
     python -m tunewise.ruleset.prebuild
 
-`tests/test_rulecache.py` fails, naming that command, while the shipped form is stale; at run
+`tests/ruleset/test_shipped.py` fails, naming that command, while the shipped form is stale; at run
 time a stale form (other rules text, other record fields) is not used: the rule set is validated.
 """
 

@@ -2,8 +2,8 @@
 
 Each adapter module has `NAME`, `detect(data) -> bool` and `read(data, metric) -> Reading`;
 `read_report` opens the file safely (regular file, bounded size), parses it (JSON, JSON lines,
-or an Inspect `.eval` zip) and asks the adapters in REGISTRY order, or the one named by
-`format:`."""
+or an Inspect `.eval` zip) and asks the adapters in the order of `eval_tools.ADAPTERS` (the one
+table of them and their names), or the one named by `format:`."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tunewise.errors import InputError, Problem
+from tunewise.errors import InputError
+from tunewise.problems import Problem
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
-# The `format:` values (each adapter's NAME), kept here so the profile schema needs no adapter.
-FORMAT_NAMES = ("promptfoo", "inspect", "lm-eval", "deepeval", "openai-evals", "generic")
 
 
 @dataclass(frozen=True)
@@ -40,21 +39,18 @@ class ReportError(InputError):
 
 
 def _adapters() -> list[ModuleType]:
-    from tunewise.evidence.evals import (
-        deepeval,
-        generic,
-        inspect_ai,
-        lm_eval,
-        openai_evals,
-        promptfoo,
-    )
+    """The adapters, in the order `eval_tools.ADAPTERS` gives (most specific first)."""
+    import importlib
 
-    # Most specific first: generic JSON matches last.
-    return [promptfoo, inspect_ai, lm_eval, deepeval, openai_evals, generic]
+    from tunewise.evidence.eval_tools import ADAPTERS
+
+    return [importlib.import_module(f"{__name__}.{module}") for module in ADAPTERS.values()]
 
 
 def formats() -> list[str]:
-    return [adapter.NAME for adapter in _adapters()]
+    from tunewise.evidence.eval_tools import FORMAT_NAMES
+
+    return list(FORMAT_NAMES)
 
 
 def parse(raw: bytes, name: str) -> Any:

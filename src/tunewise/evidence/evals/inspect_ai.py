@@ -9,10 +9,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from tunewise.errors import Problem
+from tunewise.evidence.eval_tools import name_of
 from tunewise.evidence.evals import MAX_REPORT_BYTES, Reading, count, number
+from tunewise.problems import Problem
 
-NAME = "inspect"
+NAME = name_of(__name__)
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 
 

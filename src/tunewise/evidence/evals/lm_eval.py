@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunewise.evidence.eval_tools import name_of
 from tunewise.evidence.evals import Reading, count, number
 
-NAME = "lm-eval"
+NAME = name_of(__name__)
 
 
 def detect(data: Any) -> bool:

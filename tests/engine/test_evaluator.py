@@ -1,0 +1,83 @@
+"""Outcome-only walks agree with the explaining walk over the same compiled steps, on any
+answers; each parameter set compiles its own form."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.condition_forms import answer_sets, extended_rules
+from tests.conftest import PASSING_PROJECT
+from tunewise.engine.evaluator import outcomes_for
+from tunewise.engine.walk import run_check, walk_need
+from tunewise.errors import RuleSetError
+from tunewise.ruleset.load import LoadedRules, load_rules
+from tunewise.ruleset.records import AskNode, ChecksNode
+
+
+@pytest.fixture(scope="module")
+def extended(tmp_path_factory: Any) -> LoadedRules:
+    return extended_rules(Path(tmp_path_factory.mktemp("rules")))
+
+
+def asked_on(rules: LoadedRules, result: Any) -> frozenset[str]:
+    return frozenset(n.ask for n in map(rules.model.node, result.path) if isinstance(n, AskNode))
+
+
+def assert_agree(rules: LoadedRules, answers: dict[str, Any]) -> None:
+    fast = outcomes_for(rules.model, rules.params)
+    try:
+        slow = walk_need(rules, answers, explain=False)
+    except RuleSetError as exc:  # e.g. a number where a yes/no belongs: no branch takes it
+        for walk in (fast.approach, fast.trace):
+            with pytest.raises(RuleSetError, match=re.escape(exc.message)):
+                walk(answers)
+        return
+    assert fast.approach(answers) == slow.approach
+    trace = fast.trace(answers)
+    assert trace.approach == slow.approach
+    assert trace.asked == asked_on(rules, slow)
+    assert [c.id for c in trace.failing] == [c.id for c in slow.failed_checks]
+    assert trace.checked == any(isinstance(rules.model.node(n), ChecksNode) for n in slow.path)
+    for node in rules.model.tree.nodes:
+        if isinstance(node, ChecksNode):
+            for check in node.checks:
+                expected = run_check(rules, answers, check).status in ("pass", "n/a")
+                assert fast.check_ok(check, answers) == expected, check.id
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_default_rules_agree(data: Any) -> None:
+    rules = load_rules()
+    assert_agree(rules, data.draw(answer_sets(rules)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_every_condition_form_agrees(extended: LoadedRules, data: Any) -> None:
+    assert_agree(extended, data.draw(answer_sets(extended)))
+
+
+def test_the_extended_tree_reaches_every_node(extended: LoadedRules) -> None:
+    """The differential test above means something only if answers reach the new parts."""
+    visited: set[str] = set()
+    for num in (0, 4, 6, 12, 30, 2000):
+        for z_int in (None, 1, 3, 9):
+            answers = {"z_num": num, "z_int": z_int, "z_pick": "b", "z_flag": True}
+            visited |= set(walk_need(extended, answers, explain=False).path)
+    assert {"z0", "z1", "z2", extended.model.node("z1").on_pass} <= visited
+
+
+def test_parameters_are_compiled_in() -> None:
+    """Each parameter set gets its own compiled form."""
+    low, high = load_rules(None, ["min_examples=10"]), load_rules(None, ["min_examples=9000"])
+    assert outcomes_for(low.model, low.params) is not outcomes_for(high.model, high.params)
+    answers = {"kind": "style", "prompting": "failed", **PASSING_PROJECT}
+    assert outcomes_for(low.model, low.params).approach(answers) == "fine-tune"
+    assert outcomes_for(high.model, high.params).approach(answers) == "prompt"

@@ -1,0 +1,129 @@
+"""Prompt-evaluation adapters: each tool's real-shaped file read, detected, overridden, refused."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tunewise.evidence.evals import ReportError, read_report
+
+DATA = Path(__file__).parents[1] / "data" / "evals"
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "metric", "value", "cases"),
+    [
+        ("promptfoo-results.json", "promptfoo", "pass rate", 0.84, 200),  # the best prompt
+        ("inspect-log.json", "inspect", "accuracy", 0.7467, 150),
+        ("inspect-log.eval", "inspect", "accuracy", 0.7467, 150),
+        ("results_2026-11-18T10-22-41.json", "lm-eval", "exact_match,strict-match", 0.812, 500),
+        ("deepeval/.latest_test_run.json", "deepeval", "pass rate", 0.75, 4),
+        ("oaieval-run.jsonl", "openai-evals", "accuracy", 0.75, 4),
+        ("openai-eval-run.json", "openai-evals", "pass rate", 0.925, 120),
+        ("generic.json", "generic", "pass rate", 0.88, 100),
+    ],
+)
+def test_each_tool_is_detected_and_read(
+    name: str, fmt: str, metric: str, value: float, cases: int
+) -> None:
+    reading = read_report(DATA / name)
+    assert (reading.format, reading.metric, reading.cases) == (fmt, metric, cases)
+    assert reading.value == pytest.approx(value, abs=1e-4)
+
+
+def test_named_metrics() -> None:
+    lm = read_report(
+        DATA / "results_2026-11-18T10-22-41.json", metric="exact_match,flexible-extract"
+    )
+    assert lm.value == pytest.approx(0.846)
+    lm_task = read_report(
+        DATA / "results_2026-11-18T10-22-41.json", metric="legal_citation:exact_match"
+    )
+    assert lm_task.metric == "exact_match,strict-match"
+    named = read_report(DATA / "promptfoo-results.json", metric="bluebook_exact")
+    assert named.value == pytest.approx(0.84) and named.cases == 200
+    deep = read_report(
+        DATA / "deepeval/.latest_test_run.json", metric="Citation Correctness [GEval]"
+    )
+    assert deep.value == pytest.approx(0.815) and deep.cases == 4
+    inspect_stderr = read_report(DATA / "inspect-log.json", metric="stderr")
+    assert inspect_stderr.value == pytest.approx(0.0356)
+
+
+def test_format_override_and_unknown(tmp_path: Path) -> None:
+    generic = tmp_path / "r.json"
+    generic.write_text(json.dumps({"metric": "f1", "value": 0.7, "cases": 30}))
+    assert read_report(generic, "generic").describe() == "f1 0.7 over 30 cases"
+    with pytest.raises(ReportError, match="not a recognised evaluation file"):
+        read_report(_write(tmp_path, {"hello": 1}))
+    with pytest.raises(ReportError, match="unknown evaluation format"):
+        read_report(generic, "nope")
+    with pytest.raises(ReportError, match="promptfoo file lacks"):
+        read_report(generic, "promptfoo")
+
+
+def _write(folder: Path, data: object, name: str = "x.json") -> Path:
+    path = folder / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"passed": 0, "total": 0}, "no evaluated cases"),
+        ({"passed": 7, "total": 5}, "passed is larger than total"),
+        ({"passed": True, "total": 5}, "not a count"),
+        ({"metric": "f1", "value": float("nan"), "cases": 3}, "not a number|not finite|not JSON"),
+        ({"eval": {}, "status": "error", "results": None}, "status is 'error'"),
+        ({"object": "eval.run", "status": "in_progress", "result_counts": {}}, "in_progress"),
+    ],
+)
+def test_bad_files_are_one_clear_error(tmp_path: Path, data: object, message: str) -> None:
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(data, allow_nan=True), encoding="utf-8")
+    with pytest.raises(ReportError, match=message):
+        read_report(path)
+
+
+def test_eval_zip_without_header_and_not_json(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.eval"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("summaries.json", "[]")
+    with pytest.raises(ReportError, match=r"without header\.json"):
+        read_report(bad)
+    junk = tmp_path / "junk.json"
+    junk.write_bytes(b"\xff\xfe{")
+    with pytest.raises(ReportError, match="not UTF-8"):
+        read_report(junk)
+
+
+def test_every_adapter_is_in_the_one_table_and_named_by_it() -> None:
+    """`eval_tools.ADAPTERS` is the one list of `format:` names: every adapter module in the
+    package is in it, and each takes its NAME from it."""
+    import importlib
+
+    from tunewise.evidence import evals
+    from tunewise.evidence.eval_tools import ADAPTERS, FORMAT_NAMES
+
+    folder = Path(evals.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    assert modules == set(ADAPTERS.values())
+    for name, module in ADAPTERS.items():
+        assert name == importlib.import_module(f"tunewise.evidence.evals.{module}").NAME
+    assert tuple(ADAPTERS) == FORMAT_NAMES and evals.formats() == list(FORMAT_NAMES)
+
+
+def test_the_profile_schema_does_not_load_the_evaluation_readers() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tunewise.inputs.profile import evidence_schema; evidence_schema(); "
+        "print('tunewise.evidence.evals' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -1,0 +1,140 @@
+"""Candidate changes: from the rule set's own thresholds, shared where they can be."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import tunewise.whatif.candidates as module
+from tests.conftest import PASSING_PROJECT
+from tunewise.engine.evaluator import outcomes_for
+from tunewise.ruleset.load import LoadedRules, load_rules
+from tunewise.ruleset.records import Question
+from tunewise.whatif.candidates import candidates
+
+STYLE = {"kind": "style", "prompting": "failed"}
+
+
+def test_kind_is_never_suggested(rules: LoadedRules) -> None:
+    assert all(c.question != "kind" for c in candidates(rules, {**PASSING_PROJECT, **STYLE}))
+
+
+def test_numeric_changes_sit_at_the_thresholds(rules: LoadedRules) -> None:
+    found = {
+        (c.new, c.relation)
+        for c in candidates(rules, {**PASSING_PROJECT, **STYLE, "examples": 120})
+        if c.question == "examples"
+    }
+    # min_examples 500 only: messages (overfit_examples) and the typical-cost bands (a warning)
+    # cannot change an outcome, and fewer examples are never suggested
+    assert found == {(500, "≥")}
+
+
+def test_lists_are_shared_by_answer_but_not_across_a_scaled_bound(rules: LoadedRules) -> None:
+    """A question compared with a bound other answers decide (gpu memory against the model
+    size) gets fresh changes; the others are made once per answer and shared."""
+    small = {**PASSING_PROJECT, **STYLE, "model_params_b": 7, "gpu_vram_gb": 8}
+    large = {**small, "model_params_b": 70}
+
+    def of(answers: dict[str, Any], qid: str) -> list[Any]:
+        return [c for c in candidates(rules, answers) if c.question == qid]
+
+    assert {c.new for c in of(small, "gpu_vram_gb")} != {c.new for c in of(large, "gpu_vram_gb")}
+    first, again = of(small, "examples"), of(large, "examples")
+    assert first == again and all(a is b for a, b in zip(first, again, strict=True))
+
+
+def test_sharing_is_bounded(monkeypatch: Any) -> None:
+    rules = load_rules(None, ["min_examples=501"])  # its own compiled form and lists
+    monkeypatch.setattr(module, "MAX_SHARED", 5)
+    fresh = [candidates(rules, {**STYLE, "examples": n}) for n in range(40)]
+    fast = outcomes_for(rules.model, rules.params)
+    assert len(fast.shared_changes) <= 5 and len(module.numeric_bounds(fast).made) <= 5
+    assert [candidates(rules, {**STYLE, "examples": n}) for n in range(40)] == fresh
+
+
+def _number(kind: str = "number") -> Question:
+    return Question(
+        id="size",
+        scope="project",
+        type=kind,
+        prompt="Size?",
+        help="",
+        choices=None,
+        min=0,
+        max=None,
+        min_exclusive=False,
+        default=None,
+        optional=False,
+        what_if=True,
+        sources=[],
+        need_override=False,
+        never_lower=False,
+        work={},
+        help_by={},
+    )
+
+
+def _counted(bound: Any) -> tuple[Any, list[Any]]:
+    calls: list[Any] = []
+
+    def counted(answers: Any) -> Any:
+        calls.append(answers)
+        return bound(answers)
+
+    return counted, calls
+
+
+def test_search_stops_at_the_resolution_of_its_answer() -> None:
+    # 100 >= 3 * size up to 33.33...: the largest passing answer is 33.3 (33 as an integer),
+    # found in far fewer calls than the full STEPS bisection.
+    for kind, edge in (("number", 33.3), ("integer", 33.0)):
+        bound, calls = _counted(lambda answers: answers.get("size") * 3)
+        assert module._solve(_number(kind), {"size": 7}, 100, "ge", bound) == [(edge, "≤")]
+        assert len(calls) < module.STEPS
+
+
+def test_search_skips_a_bound_that_does_not_read_the_question() -> None:
+    def bound(answers: Any) -> Any:  # reads the size only when not hosted
+        return 5 if answers.get("hosted") else answers.get("size") * 3
+
+    counted, calls = _counted(bound)
+    assert module._solve(_number(), {"hosted": True, "size": 7}, 100, "ge", counted) == []
+    assert len(calls) == 1
+    counted, calls = _counted(bound)
+    assert module._solve(_number(), {"hosted": False, "size": 7}, 100, "ge", counted) == [
+        (33.3, "≤")
+    ]
+
+
+def _random_answers(rules: LoadedRules, rng: random.Random) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for question in rules.model.questions:
+        if rng.random() < 0.2:
+            continue  # unanswered
+        if question.type == "choice":
+            answers[question.id] = rng.choice(question.values)
+        elif question.type == "bool":
+            answers[question.id] = rng.random() < 0.5
+        else:
+            low = question.min or 0
+            answers[question.id] = rng.choice([low + 1, 7, 13, 48, 70, 500, 3000, 60000])
+    return answers
+
+
+def test_changes_read_no_answer_outside_what_they_are_shared_by(rules: LoadedRules) -> None:
+    """Changes of a question compared with computed bounds are shared by the answers those
+    bounds may read (`Bounds.depends`): any other answer must not change them."""
+    fast = outcomes_for(rules.model, rules.params)
+    bounds = module.numeric_bounds(fast)
+    rng = random.Random(5)
+    for _ in range(150):
+        mine, theirs = _random_answers(rules, rng), _random_answers(rules, rng)
+        for qid, reads in bounds.depends.items():
+            question = rules.model.question(qid)
+            crossed = {k: v for k, v in theirs.items() if k not in reads}
+            crossed.update({k: mine[k] for k in reads if k in mine})
+            bounds.solved.clear()
+            expected = module._changes(fast, question, mine.get(qid), mine)
+            bounds.solved.clear()
+            assert module._changes(fast, question, crossed.get(qid), crossed) == expected

@@ -1,0 +1,65 @@
+"""The pruner only skips change sets that cannot matter: an exhaustive search agrees."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+from typing import Any
+
+import tunewise.whatif.search as whatif
+from tunewise.engine.walk import run_check, walk_need
+from tunewise.inputs.profile import load_profile
+from tunewise.ruleset.load import LoadedRules
+from tunewise.whatif.search import search
+
+
+def test_pruning_never_changes_the_answer(
+    rules: LoadedRules, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """The pruner only skips change sets that cannot matter: the exhaustive search agrees."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from generate import generate  # type: ignore[import-not-found]
+
+    class Exhaustive:
+        """Tries everything, judging checks with the engine's own walk."""
+
+        def __init__(self, rules: Any, fast: Any, answers: Any, current: Any, *_: Any) -> None:
+            self.rules, self.answers, self.current = rules, answers, current
+
+        def pairs(self, pool: list[Any]) -> Any:
+            return (p for p in itertools.combinations(pool, 2) if p[0].question != p[1].question)
+
+        def may_change(self, *_: Any) -> bool:
+            return True
+
+        def fix_each_check(self, singles: list[Any]) -> tuple[Any, ...]:
+            checks = {
+                c.id: c
+                for n in self.rules.model.tree.nodes
+                if hasattr(n, "checks")
+                for c in n.checks
+            }
+            fixes: list[Any] = []
+            for failed in self.current.failed_checks:
+                fix = next((c for c in singles if self.fixes(checks[failed.id], c)), None)
+                if fix is None:
+                    return ()
+                fixes += [fix] if fix not in fixes else []
+            return tuple(fixes)
+
+        def fixes(self, check: Any, change: Any) -> bool:
+            answers = {**self.answers, change.question: change.new}
+            return run_check(self.rules, answers, check).status in ("pass", "n/a")
+
+    cases = []
+    for path in generate(tmp_path, 150, seed=11):
+        profile = load_profile(path, rules.model)
+        for need in profile.needs:
+            answers = {**profile.project, **need.answers}
+            cases.append((answers, walk_need(rules, answers)))
+    pruned = [search(rules, a, r, "fine-tune") for a, r in cases]
+    monkeypatch.setattr(whatif, "Pruner", Exhaustive)
+    exhaustive = [search(rules, a, r, "fine-tune") for a, r in cases]
+    assert pruned == exhaustive
+    assert sum(1 for found in pruned if found) > 50
