@@ -563,3 +563,32 @@ def test_a_near_duplicate_is_not_indexed_in_any_batch(
         monkeypatch.setattr(evidence, "BATCH_LINES", lines)
         stats = measure(path)
         assert (stats.unique, stats.near_pairs) == (2, [(2, 1)]), lines
+
+
+def test_templated_records_are_searched_in_bounded_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2,000 records that each change 3 words of one 60-word template share band keys with
+    # most others (3-gram Jaccard 0.6-0.7 pairwise): every record's 3-grams are compared with
+    # at most CANDIDATE_LIMIT others (all of them, quadratic, took 52 s for 5,000 before).
+    import tunewise.evidence.dataset as evidence
+
+    rng = random.Random(1)
+    rows = []
+    for _ in range(2000):
+        words = [f"w{i}" for i in range(60)]
+        for _ in range(3):
+            words[rng.randrange(60)] = f"x{rng.randrange(10**6)}"
+        rows.append(json.dumps({"prompt": words[0], "completion": " ".join(words[1:])}))
+    compared = 0
+    jaccard = evidence._jaccard
+
+    def counting(first: Any, second: Any) -> float:
+        nonlocal compared
+        compared += 1
+        return jaccard(first, second)
+
+    monkeypatch.setattr(evidence, "_jaccard", counting)
+    stats = measure(write(tmp_path / "d.jsonl", rows))
+    assert stats.unique + stats.near_duplicates == 2000 and stats.near_duplicates > 10
+    assert compared <= 2000 * 2 * evidence.CANDIDATE_LIMIT

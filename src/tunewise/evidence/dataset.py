@@ -57,6 +57,11 @@ KEEP_SHINGLES = 512  # distinct 3-gram hashes kept a record (bottom-k): Jaccard 
 BANDS, ROWS = 16, 6  # LSH: a pair at NEAR_THRESHOLD is missed with probability ~8e-3
 BINS = BANDS * ROWS
 AGREE = BINS // 2  # signature bins two records must agree on before their 3-grams are compared
+# Templated records share band keys by the thousand: a key proposes at most the most recent
+# SHARED_KEY_LIMIT records indexed under it, and a record's 3-grams are compared with at most
+# CANDIDATE_LIMIT candidates (the most agreeing), so the search stays linear in the records.
+SHARED_KEY_LIMIT = 128
+CANDIDATE_LIMIT = 32
 BATCH_LINES = 1024  # lines measured together (numpy works on a batch at once)
 BATCH_BYTES = 1 << 20  # ... or fewer: a batch holds at most this much text plus one line
 _decode = json.JSONDecoder().decode  # json.loads's own decoder, without its per-call checks
@@ -497,17 +502,16 @@ class _Index:
             hit = np.flatnonzero(keys[np.minimum(low, len(keys) - 1)] == queries)
             if not len(hit):
                 continue
-            low = low[hit]
-            counts = np.searchsorted(keys, queries[hit], "right") - low
-            starts = np.repeat(low - np.cumsum(counts) + counts, counts)
+            high = np.searchsorted(keys, queries[hit], "right")
+            counts = np.minimum(high - low[hit], SHARED_KEY_LIMIT)  # the most recent ones
+            starts = np.repeat(high - np.cumsum(counts), counts)
             found_slots.append(slots[starts + np.arange(len(starts))])
             found_rows.append(np.repeat(asking[hit], counts))
         if not found_rows:
             return {}
         pairs = np.unique(np.concatenate(found_rows) * (1 << 32) + np.concatenate(found_slots))
         pair_rows, pair_slots = np.divmod(pairs, 1 << 32)
-        likely = _agree(sketches.marks[pair_rows], self.marks[pair_slots])
-        return _grouped(pair_rows[likely], pair_slots[likely])
+        return _likely(pair_rows, pair_slots, sketches.marks.__getitem__, self.marks.__getitem__)
 
     def add(self, lines: list[int], sketches: _Sketches, rows: list[int]) -> None:
         """Index `rows` of the batch's sketches (their lines `lines`). A record of more than
@@ -536,12 +540,32 @@ class _Index:
             self.runs.append(_merge(older, newer))
 
 
-def _agree(first: Any, second: Any) -> Any:
-    """Which pairs of signature-byte rows agree on at least AGREE bins: a pair at Jaccard 0.8
-    agrees on about 80 % of them, one at 0.2 (templated records) on about 20 %."""
+def _likely(
+    rows: Any, others: Any, first: Callable[[Any], Any], second: Callable[[Any], Any]
+) -> dict[int, list[int]]:
+    """Candidate pairs (row, other; sorted) worth confirming, as row -> [other, ...]: those
+    whose signature bytes (`first(rows)`, `second(others)`) agree on at least AGREE bins (a
+    pair at Jaccard 0.8 agrees on about 80 % of them, templated records at 0.2 on about 20 %),
+    and of those at most CANDIDATE_LIMIT a row, the most agreeing (about the most similar)."""
     import numpy as np
 
-    return np.count_nonzero(first == second, axis=1) >= AGREE
+    agree = np.concatenate(
+        [  # a slice at a time: the byte rows of a million pairs would take 200 MB
+            np.count_nonzero(first(rows[at : at + 65536]) == second(others[at : at + 65536]), 1)
+            for at in range(0, len(rows), 65536)
+        ]
+        or [np.zeros(0, dtype=np.intp)]
+    )
+    keep = np.flatnonzero(agree >= AGREE)
+    rows, others, agree = rows[keep], others[keep], agree[keep]
+    if len(rows) > CANDIDATE_LIMIT:
+        order = np.lexsort((others, -agree, rows))  # by row, most agreeing first
+        rows, others = rows[order], others[order]
+        first_of_row = np.searchsorted(rows, rows)
+        keep = np.flatnonzero(np.arange(len(rows)) - first_of_row < CANDIDATE_LIMIT)
+        order = np.lexsort((others[keep], rows[keep]))
+        rows, others = rows[keep][order], others[keep][order]
+    return _grouped(rows, others)
 
 
 def _grouped(rows: Any, others: Any) -> dict[int, list[int]]:
@@ -825,7 +849,9 @@ def _batch_pairs(sketches: _Sketches, rows: list[int]) -> dict[int, list[int]]:
     run_start = np.arange(len(ordered))
     run_start[1:][same] = 0
     np.maximum.accumulate(run_start, out=run_start)
-    earlier_count = np.arange(len(ordered)) - run_start
+    # (at most SHARED_KEY_LIMIT of them, the nearest, as index lookups)
+    earlier_count = np.minimum(np.arange(len(ordered)) - run_start, SHARED_KEY_LIMIT)
+    run_start = np.arange(len(ordered)) - earlier_count
     later = np.repeat(np.arange(len(ordered)), earlier_count)
     firsts = np.repeat(run_start, earlier_count)
     steps = np.arange(len(later)) - np.repeat(
@@ -834,10 +860,10 @@ def _batch_pairs(sketches: _Sketches, rows: list[int]) -> dict[int, list[int]]:
     by_row = np.asarray(rows)[order // BANDS]
     pairs = np.unique(by_row[later] * (1 << 32) + by_row[firsts + steps])
     later_rows, earlier_rows = np.divmod(pairs, 1 << 32)
-    likely = (later_rows != earlier_rows) & _agree(
-        sketches.marks[later_rows], sketches.marks[earlier_rows]
-    )
-    return _grouped(later_rows[likely], earlier_rows[likely])
+    apart = np.flatnonzero(later_rows != earlier_rows)
+    later_rows, earlier_rows = later_rows[apart], earlier_rows[apart]
+    marks = sketches.marks.__getitem__
+    return _likely(later_rows, earlier_rows, marks, marks)
 
 
 def _most_similar(
