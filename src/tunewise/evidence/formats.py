@@ -266,6 +266,8 @@ _LABEL = re.compile(r"(?:" + "|".join(sorted(_LABELS)) + r"):\s*")
 # A word made of labels only (case folded, UTF-8): the whitespace after it, at a field's start,
 # is dropped by normalise.
 LABEL_RUN = re.compile(rb"(?:(?:" + "|".join(sorted(_LABELS)).encode() + rb"):)+")
+# A field opening with labels, the last followed by whitespace: normalise drops it.
+LABEL_SPACE = re.compile(r"(?:(?:" + "|".join(sorted(_LABELS)) + r"):)+\s")
 
 
 def _normalise_field(field: str) -> str:
