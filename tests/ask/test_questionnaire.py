@@ -16,7 +16,6 @@ from tests.conftest import CHECK_ORDER, PASSING_PROJECT
 from tunewise.ask.questionnaire import (
     DraftNeed,
     GoBack,
-    ProfileSource,
     State,
     Step,
     add_need,
@@ -212,14 +211,18 @@ def test_review_can_add_and_remove_needs(rules: LoadedRules) -> None:
     assert state.memory.aside == PASSING_PROJECT  # kept, should a need want them again
 
 
-def test_profile_source_asks_nothing_new(rules: LoadedRules) -> None:
+def test_a_source_without_the_answer_ends_the_fill(rules: LoadedRules) -> None:
+    """A source with nothing to say (None) leaves the state as it was: a profile lacking an
+    answer is not filled in by guessing."""
     state = State(
         [DraftNeed("n", "", {"kind": "style", "prompting": "failed"})], {}, needs_done=True
     )
-    fill(rules, state, ProfileSource())
+    source = Scripted(rules, [None])
+    fill(rules, state, source)
     assert (
         state.needs[0].answers == {"kind": "style", "prompting": "failed"} and state.project == {}
     )
+    assert len(source.asked) == 1 and not source.answers  # asked once, then stopped
 
 
 def test_progress_counts_up_and_estimates_what_is_left(rules: LoadedRules) -> None:

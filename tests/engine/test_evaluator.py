@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from tests.condition_forms import answer_sets, extended_rules
 from tests.conftest import PASSING_PROJECT
-from tunewise.engine.evaluator import outcomes_for
-from tunewise.engine.walk import run_check, walk_need
+from tunewise.engine.evaluator import PASS, Unknown, outcomes_for
+from tunewise.engine.walk import walk_need
 from tunewise.errors import RuleSetError
 from tunewise.ruleset.load import LoadedRules, load_rules
 from tunewise.ruleset.records import AskNode, ChecksNode
@@ -44,11 +44,12 @@ def assert_agree(rules: LoadedRules, answers: dict[str, Any]) -> None:
     assert trace.asked == asked_on(rules, slow)
     assert [c.id for c in trace.failing] == [c.id for c in slow.failed_checks]
     assert trace.checked == any(isinstance(rules.model.node(n), ChecksNode) for n in slow.path)
-    for node in rules.model.tree.nodes:
-        if isinstance(node, ChecksNode):
-            for check in node.checks:
-                expected = run_check(rules, answers, check).status in ("pass", "n/a")
-                assert fast.check_ok(check, answers) == expected, check.id
+    checks = {
+        c.id: c for n in rules.model.tree.nodes if isinstance(n, ChecksNode) for c in n.checks
+    }
+    for outcome in slow.checks:  # the checks the explaining walk reported, as check_ok sees them
+        expected = outcome.status in ("pass", "n/a")
+        assert fast.check_ok(checks[outcome.id], answers) == expected, outcome.id
 
 
 @settings(max_examples=300, deadline=None)
@@ -81,3 +82,38 @@ def test_parameters_are_compiled_in() -> None:
     answers = {"kind": "style", "prompting": "failed", **PASSING_PROJECT}
     assert outcomes_for(low.model, low.params).approach(answers) == "fine-tune"
     assert outcomes_for(high.model, high.params).approach(answers) == "prompt"
+
+
+def test_a_remembered_verdict_tells_true_from_1() -> None:
+    """Checks comparing with a computed value are remembered by the answers they read, their
+    types included: `examples: true` is no number of examples, whatever `examples: 1` gave."""
+    rules = load_rules(None, ["min_effort_usd=1"])  # a compiled form of its own
+    budget = rules.outcomes.compiled_checks["within-budget"]
+    answers = {**PASSING_PROJECT, "budget_usd": 10**9, "examples": 1}
+    assert budget.verdict(answers) == PASS
+    assert isinstance(budget.verdict({**answers, "examples": True}), Unknown)
+    assert budget.verdict(answers) == PASS
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_remembered_verdicts_are_the_verdicts(data: Any) -> None:
+    """Whatever was remembered before (and however often the memo started afresh), a check
+    gives the verdict its conditions give."""
+    import tunewise.engine.evaluator as module
+
+    rules = load_rules()
+    kept, module.MAX_REMEMBERED = module.MAX_REMEMBERED, 3
+    try:
+        for compiled in rules.outcomes.compiled_checks.values():
+            fresh = module.CompiledCheck(compiled.check, rules.outcomes)._verdict()
+            for _ in range(3):
+                answers = data.draw(answer_sets(rules))
+                found, expected = compiled.verdict(answers), fresh(answers)
+                assert type(found) is type(expected), compiled.check.id
+                if isinstance(expected, Unknown):
+                    assert found.missing == expected.missing
+                else:
+                    assert found == expected
+    finally:
+        module.MAX_REMEMBERED = kept

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import CHECK_ORDER, PASSING_PROJECT, profile_dict, run_cli
 from tests.small_rules import scaled_by_an_answer
 from tests.small_rules import write as write_small
+from tunewise.engine.evaluator import FAIL, UnknownScope, outcomes_for
 from tunewise.engine.walk import decide, verdict_of, walk_need
 from tunewise.inputs.profile import NeedAnswers
 from tunewise.ruleset.load import LoadedRules, load_rules
@@ -217,6 +218,35 @@ def test_gpu_memory_is_required_only_when_data_stays(rules: LoadedRules) -> None
     assert stays.missing == ["gpu_vram_gb"]
     leaves = walk_need(rules, {**PASSING_PROJECT, **FAILED_STYLE}, "n")
     assert leaves.approach == "fine-tune"
+
+
+def test_the_walk_takes_each_check_status_from_the_evaluator(
+    rules: LoadedRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One place decides pass/fail/unknown: a verdict the evaluator gives is the status the
+    explaining walk reports, with the texts for it."""
+    answers = {**PASSING_PROJECT, **FAILED_STYLE}
+    compiled = outcomes_for(rules.model, rules.params).compiled_checks["can-maintain"]
+    assert walk_need(rules, answers, "n").approach == "fine-tune"
+    monkeypatch.setattr(compiled, "verdict", lambda answers: FAIL)
+    result = walk_need(rules, answers, "n")
+    failed = [c for c in result.checks if c.status == "fail"]
+    assert [c.id for c in failed] == ["can-maintain"] and failed[0].message is not None
+    assert result.approach == "prompt"
+
+
+def test_a_check_whose_scope_is_unknown_waits_for_the_scope_alone(rules: LoadedRules) -> None:
+    """gpu-fits applies when the data stays: until that is answered, the check is unknown,
+    needs only that answer, and has not read what its requirement reads."""
+    answers = {**PASSING_PROJECT, **FAILED_STYLE}
+    del answers["data_may_leave"]
+    compiled = outcomes_for(rules.model, rules.params).compiled_checks["gpu-fits"]
+    verdict = compiled.verdict(answers)
+    assert isinstance(verdict, UnknownScope) and verdict.missing == ("data_may_leave",)
+    result = walk_need(rules, answers, "n")
+    gpu = next(c for c in result.checks if c.id == "gpu-fits")
+    assert gpu.status == "unknown" and gpu.missing == ["data_may_leave"]
+    assert "data_may_leave" in result.used and "max_seq_tokens" not in result.used
 
 
 @pytest.mark.parametrize(

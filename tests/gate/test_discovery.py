@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tunewise.gate.discovery import discover, find_profiles, is_profile_name, is_virtual_environment
+from tunewise.gate.discovery import find_profiles, is_profile_name, is_virtual_environment
 
 
 def test_names() -> None:
@@ -41,7 +41,7 @@ def make_venv(folder: Path, *, windows: bool = False) -> Path:
 
 
 def found_in(root: Path) -> list[str]:
-    return [p.relative_to(root).as_posix() for p in discover([root])]
+    return [Path(p).relative_to(root).as_posix() for p in find_profiles([root]).files]
 
 
 def test_order_and_explicit_files(tmp_path: Path) -> None:
@@ -56,7 +56,8 @@ def test_order_and_explicit_files(tmp_path: Path) -> None:
     assert found == ["a/tunewise.yaml", "a/z.tunewise.yml", "b/tunewise.yaml"]
     explicit = tmp_path / "anything.yaml"
     explicit.write_text("", encoding="utf-8")
-    assert list(discover([explicit])) == [explicit]  # a file named on the command line is checked
+    # a file named on the command line is checked
+    assert find_profiles([explicit]).files == [str(explicit)]
 
 
 def test_what_is_skipped(tmp_path: Path) -> None:
@@ -95,7 +96,7 @@ def test_what_is_skipped(tmp_path: Path) -> None:
         "winenv": "virtual environment",
     }
     # a folder named on the command line is searched even when it is a venv itself
-    assert [p.name for p in discover([tmp_path / "env"])] == ["tunewise.yaml"]
+    assert [Path(p).name for p in find_profiles([tmp_path / "env"]).files] == ["tunewise.yaml"]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSING_PROJECT, profile_dict, run_cli
-from tunewise.gate.discovery import discover, is_profile_name
+from tunewise.gate.discovery import find_profiles, is_profile_name
 from tunewise.gate.judge import Gate, waiver_problems
 from tunewise.ruleset.load import LoadedRules
 
@@ -410,7 +410,7 @@ def test_discovery_rules(tmp_path: Path) -> None:
     (venv / "tunewise.yaml").write_text("", encoding="utf-8")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "tunewise.yaml").write_text("", encoding="utf-8")
-    assert list(discover([tmp_path])) == []
+    assert find_profiles([tmp_path]).files == []
 
 
 def test_gate_is_reusable_across_profiles(rules: LoadedRules, write_profile: Any) -> None:

@@ -1,4 +1,4 @@
-"""Arithmetic values: one definition (`arithmetic.combine`), three-valued in the evaluator, and
+"""Arithmetic values: one definition (`arithmetic.operation`), three-valued in the evaluator, and
 validated, located and linted in a rule set."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tests.conftest import run_cli
 from tunewise.engine.compile import Unknown
 from tunewise.engine.evaluator import outcomes_for
-from tunewise.ruleset.arithmetic import combine
+from tunewise.ruleset.arithmetic import operation
 from tunewise.ruleset.load import LoadedRules, default_rules_path
 from tunewise.ruleset.records import FormulaRef
 
@@ -25,20 +25,20 @@ numbers = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False) | st.integer
 
 
 def test_kinds() -> None:
-    assert combine("sum", [8 * 0.6, 1.5]) == 6.3  # rounded: boundaries stay exact
-    assert combine("product", [6000, 800, 3]) == 14_400_000
-    assert combine("min", [3, 2.5]) == 2.5 and combine("max", [0, -1]) == 0
-    assert combine("quotient", [7, 2]) == 3.5
-    assert combine("quotient", [5, 0]) == math.inf  # "no spend" never covers a cost
-    assert combine("quotient", [0, 0]) == 0
-    assert combine("sum", [1, "a"]) is None and combine("sum", [True, 1]) is None
-    assert combine("product", [1e300, 1e300]) is None  # no finite number comes out
+    assert operation("sum")([8 * 0.6, 1.5]) == 6.3  # rounded: boundaries stay exact
+    assert operation("product")([6000, 800, 3]) == 14_400_000
+    assert operation("min")([3, 2.5]) == 2.5 and operation("max")([0, -1]) == 0
+    assert operation("quotient")([7, 2]) == 3.5
+    assert operation("quotient")([5, 0]) == math.inf  # "no spend" never covers a cost
+    assert operation("quotient")([0, 0]) == 0
+    assert operation("sum")([1, "a"]) is None and operation("sum")([True, 1]) is None
+    assert operation("product")([1e300, 1e300]) is None  # no finite number comes out
 
 
 @given(st.lists(numbers, min_size=1, max_size=5))
 def test_never_raises(values: list[float]) -> None:
     for kind in ("sum", "product", "min", "max"):
-        result = combine(kind, values)
+        result = operation(kind)(values)
         assert result is None or math.isfinite(result)
 
 
@@ -121,9 +121,9 @@ def test_explain_a_formula_and_a_dated_table() -> None:
 
 
 def test_whole_results_are_returned_exactly_without_rounding() -> None:
-    assert combine("product", [10**20, 3]) == 3 * 10**20
-    assert type(combine("max", [2, 7])) is int
-    assert combine("product", [0.1, 3]) == 0.3
-    whole = combine("sum", [0.5, 0.5])
+    assert operation("product")([10**20, 3]) == 3 * 10**20
+    assert type(operation("max")([2, 7])) is int
+    assert operation("product")([0.1, 3]) == 0.3
+    whole = operation("sum")([0.5, 0.5])
     assert whole == 1 and type(whole) is int
-    assert combine("quotient", [1, 0]) == math.inf and combine("product", [1e308, 10]) is None
+    assert operation("quotient")([1, 0]) == math.inf and operation("product")([1e308, 10]) is None

@@ -49,8 +49,29 @@ def test_sharing_is_bounded(monkeypatch: Any) -> None:
     monkeypatch.setattr(module, "MAX_SHARED", 5)
     fresh = [candidates(rules, {**STYLE, "examples": n}) for n in range(40)]
     fast = outcomes_for(rules.model, rules.params)
-    assert len(fast.shared_changes) <= 5 and len(module.numeric_bounds(fast).made) <= 5
+    bounds = module.numeric_bounds(fast)
+    assert len(bounds.by_answer) <= 5 and len(bounds.made) <= 5 and len(bounds.values) <= 5
     assert [candidates(rules, {**STYLE, "examples": n}) for n in range(40)] == fresh
+
+
+def test_curves_are_bounded(monkeypatch: Any) -> None:
+    """Cost and memory curves are kept up to MAX_CURVES; past it they start afresh, and the
+    changes found are the same."""
+    rules = load_rules(None, ["min_examples=502"])  # its own compiled form and curves
+    answers = [
+        {**PASSING_PROJECT, **STYLE, "data_may_leave": False, "model_params_b": size}
+        | {"gpu_vram_gb": vram, "budget_usd": budget}
+        for size in (7, 13, 70)
+        for vram in (8, 24, 80)
+        for budget in (300, 15_000)
+    ]
+    expected = [candidates(rules, a) for a in answers]
+    bounds = module.numeric_bounds(outcomes_for(rules.model, rules.params))
+    assert len(bounds.curves) > 2
+    bounds.forget()
+    monkeypatch.setattr(module, "MAX_CURVES", 2)
+    assert [candidates(rules, a) for a in answers] == expected
+    assert len(bounds.curves) <= 2
 
 
 def _number(kind: str = "number") -> Question:
@@ -90,7 +111,8 @@ def test_search_stops_at_the_resolution_of_its_answer() -> None:
     # found in far fewer calls than the full STEPS bisection.
     for kind, edge in (("number", 33.3), ("integer", 33.0)):
         bound, calls = _counted(lambda answers: answers.get("size") * 3)
-        assert module._solve(_number(kind), {"size": 7}, 100, "ge", bound) == [(edge, "≤")]
+        curve = module._Curve(_number(kind), bound, {"size": 7})
+        assert module._solve(_number(kind), 100, "ge", curve) == [(edge, "≤")]
         assert len(calls) < module.STEPS
 
 
@@ -99,12 +121,26 @@ def test_search_skips_a_bound_that_does_not_read_the_question() -> None:
         return 5 if answers.get("hosted") else answers.get("size") * 3
 
     counted, calls = _counted(bound)
-    assert module._solve(_number(), {"hosted": True, "size": 7}, 100, "ge", counted) == []
+    curve = module._Curve(_number(), counted, {"hosted": True, "size": 7})
+    assert module._solve(_number(), 100, "ge", curve) == []
     assert len(calls) == 1
     counted, calls = _counted(bound)
-    assert module._solve(_number(), {"hosted": False, "size": 7}, 100, "ge", counted) == [
-        (33.3, "≤")
-    ]
+    curve = module._Curve(_number(), counted, {"hosted": False, "size": 7})
+    assert module._solve(_number(), 100, "ge", curve) == [(33.3, "≤")]
+
+
+def test_a_curve_is_searched_once_per_point_whatever_it_is_compared_with() -> None:
+    """Budgets of 3,000 and 15,000 against the same cost curve: the second search evaluates
+    only the points the first did not, and finds its own edge."""
+    bound, calls = _counted(lambda answers: answers.get("size") * 3)
+    curve = module._Curve(_number(), bound, {"size": 7})
+    assert module._solve(_number(), 100, "ge", curve) == [(33.3, "≤")]
+    first = len(calls)
+    assert module._solve(_number(), 100, "ge", curve) == [(33.3, "≤")] and len(calls) == first
+    assert module._solve(_number(), 1000, "ge", curve) == [(333.3, "≤")]
+    fresh, fresh_calls = _counted(lambda answers: answers.get("size") * 3)
+    module._solve(_number(), 1000, "ge", module._Curve(_number(), fresh, {"size": 7}))
+    assert len(calls) - first < len(fresh_calls)  # the doubling points were shared
 
 
 def _random_answers(rules: LoadedRules, rng: random.Random) -> dict[str, Any]:
@@ -134,7 +170,7 @@ def test_changes_read_no_answer_outside_what_they_are_shared_by(rules: LoadedRul
             question = rules.model.question(qid)
             crossed = {k: v for k, v in theirs.items() if k not in reads}
             crossed.update({k: mine[k] for k in reads if k in mine})
-            bounds.solved.clear()
+            bounds.forget()
             expected = module._changes(fast, question, mine.get(qid), mine)
-            bounds.solved.clear()
+            bounds.forget()
             assert module._changes(fast, question, crossed.get(qid), crossed) == expected

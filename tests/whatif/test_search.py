@@ -175,3 +175,22 @@ def test_needs_with_the_same_answers_share_one_search(rules: LoadedRules, monkey
     first = decision.needs[0].what_if
     assert first and all(need.what_if == first for need in decision.needs[:500])
     assert decision.needs[0].what_if is not decision.needs[1].what_if  # each need its own list
+
+
+def test_a_change_to_what_a_branch_bound_reads_is_tried(tmp_path: Any) -> None:
+    """`examples ≥ target` leads to fine-tuning: lowering the target moves the path as raising
+    the examples does, although the path never asks for the target (the pruner keeps it)."""
+    from tests.small_rules import leaf, question, rule_set, write
+
+    branches = [
+        {"range": {"ge": {"answer": "target"}}, "goto": "tuned"},
+        {"otherwise": True, "goto": "prompted"},
+    ]
+    ask = {"type": "ask", "id": "n", "title": "Enough?", "ask": "examples", "branches": branches}
+    data = rule_set(
+        [question("examples", min=0), question("target", min=0)],
+        [ask, leaf("tuned", "fine-tune"), leaf("prompted")],
+    )
+    rules = load_rules(write(tmp_path, data))
+    found = texts(options(rules, {"examples": 100, "target": 500}, "fine-tune"))
+    assert {("examples", 500)} in found and {("target", 100)} in found

@@ -80,7 +80,7 @@ class GoBack(Exception):
 
 
 class AnswerSource(Protocol):
-    """Where answers come from: a person at a terminal, or a profile on disk."""
+    """Where answers come from: a person at a terminal (`ask.terminal`), or a test's script."""
 
     def answer(self, step: Step, state: State) -> Any:
         """The answer to `step`; None when there is none (the question stays unanswered)."""
@@ -504,13 +504,6 @@ def profile_data(rules: Rules, state: State) -> dict[str, Any]:
         if key in state.extra:
             data[key] = state.extra[key]
     return data
-
-
-class ProfileSource:
-    """Answers from a profile already on disk: it knows what it knows and nothing more."""
-
-    def answer(self, step: Step, state: State) -> Any:
-        return None
 
 
 def suggest_id(description: str, taken: Mapping[str, Any] | set[str]) -> str:

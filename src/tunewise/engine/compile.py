@@ -202,7 +202,7 @@ class Compiler:
         return choose
 
     def _arithmetic(self, expr: Any) -> ValueOf:
-        """sum, product, min, max, quotient (see `arithmetic.combine`): any unknown operand
+        """sum, product, min, max, quotient (see `arithmetic.operation`): any unknown operand
         makes the result unknown, needing what every unknown operand needs."""
         kind = ARITHMETIC[type(expr)]
         parts = [self.value_of(part) for part in getattr(expr, kind)]
@@ -210,14 +210,15 @@ class Compiler:
 
         def arithmetic(answers: Answers) -> Any:
             operands = [part(answers) for part in parts]
-            unsure = None
+            result = compute(operands)
+            if result is not None:
+                return result
+            # no number came out: an unknown operand (the answers it needs), else a wrong one
+            unsure = wrong
             for value in operands:
                 if value.__class__ is Unknown:
-                    unsure = value if unsure is None else unsure.merged(value)
-            if unsure is not None:
-                return unsure
-            result = compute(operands)
-            return wrong if result is None else result
+                    unsure = value if unsure is wrong else unsure.merged(value)
+            return unsure
 
         return arithmetic
 

@@ -13,11 +13,19 @@ from tunewise.engine.decision import (
     NeedResult,
     RulesInfo,
 )
-from tunewise.engine.evaluator import AskStep, ChecksStep, Unknown, outcomes_for
+from tunewise.engine.evaluator import (
+    FAIL,
+    NOT_APPLICABLE,
+    PASS,
+    AskStep,
+    ChecksStep,
+    CompiledCheck,
+    Outcomes,
+    Unknown,
+)
 from tunewise.engine.texts import render
 from tunewise.ruleset.records import (
     AdviceOption,
-    Check,
     Leaf,
     Message,
     Reason,
@@ -43,13 +51,15 @@ class Rules(Protocol):
     def params(self) -> Mapping[str, float | int]: ...
     @property
     def info(self) -> RulesInfo: ...
+    @property
+    def outcomes(self) -> Outcomes: ...
 
 
 class _Walk:
     """One explaining walk: the evaluator's answers to a need's answers, with texts."""
 
     def __init__(self, rules: Rules, answers: Mapping[str, Any], explain: bool) -> None:
-        self.outcomes = outcomes_for(rules.model, rules.params)
+        self.outcomes = rules.outcomes
         self.model, self.params, self.answers = rules.model, rules.params, answers
         self.explain = explain
         self.used: set[str] = set()
@@ -80,28 +90,22 @@ class _Walk:
     def matching(self, messages: Iterable[Message]) -> list[Cited]:
         return [self.cite(m) for m in messages if m.when and self.test(m.when) is True]
 
-    def run_check(self, check: Check) -> CheckOutcome:
-        """Evaluate one check; `unknown` lists every answer it still needs."""
-        if check.applies is not None:
-            applies = self.test(check.applies)
-            if applies is False:
-                return CheckOutcome(check.id, check.title, "n/a")
-            if applies is not True:
-                return CheckOutcome(check.id, check.title, "unknown", missing=list(applies.missing))
-        verdict = self.test(check.require)
-        if verdict is False:
+    def run_check(self, compiled: CompiledCheck) -> CheckOutcome:
+        """One check's outcome, with its texts: the verdict is the evaluator's; `unknown`
+        lists every answer it still needs."""
+        check = compiled.check
+        verdict = compiled.verdict(self.answers)
+        self.used.update(compiled.reads(verdict))
+        if verdict is NOT_APPLICABLE:
+            return CheckOutcome(check.id, check.title, "n/a")
+        if verdict is FAIL:
             return CheckOutcome(check.id, check.title, "fail", self.first_message(check.fail))
-        if verdict is not True:
+        if verdict is not PASS:
             return CheckOutcome(check.id, check.title, "unknown", missing=list(verdict.missing))
         passed = self.cite(check.passed) if check.passed else None
         return CheckOutcome(
             check.id, check.title, "pass", passed, warnings=self.matching(check.warn)
         )
-
-
-def run_check(rules: Rules, answers: Mapping[str, Any], check: Check) -> CheckOutcome:
-    """One check's outcome for these answers, with its texts."""
-    return _Walk(rules, answers, True).run_check(check)
 
 
 def walk_need(
@@ -135,7 +139,7 @@ def walk_need(
             reasons.extend(walk.cite(r) for r in branch.reasons)
             continue
         if isinstance(step, ChecksStep):
-            checks = [walk.run_check(c.check) for c in step.checks]
+            checks = [walk.run_check(c) for c in step.checks]
             if any(c.status == "fail" for c in checks):
                 reasons.extend(c.message for c in checks if c.status == "fail" and c.message)
                 step = step.on_fail

@@ -92,6 +92,9 @@ def _judge(gate: Gate, files: list[str], jobs: int | None) -> Iterator[FileResul
     _WORKER_GATE = gate  # forked workers inherit the loaded rule set: nothing is parsed twice
     import gc
 
+    # What each worker would otherwise load for its first unjustified fine-tune, loaded once.
+    import tunewise.whatif.search  # noqa: F401
+
     # Out of the collector's sight, what is loaded so far stays shared with the workers:
     # collections would otherwise write to every object and copy its page (measured: ~8%).
     gc.freeze()

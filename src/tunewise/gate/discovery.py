@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -46,11 +46,6 @@ class Found:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # profile-named links
-
-
-def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given; folders searched (sorted) for profiles, skipping VCS, venvs, node_modules."""
-    return (Path(name) for name in find_profiles(paths).files)
 
 
 def find_profiles(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Found:

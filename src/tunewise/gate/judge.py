@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunewise.engine.decision import NeedResult, RulesInfo
-from tunewise.engine.evaluator import Budget, outcomes_for
-from tunewise.engine.walk import decide, verdict_of
+from tunewise.engine.evaluator import Budget
+from tunewise.engine.walk import decide, verdict_of, walk_need
 from tunewise.errors import TunewiseError
 from tunewise.inputs.profile import Profile, load_profile
 from tunewise.inputs.yamlio import Path_
@@ -107,7 +107,7 @@ class Gate:
         self.waiver_horizon_days = waiver_horizon_days
         self.require_evidence = list(require_evidence)
         self.questions = {q.id for q in rules.model.questions}
-        self.outcomes = outcomes_for(rules.model, rules.params)
+        self.outcomes = rules.outcomes
 
     def judge(self, path: Path) -> FileResult:
         try:
@@ -221,15 +221,15 @@ class Gate:
         """Fine-tuning is proposed and no need reaches it: say why, need by need."""
         from tunewise.whatif.search import search
 
-        decision = decide(self.rules, profile.needs, profile.project, profile.name)
         # The search costs milliseconds a need, and a 1 MiB profile holds tens of thousands of
         # needs: needs with the same answers share one search, and at most MAX_SEARCHES are
         # made per profile, so no profile can hold the gate for minutes.
         searched: dict[tuple[tuple[str, str, Any], ...], tuple[list[Any], int | None]] = {}
         skipped = 0
         found: list[_About] = []
-        for index, (need_in, need) in enumerate(zip(profile.needs, decision.needs, strict=True)):
+        for index, need_in in enumerate(profile.needs):
             answers = {**profile.project, **need_in.answers}
+            need = walk_need(self.rules, answers, need_in.id, need_in.description)
             key = tuple(sorted((k, type(v).__name__, v) for k, v in answers.items()))
             if key not in searched and len(searched) < MAX_SEARCHES:
                 budget = Budget()

@@ -53,8 +53,3 @@ def operation(kind: str) -> Callable[[Sequence[Any]], Number | None]:
         return int(rounded) if rounded.is_integer() else rounded
 
     return computed
-
-
-def combine(kind: str, operands: Sequence[Any]) -> Number | None:
-    """`kind` of the operands, as `operation(kind)` computes it."""
-    return operation(kind)(operands)
