@@ -50,7 +50,8 @@ def test_recognised_formats_and_counts(tmp_path: Path) -> None:
     assert (stats.records, stats.valid, stats.unique, stats.duplicates) == (9, 5, 4, 1)
     assert (stats.empty_outputs, stats.invalid) == (1, 3)
     assert stats.formats == {"instruction": 1, "prompt-completion": 3, "chat": 1, "text": 1}
-    assert [line for line, _ in stats.problems] == [5, 6, 7, 9]
+    assert [problem.line for problem in stats.problems] == [5, 6, 7, 9]
+    assert {problem.file for problem in stats.problems} == {stats.path}
     assert (stats.train, stats.validation) == (3, 1)
 
 
@@ -102,7 +103,7 @@ def test_near_duplicates_are_found(tmp_path: Path) -> None:
 def test_lone_surrogate_is_an_invalid_line(tmp_path: Path) -> None:
     rows = ['{"prompt": "a\\ud800", "completion": "b"}', _chat("q", "a")]
     stats = measure(write(tmp_path / "d.jsonl", rows))
-    assert stats.invalid == 1 and "surrogate" in stats.problems[0][1]
+    assert stats.invalid == 1 and "surrogate" in stats.problems[0].message
 
 
 def test_tokens_and_over_length(tmp_path: Path) -> None:

@@ -113,7 +113,7 @@ class DatasetStats:
     empty_outputs: int = 0
     invalid: int = 0
     formats: dict[str, int] = field(default_factory=dict)
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the first few, located
     tokens: int = 0  # over unique valid records
     max_tokens: int = 0
     longest_line: int = 0
@@ -207,7 +207,7 @@ class DatasetStats:
             },
             "split": {"train": self.train, "validation": self.validation},
             "duplicates_capped": self.capped,
-            "problems": [{"line": line, "message": text} for line, text in self.problems],
+            "problems": [{"line": p.line, "message": p.message} for p in self.problems],
             "near_duplicate_pairs": [{"line": a, "like_line": b} for a, b in self.near_pairs],
         }
         if self.overlap is not None:
@@ -718,7 +718,7 @@ class Measure:
             if not record.output or record.output.isspace():
                 stats.empty_outputs += 1
                 if len(stats.problems) < SHOWN:
-                    stats.problems.append((number, "empty output"))
+                    stats.problems.append(Problem(stats.path, "empty output", number))
                 continue
             valid.append((number, record))
         if not valid:
@@ -855,7 +855,7 @@ class Measure:
     def _problem(self, number: int, message: str) -> None:
         self.stats.invalid += 1
         if len(self.stats.problems) < SHOWN:
-            self.stats.problems.append((number, message))
+            self.stats.problems.append(Problem(self.stats.path, message, number))
 
     def finish(self) -> DatasetStats:
         held = self.held_out
