@@ -489,8 +489,8 @@ def test_a_line_longer_than_a_batch_is_one_record(
 
 def test_exact_keys_are_the_hash_of_normalise() -> None:
     # The batch computes in numpy what formats.normalise says, byte for byte (its UTF-8).
-    from tunewise.evidence.dataset import _exact_keys
     from tunewise.evidence.formats import normalise
+    from tunewise.evidence.sketches import exact_keys
 
     pieces = [
         "a", "B", "user:", "assistant:", "chosen:", "tools:", "function_call:", " ", "  ",
@@ -507,13 +507,13 @@ def test_exact_keys_are_the_hash_of_normalise() -> None:
             for _ in range(rng.randint(1, 5))
         ]
         expected = [hash(normalise(t).encode("utf-8", "surrogatepass")) for t in texts]
-        assert _exact_keys(texts) == expected, texts
+        assert exact_keys(texts) == expected, texts
 
 
 def test_word_splitting_matches_str_split_on_every_whitespace() -> None:
     # The numpy word boundaries are str.split()'s: every code point str.isspace() calls
     # whitespace, and no other.
-    from tunewise.evidence.dataset import _WIDE_SPACES, _tables
+    from tunewise.evidence.sketches import _WIDE_SPACES, _tables
 
     wide = {chr(c) for c in range(128, 0x110000) if chr(c).isspace()}
     assert {w.decode() for w in _WIDE_SPACES} == wide
@@ -576,6 +576,7 @@ def test_templated_records_are_searched_in_bounded_work(
     # most others (3-gram Jaccard 0.6-0.7 pairwise): every record's 3-grams are compared with
     # at most CANDIDATE_LIMIT others (all of them, quadratic, took 52 s for 5,000 before).
     import tunewise.evidence.dataset as evidence
+    import tunewise.evidence.sketches as sketches
 
     rng = random.Random(1)
     rows = []
@@ -585,14 +586,15 @@ def test_templated_records_are_searched_in_bounded_work(
             words[rng.randrange(60)] = f"x{rng.randrange(10**6)}"
         rows.append(json.dumps({"prompt": words[0], "completion": " ".join(words[1:])}))
     compared = 0
-    jaccard = evidence._jaccard
+    jaccard = sketches.jaccard
 
     def counting(first: Any, second: Any) -> float:
         nonlocal compared
         compared += 1
         return jaccard(first, second)
 
-    monkeypatch.setattr(evidence, "_jaccard", counting)
+    monkeypatch.setattr(evidence, "jaccard", counting)  # both modules compare 3-grams
+    monkeypatch.setattr(sketches, "jaccard", counting)
     stats = measure(write(tmp_path / "d.jsonl", rows))
     assert stats.unique + stats.near_duplicates == 2000 and stats.near_duplicates > 10
-    assert compared <= 2000 * 2 * evidence.CANDIDATE_LIMIT
+    assert compared <= 2000 * 2 * sketches.CANDIDATE_LIMIT

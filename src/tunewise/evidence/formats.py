@@ -282,7 +282,7 @@ def _normalise_field(field: str) -> str:
 def normalise(text: str) -> str:
     """Field by field: case folded, whitespace runs collapsed, ends stripped (after a field's
     label too): what "the same record" means for exact duplicates. The definition: `data`
-    computes the same for a batch at once with numpy (dataset._exact_keys; a test holds the
+    computes the same for a batch at once with numpy (sketches.exact_keys; a test holds the
     two equal)."""
     return SEPARATOR.join(map(_normalise_field, text.split(SEPARATOR)))
 
