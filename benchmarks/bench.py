@@ -3,6 +3,9 @@
     python benchmarks/bench.py            # 3,000 profiles
     python benchmarks/bench.py --large    # also 30,000 profiles (a few minutes)
     python benchmarks/bench.py --only check --only startup   # some rows only
+    python benchmarks/bench.py --only data --data-mb 1000 --data-cache /tmp/tunewise-data
+                                          # only `data` and evidence, on a 1 GB dataset
+                                          # generated once into /tmp and reused
 
 Every figure is a median over several runs, the commands of one comparison alternating, so a
 noisy machine slows both sides alike. Peak memory is each child process's own maximum resident
@@ -176,14 +179,20 @@ FLOOR_DATA = (
 )
 
 
-def data_rows(megabytes: int, rounds: int, work: Path) -> list[str]:
+def data_rows(megabytes: int, rounds: int, work: Path, cache: Path | None = None) -> list[str]:
     """`data` on a generated chat JSONL (near-duplicates and duplicates every 10 records)
     against a floor of json.loads plus a hash per line; and `check` of a profile whose
-    evidence is that dataset and a held-out set a tenth its size."""
-    dataset = work / "train.jsonl"
-    records = chat_dataset(dataset, megabytes)
-    held = work / "heldout.jsonl"
-    chat_dataset(held, max(1, megabytes // 10), seed=5)
+    evidence is that dataset and a held-out set a tenth its size. With `cache`, the two files
+    are generated there once (named by size) and reused by later runs."""
+    folder = cache or work
+    folder.mkdir(parents=True, exist_ok=True)
+    dataset = folder / f"train-{megabytes}mb.jsonl"
+    held = folder / f"heldout-{max(1, megabytes // 10)}mb.jsonl"
+    count = folder / f"train-{megabytes}mb.count"
+    if not (dataset.exists() and held.exists() and count.exists()):
+        count.write_text(str(chat_dataset(dataset, megabytes)), encoding="utf-8")
+        chat_dataset(held, max(1, megabytes // 10), seed=5)
+    records = int(count.read_text(encoding="utf-8"))
     got = compare(
         {
             "floor": [PY, "-c", FLOOR_DATA, str(dataset)],
@@ -192,14 +201,14 @@ def data_rows(megabytes: int, rounds: int, work: Path) -> list[str]:
         rounds,
     )
     ratio = got["data"][0] / got["floor"][0]
-    (work / ".git").mkdir(exist_ok=True)
-    profile = work / "evidence.tunewise.yaml"
+    (folder / ".git").mkdir(exist_ok=True)  # the project root: evidence is read under it
+    profile = folder / "evidence.tunewise.yaml"
     profile.write_text(
         "tunewise: 1\nproposal: fine-tune\nneeds:\n  - {id: tone, kind: style, prompting: failed}\n"
-        "evidence: {dataset: train.jsonl, eval_set: heldout.jsonl}\n",
+        f"evidence: {{dataset: {dataset.name}, eval_set: {held.name}}}\n",
         encoding="utf-8",
     )
-    checked = compare({"check": [*TUNEWISE, "check", str(profile)]}, 1, work)["check"]
+    checked = compare({"check": [*TUNEWISE, "check", str(profile)]}, 1, folder)["check"]
     # Memory beyond the interpreter and its imports (the floor's peak), per record seen.
     per_million = max(0, got["data"][1] - got["floor"][1]) * 1_000_000 / records
     return [
@@ -238,6 +247,14 @@ def main() -> None:
         choices=ROWS,
         help="measure only these rows (repeatable; default: all)",
     )
+    parser.add_argument(
+        "--data-cache",
+        type=Path,
+        help="generate the `data` files into this folder once and reuse them (not the repo)",
+    )
+    parser.add_argument(
+        "--data-rounds", type=int, default=3, help="runs per command for the `data` figures"
+    )
     args = parser.parse_args()
     only = set(args.only or ROWS)
     cpu = platform.processor() or platform.machine()
@@ -264,7 +281,7 @@ def main() -> None:
             for row in lint_rows(3, work):
                 print(row, flush=True)
         if "data" in only:
-            for row in data_rows(args.data_mb, 3, work):
+            for row in data_rows(args.data_mb, args.data_rounds, work, args.data_cache):
                 print(row, flush=True)
 
 

@@ -7,7 +7,14 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import run_cli
 from tunewise.evidence.dataset import measure
@@ -43,7 +50,8 @@ def test_recognised_formats_and_counts(tmp_path: Path) -> None:
     assert (stats.records, stats.valid, stats.unique, stats.duplicates) == (9, 5, 4, 1)
     assert (stats.empty_outputs, stats.invalid) == (1, 3)
     assert stats.formats == {"instruction": 1, "prompt-completion": 3, "chat": 1, "text": 1}
-    assert [line for line, _ in stats.problems] == [5, 6, 7, 9]
+    assert [problem.line for problem in stats.problems] == [5, 6, 7, 9]
+    assert {problem.file for problem in stats.problems} == {stats.path}
     assert (stats.train, stats.validation) == (3, 1)
 
 
@@ -95,7 +103,7 @@ def test_near_duplicates_are_found(tmp_path: Path) -> None:
 def test_lone_surrogate_is_an_invalid_line(tmp_path: Path) -> None:
     rows = ['{"prompt": "a\\ud800", "completion": "b"}', _chat("q", "a")]
     stats = measure(write(tmp_path / "d.jsonl", rows))
-    assert stats.invalid == 1 and "surrogate" in stats.problems[0][1]
+    assert stats.invalid == 1 and "surrogate" in stats.problems[0].message
 
 
 def test_tokens_and_over_length(tmp_path: Path) -> None:
@@ -260,3 +268,333 @@ def test_overlap_is_identical_under_any_hash_seed_and_finds_every_planted_copy(
     assert len(outputs) == 1, outputs
     overlap, _ = json.loads(outputs.pop())
     assert (overlap["exact"], overlap["near"]) == (4, 18)
+
+
+# --- Batching (issue 14, performance): a batch at a time must give what one record at a time
+# gives. The reference below is the definition, written plainly: exact duplicates on
+# formats.normalise, near-duplicates by brute force over the real word 3-gram sets.
+
+
+def _reference(path: Path, against: Path | None = None) -> dict[str, Any]:
+    from tunewise.evidence.formats import Invalid, classify, estimate_tokens, normalise
+
+    def parsed(file: Path) -> list[tuple[int, Any]]:
+        """(line, record or None for an invalid line) for each non-blank line."""
+        pieces = file.read_bytes().split(b"\n")
+        if pieces and pieces[-1] == b"":
+            pieces.pop()
+        out: list[tuple[int, Any]] = []
+        for number, raw in enumerate(pieces, 1):
+            if not raw.strip():
+                continue
+            try:
+                record = classify(json.loads(raw))
+            except (ValueError, Invalid, RecursionError):
+                out.append((number, None))
+                continue
+            out.append((number, "empty" if not record.output.strip() else record))
+        return out
+
+    def grams(record: Any) -> set[tuple[str, ...]] | None:
+        words = record.varying.casefold().split()
+        return _shingles(words) if len(words) >= 8 else None
+
+    def jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+        return len(a & b) / len(a | b)
+
+    def most_similar(mine: set[Any], index: list[tuple[int, set[Any]]]) -> int | None:
+        found = [(-jaccard(theirs, mine), line) for line, theirs in index]
+        found = [f for f in found if -f[0] >= 0.8]
+        return min(found)[1] if found else None
+
+    held_keys: dict[str, list[int]] = {}
+    held_index: list[tuple[int, set[Any]]] = []
+    if against is not None:
+        seen_held: set[str] = set()
+        for number, record in parsed(against):
+            if record is None or record == "empty":
+                continue
+            key = normalise(record.text)
+            held_keys.setdefault(key, []).append(number)
+            if key in seen_held:
+                continue
+            seen_held.add(key)
+            sketch = grams(record)
+            if sketch is not None:
+                held_index.append((number, sketch))
+    out: dict[str, Any] = {"records": 0, "valid": 0, "unique": 0, "duplicates": 0, "near": 0}
+    out.update(invalid=0, empty=0, pairs=[], tokens=0)
+    matched: dict[int, tuple[int, str]] = {}
+    seen: set[str] = set()
+    index: list[tuple[int, set[Any]]] = []
+    for number, record in parsed(path):
+        out["records"] += 1
+        if record is None or record == "empty":
+            out["invalid" if record is None else "empty"] += 1
+            continue
+        out["valid"] += 1
+        key = normalise(record.text)
+        for found in held_keys.get(key, ()):
+            if matched.get(found, (0, ""))[1] != "exact":
+                matched[found] = (number, "exact")
+        sketch = grams(record)
+        if sketch is not None:
+            for line, theirs in held_index:
+                if jaccard(theirs, sketch) >= 0.8:
+                    matched.setdefault(line, (number, "near-duplicate"))
+        if key in seen:
+            out["duplicates"] += 1
+            continue
+        seen.add(key)
+        if sketch is not None:
+            like = most_similar(sketch, index)
+            if like is not None:
+                out["near"] += 1
+                out["pairs"].append((number, like))
+                continue
+            index.append((number, sketch))
+        out["unique"] += 1
+        out["tokens"] += estimate_tokens(record.text, record.messages)
+    out["pairs"] = out["pairs"][:5]
+    out["overlap"] = sorted(matched.items())
+    return out
+
+
+def _measured(path: Path, against: Path | None = None) -> dict[str, Any]:
+    stats = measure(path, against=against)
+    overlap = stats.overlap
+    return {
+        "records": stats.records,
+        "valid": stats.valid,
+        "unique": stats.unique,
+        "duplicates": stats.duplicates,
+        "near": stats.near_duplicates,
+        "invalid": stats.invalid,
+        "empty": stats.empty_outputs,
+        "pairs": stats.near_pairs,
+        "tokens": stats.tokens,
+        "overlap": sorted(overlap.pairs if overlap else []),
+        "overlap_counts": (overlap.exact, overlap.near) if overlap else None,
+    }
+
+
+_VOCABULARY = [f"v{n}" for n in range(5000)]
+
+
+def _lines_from(plan: list[tuple[int, int, int]]) -> list[str]:
+    """JSONL lines from a plan of (kind, pick, seed): new records, exact copies differing in
+    case and spacing, near copies (a word changed or added: 3-gram Jaccard 0.9 or more), short
+    records, blank and invalid lines."""
+    rng = random.Random(7)
+    bases: list[list[str]] = []
+    lines: list[str] = []
+    for kind, pick, seed in plan:
+        if kind == 0 or not bases:
+            words = random.Random(seed).choices(_VOCABULARY, k=60 + seed % 40)
+            bases.append(words)
+            lines.append(_chat(" ".join(words[:6]), " ".join(words[6:])))
+        elif kind == 1:  # an exact copy, but for case and spacing
+            words = bases[pick % len(bases)]
+            question = "  ".join(words[:6]).upper()
+            lines.append(_chat(f" {question}\n", " ".join(words[6:]) + "\t"))
+        elif kind == 2:  # a near copy
+            words = list(bases[pick % len(bases)])
+            if seed % 2:
+                words[len(words) // 2] = f"changed{seed}"
+            else:
+                words.append(f"added{seed}")
+            lines.append(_chat(" ".join(words[:6]), " ".join(words[6:])))
+        elif kind == 3:
+            lines.append(_chat("short", f"reply {seed}"))
+        elif kind == 4:
+            lines.append("")
+        else:
+            lines.append(rng.choice(["not json", "{}", '{"prompt": "p", "completion": " "}']))
+    return lines
+
+
+_plans = st.lists(
+    st.tuples(st.integers(0, 5), st.integers(0, 50), st.integers(0, 10_000)), max_size=40
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_plans, _plans, st.sampled_from([(1, 1 << 20), (2, 1 << 20), (3, 700), (1024, 1)]))
+def test_batches_give_what_one_record_at_a_time_gives(
+    train_plan: list[tuple[int, int, int]],
+    held_plan: list[tuple[int, int, int]],
+    batch: tuple[int, int],
+) -> None:
+    # Any batch size (a near-duplicate pair, an exact copy, a held-out match on either side of
+    # a batch boundary; a batch cut by its byte size) gives the reference's answer.
+    import tunewise.evidence.dataset as evidence
+
+    with tempfile.TemporaryDirectory() as folder:
+        train = write(Path(folder) / "train.jsonl", _lines_from(train_plan))
+        held_lines = _lines_from(held_plan)
+        # The held-out set shares records with the training set: the same plan's records.
+        held = write(Path(folder) / "held.jsonl", held_lines + _lines_from(train_plan)[::3])
+        expected = _reference(train, held)
+        with (
+            mock.patch.object(evidence, "BATCH_LINES", batch[0]),
+            mock.patch.object(evidence, "BATCH_BYTES", batch[1]),
+        ):
+            got = _measured(train, held)
+    for name in ("records", "valid", "unique", "duplicates", "near", "invalid", "empty"):
+        assert got[name] == expected[name], name
+    assert got["pairs"] == expected["pairs"] and got["tokens"] == expected["tokens"]
+    counted = expected["overlap"]
+    assert got["overlap_counts"] == (
+        sum(kind == "exact" for _, (_, kind) in counted),
+        sum(kind != "exact" for _, (_, kind) in counted),
+    )
+    assert got["overlap"] == [(h, t, k) for h, (t, k) in counted[:5]]
+
+
+def test_a_near_duplicate_pair_across_a_batch_boundary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tunewise.evidence.dataset as evidence
+
+    base = " ".join(f"word{i}" for i in range(60))
+    rows = [_chat("q", base + f" filler{i}" * (i % 3)) if i != 4 else "" for i in range(4)]
+    rows += [_chat("q", base + " extra"), _chat("q", base.replace("word30", "other"))]
+    path = write(tmp_path / "d.jsonl", rows)
+    whole = measure(path)
+    for lines in (1, 2, 3, 4, 5):
+        monkeypatch.setattr(evidence, "BATCH_LINES", lines)
+        stats = measure(path)
+        assert (stats.unique, stats.near_duplicates, stats.near_pairs) == (
+            whole.unique,
+            whole.near_duplicates,
+            whole.near_pairs,
+        )
+    assert whole.near_duplicates == 4 and whole.near_pairs[0] == (2, 1)
+
+
+def test_a_line_longer_than_a_batch_is_one_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch is cut at BATCH_BYTES, but only between lines: a long record stays whole.
+    import tunewise.evidence.dataset as evidence
+
+    long = " ".join(f"w{i}" for i in range(20_000))
+    rows = [_chat("q1", long), _chat("q2", long + " more"), _chat("q3", "short")]
+    path = write(tmp_path / "d.jsonl", rows)
+    monkeypatch.setattr(evidence, "BATCH_BYTES", 1000)
+    stats = measure(path)
+    assert (stats.records, stats.valid, stats.unique, stats.near_duplicates) == (3, 3, 2, 1)
+    assert stats.max_tokens > 20_000 and stats.longest_line in (1, 2)
+
+
+def test_exact_keys_are_the_hash_of_normalise() -> None:
+    # The batch computes in numpy what formats.normalise says, byte for byte (its UTF-8).
+    from tunewise.evidence.formats import normalise
+    from tunewise.evidence.sketches import exact_keys
+
+    pieces = [
+        "a", "B", "user:", "assistant:", "chosen:", "tools:", "function_call:", " ", "  ",
+        "\t", "\n", "\x1f", "\x1c", "\x1e", "\x00", "\x07", "ß", "İ", "Σ", "ﬀ", "é", "\xa0",
+        "\u3000", "\x85", "x:", ":", "word", " user: ", "system:", "日本",
+    ]  # fmt: skip
+    # Mostly plain ASCII with single spaces too: those take the quick path, the rest numpy.
+    plain = ["a", "B", "user:", "assistant:", "chosen:", " ", "\x1f", "x:", ": ", "word", "é"]
+    rng = random.Random(14)
+    for run in range(6000):
+        choices = pieces if run % 2 else plain
+        texts = [
+            "".join(rng.choice(choices) for _ in range(rng.randint(0, 12)))
+            for _ in range(rng.randint(1, 5))
+        ]
+        expected = [hash(normalise(t).encode("utf-8", "surrogatepass")) for t in texts]
+        assert exact_keys(texts) == expected, texts
+
+
+def test_word_splitting_matches_str_split_on_every_whitespace() -> None:
+    # The numpy word boundaries are str.split()'s: every code point str.isspace() calls
+    # whitespace, and no other.
+    from tunewise.evidence.sketches import _WIDE_SPACES, _tables
+
+    wide = {chr(c) for c in range(128, 0x110000) if chr(c).isspace()}
+    assert {w.decode() for w in _WIDE_SPACES} == wide
+    space, _ = _tables()
+    assert {chr(b) for b in range(128) if space[b]} == {
+        chr(c) for c in range(128) if chr(c).isspace()
+    }
+
+
+def test_results_are_the_same_under_any_hash_seed(tmp_path: Path) -> None:
+    base = " ".join(f"word{i}" for i in range(60))
+    rows = [_chat(f"q{i}", base + f" tail{i}") for i in range(30)]
+    rows += [_chat(f"Q{i}", base.upper() + f" TAIL{i}") for i in range(5)]
+    path = write(tmp_path / "d.jsonl", rows)
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from tunewise.evidence.dataset import measure\n"
+        "print(json.dumps(measure(Path(sys.argv[1]), against=Path(sys.argv[1])).as_dict()))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(path)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for seed in ("0", "1", "2")
+    }
+    assert len(outputs) == 1
+    found = json.loads(outputs.pop())
+    assert (found["duplicates"], found["near_duplicates"]) == (5, 29)
+
+
+def test_a_near_duplicate_is_not_indexed_in_any_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # B is near A (0.84) and not indexed; C is near B (0.84) but not near A (0.71): C is
+    # unique whether B came in C's batch or an earlier one.
+    import tunewise.evidence.dataset as evidence
+
+    a = [f"word{i}" for i in range(60)]
+    b = a[:-5] + [f"end{i}" for i in range(5)]
+    c = [f"start{i}" for i in range(5)] + b[5:]
+    rows = [_chat(a[0], " ".join(a[1:])), _chat(b[0], " ".join(b[1:]))]
+    rows.append(_chat(c[0], " ".join(c[1:])))
+    path = write(tmp_path / "d.jsonl", rows)
+    for lines in (1, 2, 3):
+        monkeypatch.setattr(evidence, "BATCH_LINES", lines)
+        stats = measure(path)
+        assert (stats.unique, stats.near_pairs) == (2, [(2, 1)]), lines
+
+
+def test_templated_records_are_searched_in_bounded_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2,000 records that each change 3 words of one 60-word template share band keys with
+    # most others (3-gram Jaccard 0.6-0.7 pairwise): every record's 3-grams are compared with
+    # at most CANDIDATE_LIMIT others (all of them, quadratic, took 52 s for 5,000 before).
+    import tunewise.evidence.dataset as evidence
+    import tunewise.evidence.sketches as sketches
+
+    rng = random.Random(1)
+    rows = []
+    for _ in range(2000):
+        words = [f"w{i}" for i in range(60)]
+        for _ in range(3):
+            words[rng.randrange(60)] = f"x{rng.randrange(10**6)}"
+        rows.append(json.dumps({"prompt": words[0], "completion": " ".join(words[1:])}))
+    compared = 0
+    jaccard = sketches.jaccard
+
+    def counting(first: Any, second: Any) -> float:
+        nonlocal compared
+        compared += 1
+        return jaccard(first, second)
+
+    monkeypatch.setattr(evidence, "jaccard", counting)  # both modules compare 3-grams
+    monkeypatch.setattr(sketches, "jaccard", counting)
+    stats = measure(write(tmp_path / "d.jsonl", rows))
+    assert stats.unique + stats.near_duplicates == 2000 and stats.near_duplicates > 10
+    assert compared <= 2000 * 2 * sketches.CANDIDATE_LIMIT

@@ -1,6 +1,24 @@
 """Measure a JSONL training set in one streaming pass: formats, valid, unique, near-duplicates,
 tokens, and, given a held-out set, the records the two share.
 
+A batch of lines at a time (up to BATCH_LINES, or BATCH_BYTES of text): parsing and
+classifying are a Python call per record; the exact-duplicate keys (the normalised text, cut out
+of the batch's bytes) and the near-duplicate sketches (word 3-gram hashes, one-permutation
+MinHash, LSH band keys) are numpy over the whole batch; the lookups are then settled in line
+order, so every count and line is what a record-by-record pass gives (tests/test_evidence.py
+checks it against one, at every batch size).
+
+Near-duplicates used datasketch's MinHash and MinHashLSH until these were measured: on a
+100 MB chat JSONL (58,101 records) its per-record calls cost 3.7 s to hash (`update_batch`),
+3.8 s to insert and 3.3 s to query (under cProfile), and an indexed record took ~6.5 KiB. Its
+API takes one record at a time, so the batch is hashed, banded and looked up here with numpy
+instead: the whole near-duplicate search then costs about 1 s on that file, and an indexed
+record ~1 KiB (3-gram hashes in one array per batch, band keys in sorted runs). The LSH only
+proposes candidates; each is confirmed with the Jaccard similarity of the two records' 3-gram
+sets, as before. Templated records share band keys by the thousand, which made the search
+quadratic (5,000 such records: 52 s with datasketch); SHARED_KEY_LIMIT and CANDIDATE_LIMIT
+keep it linear (5 s, 121 near-duplicates found where comparing all candidates found 131).
+
 Bounded whatever the file: a line over 16 MiB is skipped, a file over MAX_DATASET_BYTES is
 refused, a read over the deadline stops; exact duplicates are judged against at most
 MAX_DISTINCT distinct records (~80 bytes each), near-duplicates among the first NEAR_LIMIT, and a
@@ -8,16 +26,31 @@ held-out set is indexed up to HELD_OUT_LIMIT records. See README "Evidence" for 
 
 from __future__ import annotations
 
+import json
 import math
 import os
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from tunewise.errors import InputError
-from tunewise.evidence.formats import Invalid, Record, classify, estimate_tokens, normalise
+from tunewise.evidence.formats import (
+    Invalid,
+    Record,
+    classify,
+    estimate_tokens,
+)
+from tunewise.evidence.sketches import (
+    NEAR_THRESHOLD,
+    NearIndex,
+    Sketches,
+    batch_pairs,
+    exact_keys,
+    jaccard,
+    kept_grams,
+    most_similar,
+)
 from tunewise.inputs.safeio import Deadline, iter_lines, open_regular
 from tunewise.problems import Problem
 
@@ -25,18 +58,15 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DATASET_BYTES = 8 * 1024**3
 DEFAULT_SECONDS = 120.0
 MAX_DISTINCT = 2_000_000  # exact-duplicate keys kept: ~80 bytes each, ~152 MiB at most
-NEAR_LIMIT = 50_000  # records indexed for near-duplicates: ~6.5 KiB each, ~330 MiB at most
+NEAR_LIMIT = 200_000  # records searched and indexed for near-duplicates: ~1 KiB each (2.2 at most)
 HELD_OUT_LIMIT = 200_000  # held-out records indexed for overlap
 SHOWN = 5
 OVER_LENGTH_TOKENS = 8192  # an example longer than this is reported (common context limits)
 DUPLICATE_RATE_HIGH = 0.10  # above: `data_quality: high` is contradicted
 INVALID_RATE_HIGH = 0.05
-NEAR_THRESHOLD = 0.8  # Jaccard similarity of word 3-grams that makes two records near-duplicates
-NUM_PERM = 96
-CANDIDATE_THRESHOLD = 0.6  # the LSH's: candidates it proposes are confirmed exactly
-SHINGLE = 3
-MIN_WORDS = 8  # shorter records are compared exactly only
-KEEP_SHINGLES = 512  # distinct 3-gram hashes kept a record (bottom-k): Jaccard exact below it
+BATCH_LINES = 1024  # lines measured together (numpy works on a batch at once)
+BATCH_BYTES = 1 << 20  # ... or fewer: a batch holds at most this much text plus one line
+_decode = json.JSONDecoder().decode  # json.loads's own decoder, without its per-call checks
 
 
 @dataclass
@@ -75,7 +105,7 @@ class DatasetStats:
     empty_outputs: int = 0
     invalid: int = 0
     formats: dict[str, int] = field(default_factory=dict)
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the first few, located
     tokens: int = 0  # over unique valid records
     max_tokens: int = 0
     longest_line: int = 0
@@ -169,7 +199,7 @@ class DatasetStats:
             },
             "split": {"train": self.train, "validation": self.validation},
             "duplicates_capped": self.capped,
-            "problems": [{"line": line, "message": text} for line, text in self.problems],
+            "problems": [{"line": p.line, "message": p.message} for p in self.problems],
             "near_duplicate_pairs": [{"line": a, "like_line": b} for a, b in self.near_pairs],
         }
         if self.overlap is not None:
@@ -179,168 +209,174 @@ class DatasetStats:
         return out
 
 
-class _Near:
-    """Near-duplicate search with datasketch's MinHash LSH (imported only when used).
-
-    Deterministic whatever PYTHONHASHSEED: words are hashed with CRC-32, never Python's salted
-    hash(). The LSH only proposes candidates (at CANDIDATE_THRESHOLD: a pair at NEAR_THRESHOLD
-    is missed with probability ~8e-3, at 0.85 ~5e-4;
-    lower floods it with candidates on templated records); each is confirmed with the exact Jaccard
-    of the two records' 3-gram sets. One MinHash object is refilled for every record (building
-    one per record costs more than hashing it)."""
-
-    def __init__(self) -> None:
-        from datasketch import MinHash, MinHashLSH
-
-        self.minhash = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=int)
-        self.lsh = MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
-        self.shingles: dict[int, Any] = {}  # indexed line -> its sorted distinct 3-gram hashes
-
-    def sketch(self, text: str) -> Any:
-        """The record's 3-gram hashes and MinHash values, or None for a short record. The
-        3-grams are hashed with numpy from per-word CRC-32s; a record with more than
-        KEEP_SHINGLES distinct 3-grams keeps the smallest (a deterministic bottom-k sample), so
-        a long record costs little more than a short one."""
-        import numpy as np
-
-        words = text.casefold().split()
-        if len(words) < MIN_WORDS:
-            return None  # too short to be "nearly" anything: exact duplicates cover it
-        encoded = (zlib.crc32(word.encode("utf-8", "surrogatepass")) for word in words)
-        hashes = np.fromiter(encoded, dtype=np.uint64, count=len(words))
-        hashes = hashes[:-2] * np.uint64(_K1) + hashes[1:-1] * np.uint64(_K2) + hashes[2:]
-        folded = (hashes ^ (hashes >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
-        kept = np.unique(folded.astype(np.uint32))[:KEEP_SHINGLES]  # sorted: the bottom-k
-        self.minhash.clear()
-        self.minhash.update_batch(kept.tolist())
-        return kept, self.minhash.hashvalues.copy()
-
-    def find_all(self, sketch: Any) -> list[int]:
-        """The lines of indexed records at least NEAR_THRESHOLD similar, most similar first."""
-        kept, values = sketch
-        self.minhash.hashvalues = values
-        found = []
-        for line in self.lsh.query(self.minhash):
-            similarity = _jaccard(self.shingles[line], kept)
-            if similarity >= NEAR_THRESHOLD:
-                found.append((-similarity, int(line)))
-        return [line for _, line in sorted(found)]
-
-    def find(self, sketch: Any) -> int | None:
-        """The line of the most similar indexed record at least NEAR_THRESHOLD similar."""
-        found = self.find_all(sketch)
-        return found[0] if found else None
-
-    def add(self, line: int, sketch: Any) -> None:
-        kept, values = sketch
-        self.shingles[line] = kept
-        self.minhash.hashvalues = values
-        self.lsh.insert(line, self.minhash, check_duplication=False)
-
-
-def _jaccard(first: Any, second: Any) -> float:
-    """Jaccard similarity of two sorted distinct 3-gram samples: exact when neither record was
-    cut to KEEP_SHINGLES, else the bottom-k estimate over the smallest of their union."""
-    import numpy as np
-
-    if len(first) < KEEP_SHINGLES and len(second) < KEEP_SHINGLES:
-        both = len(np.intersect1d(first, second, assume_unique=True))
-        return both / (len(first) + len(second) - both)
-    union = np.union1d(first, second)[:KEEP_SHINGLES]
-    shared = np.intersect1d(first, second, assume_unique=True)
-    return len(np.intersect1d(union, shared, assume_unique=True)) / len(union)
-
-
-_K1, _K2 = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F  # odd multipliers: word order matters
-
-
 @dataclass
 class _HeldOut:
     """The held-out set, indexed for the training pass to look records up in."""
 
     stats: DatasetStats
     keys: dict[int, list[int]]  # normalised text hash -> held-out lines
-    near: _Near | None
+    near: NearIndex | None
     matched: dict[int, tuple[int, str]] = field(
         default_factory=dict
     )  # held-out line -> (train, kind)
 
 
+class _Row(NamedTuple):
+    """A valid record of the batch in hand, waiting for its near-duplicate search."""
+
+    number: int
+    record: Record
+    duplicate: bool  # an exact duplicate: looked up in the held-out set only
+    checked: bool  # searched for near-duplicates (within NEAR_LIMIT)
+    sketch: int  # its row in the batch's sketches, or -1
+
+
 class Measure:
-    """One streaming pass over a training set (and the held-out set it is compared with)."""
+    """One streaming pass over a training set (and the held-out set it is compared with), a
+    batch of lines at a time: what needs one record at a time (parsing, exact duplicates) in
+    a Python loop, the near-duplicate sketches of the whole batch in numpy, then the lookups,
+    settled in line order, so the result is the one a record-by-record pass gives."""
 
     def __init__(self, path: str, *, near: bool = True, index: bool = False) -> None:
         self.stats = DatasetStats(path)
         self.seen: set[int] = set()
-        self.near = _Near() if near else None
+        self.near = NearIndex() if near else None
         self.held_out: _HeldOut | None = None
         self.keys: dict[int, list[int]] | None = {} if index else None  # a held-out set's lookups
 
-    def line(self, number: int, raw: bytes | None) -> None:
-        stats = self.stats
-        if raw is None:
+    def batch(self, lines: list[tuple[int, bytes | None]]) -> None:
+        """Measure consecutive lines (number, bytes; None for a line over MAX_LINE_BYTES)."""
+        stats, seen, keys, held = self.stats, self.seen, self.keys, self.held_out
+        formats = stats.formats
+        valid: list[tuple[int, Record]] = []
+        for number, raw in lines:
+            if raw is None:
+                stats.records += 1
+                self._problem(number, f"line longer than {MAX_LINE_BYTES >> 20} MiB")
+                continue
+            if not raw or raw.isspace():
+                continue
             stats.records += 1
-            self._problem(number, f"line longer than {MAX_LINE_BYTES >> 20} MiB")
+            record = self._parse(number, raw)
+            if record is None:
+                continue
+            formats[record.kind] = formats.get(record.kind, 0) + 1
+            if not record.output or record.output.isspace():
+                stats.empty_outputs += 1
+                if len(stats.problems) < SHOWN:
+                    stats.problems.append(Problem(stats.path, "empty output", number))
+                continue
+            valid.append((number, record))
+        if not valid:
             return
-        if not raw.strip():
-            return
-        stats.records += 1
-        record = self._parse(number, raw)
-        if record is None:
-            return
-        stats.formats[record.kind] = stats.formats.get(record.kind, 0) + 1
-        if not record.output.strip():
-            stats.empty_outputs += 1
-            if len(stats.problems) < SHOWN:
-                stats.problems.append((number, "empty output"))
-            return
-        stats.valid += 1
-        key = hash(normalise(record.text))
-        if self.keys is not None and stats.valid <= HELD_OUT_LIMIT:
-            self.keys.setdefault(key, []).append(number)  # every copy in the held-out set
+        searching = self.near is not None
+        held_near = held is not None and held.near is not None
+        rows: list[_Row] = []
+        texts: list[str] = []  # to sketch
+        for (number, record), key in zip(
+            valid, exact_keys([r.text for _, r in valid]), strict=True
+        ):
+            stats.valid += 1
+            if keys is not None and stats.valid <= HELD_OUT_LIMIT:
+                keys.setdefault(key, []).append(number)  # every copy in the held-out set
+            if held is not None:
+                for found in held.keys.get(key, ()):
+                    if held.matched.get(found, (0, ""))[1] != "exact":  # exact wins over near
+                        held.matched[found] = (number, "exact")
+            duplicate = key in seen
+            checked = False
+            if duplicate:
+                stats.duplicates += 1
+                if not held_near:
+                    continue
+            else:
+                if len(seen) < MAX_DISTINCT:
+                    seen.add(key)
+                else:
+                    stats.capped = True
+                if searching and stats.near_checked < NEAR_LIMIT:
+                    stats.near_checked += 1
+                    checked = True
+            sketch = -1
+            if checked or held_near:
+                sketch = len(texts)
+                texts.append(record.varying)
+            rows.append(_Row(number, record, duplicate, checked, sketch))
+        if rows:
+            self._settle(rows, Sketches(texts) if texts else None)
+
+    def _settle(self, rows: list[_Row], sketches: Sketches | None) -> None:
+        """Near-duplicates (of held-out records, and among the training records) and the
+        tokens of the batch's valid records, in line order."""
+        import numpy as np
+
         held = self.held_out
-        sketch = None
-        if held is not None:
-            sketch = self._compare(held, number, key, record)
-        if key in self.seen:
-            stats.duplicates += 1
-            return
-        if len(self.seen) < MAX_DISTINCT:
-            self.seen.add(key)
-        else:
-            stats.capped = True
-        if self.near is not None and stats.near_checked < NEAR_LIMIT:
-            stats.near_checked += 1
-            if sketch is None:
-                sketch = self.near.sketch(record.varying)
-            if sketch is not None:
-                like = self.near.find(sketch)
-                if self.keys is not None:
-                    self.near.add(number, sketch)  # a held-out set: every record is looked up
+        held_near = held.near if held is not None else None
+        near, stats = self.near, self.stats
+        from_held: dict[int, list[int]] = {}
+        from_index: dict[int, list[int]] = {}
+        in_batch: dict[int, list[int]] = {}
+        numbers = [row.number for row in rows if row.sketch >= 0]  # by sketch row
+        if sketches is not None:
+            ok = sketches.ok
+            if held_near is not None:
+                from_held = held_near.lookup(sketches, np.flatnonzero(ok))
+            searched = [row.sketch for row in rows if row.checked and ok[row.sketch]]
+            if near is not None and searched:
+                from_index = near.lookup(sketches, np.array(searched))
+                in_batch = batch_pairs(sketches, searched)
+        added: list[int] = []  # sketch rows this batch indexes, in line order
+        indexed: set[int] = set()
+        kept: dict[int, Any] = {}  # sketch row -> its sorted distinct 3-grams, once needed
+        for row in rows:
+            at = row.sketch
+            if held_near is not None and held is not None and sketches is not None and at >= 0:
+                slots = from_held.get(at)
+                if slots:
+                    mine = kept_grams(sketches, at, kept)
+                    for slot in slots:
+                        if jaccard(held_near.kept(slot), mine) >= NEAR_THRESHOLD:
+                            line = held_near.lines[slot]
+                            held.matched.setdefault(line, (row.number, "near-duplicate"))
+            if row.duplicate:
+                continue
+            if row.checked and near is not None and sketches is not None and sketches.ok[at]:
+                earlier = [other for other in in_batch.get(at, ()) if other in indexed]
+                like = most_similar(
+                    sketches, at, kept, near, from_index.get(at, ()), earlier, numbers
+                )
+                if self.keys is not None or like is None:  # a held-out set indexes them all
+                    added.append(at)
+                    indexed.add(at)
                 if like is not None:
                     stats.near_duplicates += 1
                     if len(stats.near_pairs) < SHOWN:
-                        stats.near_pairs.append((number, like))
-                    return
-                if self.keys is None:
-                    self.near.add(number, sketch)
+                        stats.near_pairs.append((row.number, like))
+                    continue
+            self._unique(row)
+        if added and near is not None and sketches is not None:
+            near.add([numbers[at] for at in added], sketches, added)
+
+    def _unique(self, row: _Row) -> None:
+        stats = self.stats
         stats.unique += 1
-        tokens = estimate_tokens(record.text, record.messages)
+        tokens = estimate_tokens(row.record.text, row.record.messages)
         stats.tokens += tokens
         if tokens > stats.max_tokens:
-            stats.max_tokens, stats.longest_line = tokens, number
+            stats.max_tokens, stats.longest_line = tokens, row.number
         bucket = int(math.log2(tokens) * 16) if tokens > 0 else 0
         stats.histogram[bucket] = stats.histogram.get(bucket, 0) + 1
         if tokens > OVER_LENGTH_TOKENS:
             stats.over_length += 1
             if len(stats.over_length_lines) < SHOWN:
-                stats.over_length_lines.append(number)
+                stats.over_length_lines.append(row.number)
 
     def _parse(self, number: int, raw: bytes) -> Record | None:
-        import json
-
         try:
-            data = json.loads(raw)
+            if raw[0] in _NOT_PLAIN_UTF8 or raw[1:2] == b"\x00":
+                data = json.loads(raw)  # a byte-order mark or UTF-16/32: json.loads tells
+            else:  # what json.loads does for UTF-8 bytes, less its encoding detection
+                data = _decode(raw.decode("utf-8", "surrogatepass"))
         except UnicodeDecodeError:
             self._problem(number, "not UTF-8")
             return None
@@ -362,22 +398,10 @@ class Measure:
             return None
         return record
 
-    def _compare(self, held: _HeldOut, number: int, key: int, record: Record) -> Any:
-        """Mark every held-out record this training record copies (exact) or nearly copies."""
-        for found in held.keys.get(key, ()):
-            if held.matched.get(found, (0, ""))[1] != "exact":  # exact wins over near
-                held.matched[found] = (number, "exact")
-        if held.near is None:
-            return None
-        sketch = held.near.sketch(record.varying)
-        for like in held.near.find_all(sketch) if sketch is not None else ():
-            held.matched.setdefault(like, (number, "near-duplicate"))
-        return sketch
-
     def _problem(self, number: int, message: str) -> None:
         self.stats.invalid += 1
         if len(self.stats.problems) < SHOWN:
-            self.stats.problems.append((number, message))
+            self.stats.problems.append(Problem(self.stats.path, message, number))
 
     def finish(self) -> DatasetStats:
         held = self.held_out
@@ -393,6 +417,29 @@ class Measure:
                     overlap.pairs.append((line, train, kind))
             self.stats.overlap = overlap
         return self.stats
+
+
+_NOT_PLAIN_UTF8 = frozenset({0x00, 0xEF, 0xFE, 0xFF})  # first bytes json.detect_encoding weighs
+
+
+def _reuse_freed_memory() -> None:
+    """Keep freed memory for the next batch instead of handing it back to the system at once.
+
+    glibc trims its heap and maps big blocks afresh by default, so every batch's numpy
+    temporaries page-faulted anew: ~420,000 minor faults and 1.0 s of system time on 100 MB
+    (0.1 s with these settings, the peak unchanged). Linux with glibc only; elsewhere nothing."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return
+    mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: free memory kept before trimming
+    mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD: smaller blocks come from the heap
 
 
 def _has_lone_surrogate(text: str) -> bool:
@@ -443,10 +490,17 @@ def _run(
         handle, name, seconds = source, "-", None  # a pipe the user chose: no deadline
     try:
         size = os.fstat(handle.fileno()).st_size if isinstance(source, Path) else 0
+        batch: list[tuple[int, bytes | None]] = []
+        held = 0
         for number, raw in _lines(handle, what, name, seconds, max_bytes):
-            measure.line(number, raw)
-            if progress is not None and number % 4096 == 0 and size:
-                progress(handle.tell(), size)
+            batch.append((number, raw))
+            held += len(raw) if raw is not None else 0
+            if len(batch) >= BATCH_LINES or held >= BATCH_BYTES:
+                measure.batch(batch)
+                batch, held = [], 0
+                if progress is not None and size:
+                    progress(handle.tell(), size)
+        measure.batch(batch)
     except OSError as exc:
         raise InputError(Problem(name, f"cannot read {what}: {exc.strerror or exc}")) from None
     finally:
@@ -466,6 +520,7 @@ def measure(
     """Measure a training set (a path, or an open binary stream such as stdin); with
     `against`, measure that held-out set first and report the records the two share."""
     name = label or (str(source) if isinstance(source, Path) else "-")
+    _reuse_freed_memory()
     held: _HeldOut | None = None
     if against is not None:
         index = Measure(str(against), index=True)

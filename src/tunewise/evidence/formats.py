@@ -10,8 +10,7 @@ without `prompt`), ShareGPT `conversations`, Alpaca `instruction`/`input`/`outpu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 CHAT_ROLES = frozenset({"system", "user", "assistant", "tool", "function", "developer"})
 SHAREGPT_ROLES = frozenset(
@@ -28,9 +27,8 @@ class Invalid(Exception):
     """A record that is not usable as a training example."""
 
 
-@dataclass(frozen=True)
-class Record:
-    """What tunewise needs from one valid training record."""
+class Record(NamedTuple):
+    """What tunewise needs from one valid training record (a tuple: made once a line)."""
 
     kind: str  # chat, preference, sharegpt, instruction, prompt-completion, text
     text: str  # every training field, in order, joined by SEPARATOR (exact duplicates)
@@ -101,19 +99,22 @@ def _messages(
             raise Invalid(f"{what}[{index}]: unknown role {str(role)[:20]!r}")
         if "content" not in message and not message.get("tool_calls"):
             raise Invalid(f"{what}[{index}] needs 'content' (or 'tool_calls')")
-        content = _content(message.get("content"), f"{what}[{index}].content")
-        calls = _tool_calls(message) if role == "assistant" else ""
-        body = f"{content} {calls}" if calls else content
-        parts.append(f"{role}:{body}")
-        if role not in ("system", "developer"):
-            varying.append(body)
-        roles.add(role)
+        body = message.get("content")
+        if body.__class__ is not str:  # text is the common case: no call for it
+            body = _content(body, f"{what}[{index}].content")
         if role == "assistant":
+            calls = _tool_calls(message)
+            if calls:
+                body = f"{body} {calls}"
             weight = message.get("weight", 1)
             if weight not in (0, 1) or isinstance(weight, bool):
                 raise Invalid(f"{what}[{index}].weight must be 0 or 1")
             if weight == 1:
                 output, trained = body, True
+        parts.append(f"{role}:{body}")
+        if role != "system" and role != "developer":
+            varying.append(body)
+        roles.add(role)
     if need_user and "user" not in roles:
         raise Invalid(f"a chat record needs a 'user' message in '{what}'")
     if not need_assistant:
@@ -262,6 +263,11 @@ def _sharegpt(record: dict[str, Any]) -> Record:
 # are the field's leading spaces, so normalising drops them too.
 _LABELS = CHAT_ROLES | SHAREGPT_ROLES | {"chosen", "rejected", "tools"}
 _LABEL = re.compile(r"(?:" + "|".join(sorted(_LABELS)) + r"):\s*")
+# A word made of labels only (case folded, UTF-8): the whitespace after it, at a field's start,
+# is dropped by normalise.
+LABEL_RUN = re.compile(rb"(?:(?:" + "|".join(sorted(_LABELS)).encode() + rb"):)+")
+# A field opening with labels, the last followed by whitespace: normalise drops it.
+LABEL_SPACE = re.compile(r"(?:(?:" + "|".join(sorted(_LABELS)) + r"):)+\s")
 
 
 def _normalise_field(field: str) -> str:
@@ -275,7 +281,9 @@ def _normalise_field(field: str) -> str:
 
 def normalise(text: str) -> str:
     """Field by field: case folded, whitespace runs collapsed, ends stripped (after a field's
-    label too): what "the same record" means for exact duplicates."""
+    label too): what "the same record" means for exact duplicates. The definition: `data`
+    computes the same for a batch at once with numpy (sketches.exact_keys; a test holds the
+    two equal)."""
     return SEPARATOR.join(map(_normalise_field, text.split(SEPARATOR)))
 
 

@@ -210,8 +210,8 @@ class _Reader:
 def _first_problem(stats: DatasetStats) -> str:
     if not stats.problems:
         return ""
-    line, message = stats.problems[0]
-    return f" (line {line}: {message})"
+    first = stats.problems[0]
+    return f" (line {first.line}: {first.message})"
 
 
 def _stamp(path: Path | None) -> tuple[Any, ...]:

@@ -57,7 +57,7 @@ def _text(stats: DatasetStats, epochs: int, title: str = "Dataset") -> list[str]
         )
     if stats.problems:
         lines.append("  problems (first few):")
-        lines += [f"    line {line}: {visible(message)}" for line, message in stats.problems]
+        lines += [f"    line {p.line}: {visible(p.message)}" for p in stats.problems]
     if stats.near_pairs:
         lines.append("  near-duplicates (first few):")
         lines += [f"    line {a} is like line {b}" for a, b in stats.near_pairs]
