@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from tests.conftest import ROOT
 
 POISON = "\n##vso[task.setvariable variable=x]1\n::error::x\r\nPASS\x1b[2J\u202eevil\x85\u2028"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from tests.conftest import PASSING_PROJECT, ROOT, profile_dict
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))

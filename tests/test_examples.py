@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import EXAMPLES, run_cli
 
 PROFILES = sorted(EXAMPLES.glob("*.tunewise.yaml"))

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import EXAMPLES, ROOT, run_cli
 
+from tests.conftest import EXAMPLES, ROOT, run_cli
 from tunewise.ruleset.load import load_rules
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import EXAMPLES, run_cli
 
+from tests.conftest import EXAMPLES, run_cli
 from tunewise.outfiles import new_file_mode
 
 LAW = str(EXAMPLES / "law-firm.tunewise.yaml")

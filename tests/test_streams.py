@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.conftest import EXAMPLES, PASSING_PROJECT, profile_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
