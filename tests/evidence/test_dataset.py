@@ -598,3 +598,27 @@ def test_templated_records_are_searched_in_bounded_work(
     stats = measure(write(tmp_path / "d.jsonl", rows))
     assert stats.unique + stats.near_duplicates == 2000 and stats.near_duplicates > 10
     assert compared <= 2000 * 2 * sketches.CANDIDATE_LIMIT
+
+
+def test_openai_preference_pairs_are_valid_and_give_the_preference_signal(tmp_path: Path) -> None:
+    # OpenAI's DPO format: the prompt in input.messages (no assistant turn: the answers to
+    # prefer follow it), one preferred and one non-preferred assistant output.
+    rows = [
+        json.dumps(
+            {
+                "input": {
+                    "messages": [
+                        {"role": "system", "content": "Be brief."},
+                        {"role": "user", "content": f"question {i} about the clause"},
+                    ]
+                },
+                "preferred_output": [{"role": "assistant", "content": f"short answer {i}"}],
+                "non_preferred_output": [{"role": "assistant", "content": f"rambling {i}"}],
+            }
+        )
+        for i in range(6)
+    ]
+    stats = measure(write(tmp_path / "pref.jsonl", rows))
+    assert stats.valid == 6 and stats.invalid == 0
+    assert stats.formats == {"preference": 6} and stats.preference
+    assert run_cli("data", str(tmp_path / "pref.jsonl")).code == 0
