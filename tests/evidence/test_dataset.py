@@ -622,3 +622,8 @@ def test_openai_preference_pairs_are_valid_and_give_the_preference_signal(tmp_pa
     assert stats.valid == 6 and stats.invalid == 0
     assert stats.formats == {"preference": 6} and stats.preference
     assert run_cli("data", str(tmp_path / "pref.jsonl")).code == 0
+
+
+def test_stdin_cannot_be_both_the_training_and_the_held_out_set() -> None:
+    result = run_cli("data", "-", "--against", "-", stdin='{"text": "a"}\n')
+    assert result.code == 2 and "--against" in result.err
