@@ -64,6 +64,10 @@ SHOWN = 5
 OVER_LENGTH_TOKENS = 8192  # an example longer than this is reported (common context limits)
 DUPLICATE_RATE_HIGH = 0.10  # above: `data_quality: high` is contradicted
 INVALID_RATE_HIGH = 0.05
+# A record's near-duplicate sketch is made from its first SKETCH_CHARS characters: the numpy
+# arrays of a sketch take ~35 bytes a character, so a 16 MiB line of one-letter words peaked at
+# 577 MiB; cut, at 102 MiB (its exact key and tokens still read the whole record).
+SKETCH_CHARS = 1 << 20
 BATCH_LINES = 1024  # lines measured together (numpy works on a batch at once)
 BATCH_BYTES = 1 << 20  # ... or fewer: a batch holds at most this much text plus one line
 _decode = json.JSONDecoder().decode  # json.loads's own decoder, without its per-call checks
@@ -300,7 +304,7 @@ class Measure:
             sketch = -1
             if checked or held_near:
                 sketch = len(texts)
-                texts.append(record.varying)
+                texts.append(record.varying[:SKETCH_CHARS])
             rows.append(_Row(number, record, duplicate, checked, sketch))
         if rows:
             self._settle(rows, Sketches(texts) if texts else None)
