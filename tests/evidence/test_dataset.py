@@ -652,3 +652,29 @@ def test_a_huge_record_is_sketched_from_its_beginning_in_bounded_memory(tmp_path
     assert out[:3] == ["2", "1", "True"]
     assert int(out[3]) < 300, f"peak {out[3]} MiB"
     assert len(filler) > SKETCH_CHARS
+
+
+def test_held_out_overlap_beyond_the_candidate_limit_is_reported_as_a_lower_bound(
+    tmp_path: Path,
+) -> None:
+    # One training record nearly copied by 300 held-out records (one word changed in each):
+    # each training record confirms at most CANDIDATE_LIMIT held-out candidates (templated data
+    # would otherwise make the search quadratic), so the count says "at least".
+    from tunewise.evidence.sketches import CANDIDATE_LIMIT
+
+    words = [f"w{i}" for i in range(60)]
+    train = [json.dumps({"text": " ".join(words)})]
+    train += [json.dumps({"text": f"unrelated record {i} " * 5}) for i in range(20)]
+    held = []
+    for i in range(300):
+        copy = list(words)
+        copy[30] = f"changed{i}"
+        held.append(json.dumps({"text": " ".join(copy)}))
+    stats = measure(
+        write(tmp_path / "train.jsonl", train), against=write(tmp_path / "held.jsonl", held)
+    )
+    assert stats.overlap is not None and stats.overlap.capped
+    assert CANDIDATE_LIMIT <= stats.overlap.near < 300
+    assert stats.overlap.as_dict()["lower_bound"] is True
+    out = run_cli("data", str(tmp_path / "train.jsonl"), "--against", str(tmp_path / "held.jsonl"))
+    assert f"at least {stats.overlap.count} of 300 held-out records" in out.out
