@@ -516,6 +516,8 @@ def data(
     cfg = _settings(color, config, isolated)
     _choice(output_format, ["text", "json"], "--format")
     epochs = load_rules(*_rules_and_params(cfg, rules, param)).params.get("epochs", 3)
+    if dataset == "-" and against is not None and str(against) == "-":
+        raise typer.BadParameter("stdin is the training set already", param_hint="--against")
     source: Path | BinaryIO = Path(dataset)
     if dataset == "-":
         buffer = getattr(sys.stdin, "buffer", None)

@@ -598,3 +598,87 @@ def test_templated_records_are_searched_in_bounded_work(
     stats = measure(write(tmp_path / "d.jsonl", rows))
     assert stats.unique + stats.near_duplicates == 2000 and stats.near_duplicates > 10
     assert compared <= 2000 * 2 * sketches.CANDIDATE_LIMIT
+
+
+def test_openai_preference_pairs_are_valid_and_give_the_preference_signal(tmp_path: Path) -> None:
+    # OpenAI's DPO format: the prompt in input.messages (no assistant turn: the answers to
+    # prefer follow it), one preferred and one non-preferred assistant output.
+    rows = [
+        json.dumps(
+            {
+                "input": {
+                    "messages": [
+                        {"role": "system", "content": "Be brief."},
+                        {"role": "user", "content": f"question {i} about the clause"},
+                    ]
+                },
+                "preferred_output": [{"role": "assistant", "content": f"short answer {i}"}],
+                "non_preferred_output": [{"role": "assistant", "content": f"rambling {i}"}],
+            }
+        )
+        for i in range(6)
+    ]
+    stats = measure(write(tmp_path / "pref.jsonl", rows))
+    assert stats.valid == 6 and stats.invalid == 0
+    assert stats.formats == {"preference": 6} and stats.preference
+    assert run_cli("data", str(tmp_path / "pref.jsonl")).code == 0
+
+
+def test_stdin_cannot_be_both_the_training_and_the_held_out_set() -> None:
+    result = run_cli("data", "-", "--against", "-", stdin='{"text": "a"}\n')
+    assert result.code == 2 and "--against" in result.err
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM (Linux)")
+def test_a_huge_record_is_sketched_from_its_beginning_in_bounded_memory(tmp_path: Path) -> None:
+    # A 12 MiB line of one-letter words: its sketch reads the first SKETCH_CHARS characters only
+    # (measured: 577 MiB peak before the cut, ~100 MiB after); the record is still counted whole.
+    from tunewise.evidence.dataset import SKETCH_CHARS
+
+    path = tmp_path / "huge.jsonl"
+    filler = "y " * (6 << 20)
+    copy = json.dumps({"text": filler + "tail"})
+    path.write_text(copy + "\n" + copy + "\n", encoding="utf-8")
+    # The child's own peak: VmHWM (getrusage's maxrss keeps the forking parent's peak across
+    # exec, which under pytest is the suite's).
+    script = (
+        "import re, sys\n"
+        "from pathlib import Path\n"
+        "from tunewise.evidence.dataset import measure\n"
+        "stats = measure(Path(sys.argv[1]))\n"
+        "status = Path('/proc/self/status').read_text()\n"
+        "peak = int(re.search(r'VmHWM:\\s*(\\d+)', status).group(1)) // 1024\n"
+        "print(stats.valid, stats.duplicates, stats.max_tokens > 1_000_000, peak)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[:3] == ["2", "1", "True"]
+    assert int(out[3]) < 300, f"peak {out[3]} MiB"
+    assert len(filler) > SKETCH_CHARS
+
+
+def test_held_out_overlap_beyond_the_candidate_limit_is_reported_as_a_lower_bound(
+    tmp_path: Path,
+) -> None:
+    # One training record nearly copied by 300 held-out records (one word changed in each):
+    # each training record confirms at most CANDIDATE_LIMIT held-out candidates (templated data
+    # would otherwise make the search quadratic), so the count says "at least".
+    from tunewise.evidence.sketches import CANDIDATE_LIMIT
+
+    words = [f"w{i}" for i in range(60)]
+    train = [json.dumps({"text": " ".join(words)})]
+    train += [json.dumps({"text": f"unrelated record {i} " * 5}) for i in range(20)]
+    held = []
+    for i in range(300):
+        copy = list(words)
+        copy[30] = f"changed{i}"
+        held.append(json.dumps({"text": " ".join(copy)}))
+    stats = measure(
+        write(tmp_path / "train.jsonl", train), against=write(tmp_path / "held.jsonl", held)
+    )
+    assert stats.overlap is not None and stats.overlap.capped
+    assert CANDIDATE_LIMIT <= stats.overlap.near < 300
+    assert stats.overlap.as_dict()["lower_bound"] is True
+    out = run_cli("data", str(tmp_path / "train.jsonl"), "--against", str(tmp_path / "held.jsonl"))
+    assert f"at least {stats.overlap.count} of 300 held-out records" in out.out

@@ -159,6 +159,16 @@ def test_bad_waiver_fails(write_profile: Any, waiver: dict[str, str], expected: 
     assert code == 1 and file["status"] == "fail" and expected in messages(file)
 
 
+def test_each_waiver_problem_has_its_own_rule_id(write_profile: Any) -> None:
+    # An expired waiver with a malformed approver: the expiry is waiver-expired, the approver
+    # waiver-invalid (it was reported as waiver-expired too).
+    path = _waived(write_profile, {**GOOD_WAIVER, "approved_by": "", "expires": "2020-01-31"})
+    _, data = check_json(path)
+    by_rule = {f["rule"]: f["message"] for f in only_file(data)["findings"]}
+    assert "expired" in by_rule["waiver-expired"], by_rule
+    assert "approved_by" in by_rule["waiver-invalid"], by_rule
+
+
 def test_waiver_expiry_is_inclusive() -> None:
     waiver = {**GOOD_WAIVER, "expires": "2026-01-31"}
     assert waiver_problems(waiver, dt.date(2026, 1, 31)) == []

@@ -87,6 +87,26 @@ def test_over_long_lines_are_skipped_in_bounded_chunks() -> None:
     assert lines == [(1, b'{"a": 1}\n'), (2, None), (3, b'{"b": 2}\n'), (4, None)]
 
 
+def test_over_long_lines_are_skipped_on_a_pipe_too() -> None:
+    # A pipe cannot seek: the rest of a long line is read up to its newline, never sought past.
+    import os
+    import threading
+
+    data = b'{"a": 1}\n' + b"x" * (3 << 20) + b"\n" + b'{"b": 2}\n'
+    read_end, write_end = os.pipe()
+
+    def feed() -> None:
+        with open(write_end, "wb") as sink:
+            sink.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    with open(read_end, "rb") as pipe:
+        lines = list(iter_lines(pipe, max_line=1 << 20))
+    writer.join()
+    assert lines == [(1, b'{"a": 1}\n'), (2, None), (3, b'{"b": 2}\n')]
+
+
 def test_a_deadline_stops_a_long_read(tmp_path: Path) -> None:
     deadline = Deadline(tmp_path / "d.jsonl", "dataset", 0.0)
     time.sleep(0.01)

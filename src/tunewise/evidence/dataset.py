@@ -42,6 +42,7 @@ from tunewise.evidence.formats import (
     estimate_tokens,
 )
 from tunewise.evidence.sketches import (
+    CANDIDATE_LIMIT,
     NEAR_THRESHOLD,
     NearIndex,
     Sketches,
@@ -64,6 +65,10 @@ SHOWN = 5
 OVER_LENGTH_TOKENS = 8192  # an example longer than this is reported (common context limits)
 DUPLICATE_RATE_HIGH = 0.10  # above: `data_quality: high` is contradicted
 INVALID_RATE_HIGH = 0.05
+# A record's near-duplicate sketch is made from its first SKETCH_CHARS characters: the numpy
+# arrays of a sketch take ~35 bytes a character, so a 16 MiB line of one-letter words peaked at
+# 577 MiB; cut, at 102 MiB (its exact key and tokens still read the whole record).
+SKETCH_CHARS = 1 << 20
 BATCH_LINES = 1024  # lines measured together (numpy works on a batch at once)
 BATCH_BYTES = 1 << 20  # ... or fewer: a batch holds at most this much text plus one line
 _decode = json.JSONDecoder().decode  # json.loads's own decoder, without its per-call checks
@@ -77,10 +82,18 @@ class Overlap:
     exact: int = 0
     near: int = 0
     pairs: list[tuple[int, int, str]] = field(default_factory=list)  # (held-out, train, kind)
+    # A training record met CANDIDATE_LIMIT near held-out records at once (templated data):
+    # others beyond the limit went unconfirmed, so `near` is a lower bound.
+    capped: bool = False
 
     @property
     def count(self) -> int:
         return self.exact + self.near
+
+    @property
+    def counted(self) -> str:
+        """The count as a sentence begins: "12", or "at least 12" when it is a lower bound."""
+        return f"at least {self.count}" if self.capped else str(self.count)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +101,7 @@ class Overlap:
             "shared": self.count,
             "exact": self.exact,
             "near": self.near,
+            "lower_bound": self.capped,
             "pairs": [
                 {"held_out_line": h, "training_line": t, "kind": k} for h, t, k in self.pairs
             ],
@@ -219,6 +233,7 @@ class _HeldOut:
     matched: dict[int, tuple[int, str]] = field(
         default_factory=dict
     )  # held-out line -> (train, kind)
+    capped: bool = False  # see Overlap.capped
 
 
 class _Row(NamedTuple):
@@ -300,7 +315,7 @@ class Measure:
             sketch = -1
             if checked or held_near:
                 sketch = len(texts)
-                texts.append(record.varying)
+                texts.append(record.varying[:SKETCH_CHARS])
             rows.append(_Row(number, record, duplicate, checked, sketch))
         if rows:
             self._settle(rows, Sketches(texts) if texts else None)
@@ -334,10 +349,14 @@ class Measure:
                 slots = from_held.get(at)
                 if slots:
                     mine = kept_grams(sketches, at, kept)
+                    confirmed = 0
                     for slot in slots:
                         if jaccard(held_near.kept(slot), mine) >= NEAR_THRESHOLD:
+                            confirmed += 1
                             line = held_near.lines[slot]
                             held.matched.setdefault(line, (row.number, "near-duplicate"))
+                    if confirmed >= CANDIDATE_LIMIT:
+                        held.capped = True
             if row.duplicate:
                 continue
             if row.checked and near is not None and sketches is not None and sketches.ok[at]:
@@ -406,7 +425,7 @@ class Measure:
     def finish(self) -> DatasetStats:
         held = self.held_out
         if held is not None:
-            overlap = Overlap(held.stats.valid)
+            overlap = Overlap(held.stats.valid, capped=held.capped)
             for line in sorted(held.matched):
                 train, kind = held.matched[line]
                 if kind == "exact":

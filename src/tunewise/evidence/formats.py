@@ -167,7 +167,10 @@ def classify(record: Any) -> Record:
         source = record.get("input")
         if not isinstance(source, dict) or "messages" not in source:
             raise Invalid("a preference record needs 'input' with 'messages'")
-        context, varying, _, count = _messages(source["messages"], "input.messages")
+        # the prompt: the answers to prefer come after it, so it needs no assistant turn
+        context, varying, _, count = _messages(
+            source["messages"], "input.messages", need_assistant=False
+        )
         good = _messages_output(record.get("preferred_output"), "preferred_output")
         bad = _messages_output(record.get("non_preferred_output"), "non_preferred_output")
         fields = [*context, "chosen:" + good, "rejected:" + bad]

@@ -412,7 +412,7 @@ def _judge_overlap(
         reader.out.findings.append(
             reader.finding(
                 where,
-                f"{overlap.count} of {overlap.held_out} held-out records are also in the "
+                f"{overlap.counted} of {overlap.held_out} held-out records are also in the "
                 f"training set ({overlap.exact} exact, {overlap.near} near-duplicates) in "
                 f"{relative}: {shown}",
                 rule="evidence-eval-overlap",

@@ -334,8 +334,17 @@ class Gate:
                 [],
             )
         if problems:
-            rule = "waiver-expired" if any("expired" in p for p in problems) else "waiver-invalid"
-            return status, [self._waiver_problem(profile, p, rule=rule) for p in problems], []
+            # each problem under its own id: an expired waiver, or one that is malformed
+            return (
+                status,
+                [
+                    self._waiver_problem(
+                        profile, p, rule="waiver-expired" if "expired" in p else "waiver-invalid"
+                    )
+                    for p in problems
+                ],
+                [],
+            )
         scope = waiver.get("needs")
         if scope:
             uncovered = sorted(

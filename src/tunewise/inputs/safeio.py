@@ -159,15 +159,11 @@ def iter_lines(
         if deadline is not None and number % 1024 == 0:
             deadline.check()
         if len(raw) > max_line and not raw.endswith(b"\n"):
-            while True:  # the rest of an over-long line, a bounded chunk at a time
-                chunk = handle.read(1 << 20)
+            while True:  # the rest of an over-long line, a bounded chunk at a time (no seek:
+                chunk = handle.readline(1 << 20)  # a pipe cannot go back)
                 if deadline is not None:
                     deadline.check()
-                if not chunk:
-                    break
-                end = chunk.find(b"\n")
-                if end >= 0:
-                    handle.seek(end + 1 - len(chunk), os.SEEK_CUR)
+                if not chunk or chunk.endswith(b"\n"):
                     break
             yield number, None
             continue

@@ -64,8 +64,8 @@ def _text(stats: DatasetStats, epochs: int, title: str = "Dataset") -> list[str]
     if stats.overlap is not None:
         overlap = stats.overlap
         lines.append(
-            f"  overlap        {overlap.count} of {overlap.held_out} held-out records are also "
-            f"in the training set ({overlap.exact} exact, {overlap.near} near-duplicates)"
+            f"  overlap        {overlap.counted} of {overlap.held_out} held-out records are "
+            f"also in the training set ({overlap.exact} exact, {overlap.near} near-duplicates)"
         )
         lines += [
             f"    held-out line {h} = training line {t}" + (" (near)" if k != "exact" else "")
