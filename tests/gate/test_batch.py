@@ -105,3 +105,61 @@ def test_a_small_batch_is_judged_in_this_process(
 
     monkeypatch.setattr(multiprocessing, "get_context", no_pool)
     assert len(list(run_check(rules, [tmp_path], DAY))) == 5
+
+
+def _parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 20)
+    monkeypatch.setattr(batch, "workers_for", lambda count: 2 if count >= 20 else 1)
+
+
+def test_a_defect_in_a_worker_is_raised_in_the_parent(
+    rules: LoadedRules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected exception while judging reaches the parent (exit 70 there, as in one
+    process), and the workers are stopped: none is left running."""
+    _parallel(monkeypatch)
+    _generate(tmp_path, 80)
+
+    def broken(self: Any, path: Path) -> FileResult:
+        raise ZeroDivisionError(f"defect judging {path.name}")
+
+    monkeypatch.setattr(batch.Gate, "judge", broken)
+    before = set(multiprocessing_children())
+    with pytest.raises(ZeroDivisionError, match=r"defect judging tunewise\.yaml"):
+        list(run_check(rules, [tmp_path], DAY))
+    assert set(multiprocessing_children()) == before
+
+
+def test_a_reader_that_stops_early_stops_the_workers(
+    rules: LoadedRules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A consumer that stops after the first result (an interrupt, a closed pipe) leaves no
+    worker behind and does not wait for the rest of the batch."""
+    _parallel(monkeypatch)
+    _generate(tmp_path, 200)
+    before = set(multiprocessing_children())
+    found = run_check(rules, [tmp_path], DAY)
+    first = next(found)
+    assert first.path.endswith("tunewise.yaml")
+    found.close()
+    assert set(multiprocessing_children()) == before
+
+
+def test_chunks_cross_in_order_whatever_their_size(
+    rules: LoadedRules, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of one profile, or larger than each worker's share, come back in order."""
+    _parallel(monkeypatch)
+    _generate(tmp_path, 45)
+    expected = [r.path for r in run_check(rules, [tmp_path], DAY, 1)]
+    for size, ahead in ((1, 1), (1, 3), (7, 2), (64, 2)):
+        monkeypatch.setattr(batch, "CHUNK", size)
+        monkeypatch.setattr(batch, "AHEAD", ahead)
+        assert [r.path for r in run_check(rules, [tmp_path], DAY)] == expected, (size, ahead)
+
+
+def multiprocessing_children() -> list[int]:
+    """Process ids of this process's live children."""
+    import multiprocessing
+
+    return [p.pid for p in multiprocessing.active_children() if p.pid is not None]
