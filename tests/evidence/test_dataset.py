@@ -419,11 +419,11 @@ _plans = st.lists(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(_plans, _plans, st.sampled_from([(1, 1 << 20), (2, 1 << 20), (3, 700), (1024, 1)]))
+@given(_plans, _plans, st.sampled_from([1, 90, 700, 3000, 1 << 20]))
 def test_batches_give_what_one_record_at_a_time_gives(
     train_plan: list[tuple[int, int, int]],
     held_plan: list[tuple[int, int, int]],
-    batch: tuple[int, int],
+    batch: int,
 ) -> None:
     # Any batch size (a near-duplicate pair, an exact copy, a held-out match on either side of
     # a batch boundary; a batch cut by its byte size) gives the reference's answer.
@@ -435,10 +435,7 @@ def test_batches_give_what_one_record_at_a_time_gives(
         # The held-out set shares records with the training set: the same plan's records.
         held = write(Path(folder) / "held.jsonl", held_lines + _lines_from(train_plan)[::3])
         expected = _reference(train, held)
-        with (
-            mock.patch.object(evidence, "BATCH_LINES", batch[0]),
-            mock.patch.object(evidence, "BATCH_BYTES", batch[1]),
-        ):
+        with mock.patch.object(evidence, "BATCH_BYTES", batch):
             got = _measured(train, held)
     for name in ("records", "valid", "unique", "duplicates", "near", "invalid", "empty"):
         assert got[name] == expected[name], name
@@ -461,8 +458,8 @@ def test_a_near_duplicate_pair_across_a_batch_boundary(
     rows += [_chat("q", base + " extra"), _chat("q", base.replace("word30", "other"))]
     path = write(tmp_path / "d.jsonl", rows)
     whole = measure(path)
-    for lines in (1, 2, 3, 4, 5):
-        monkeypatch.setattr(evidence, "BATCH_LINES", lines)
+    for size in (1, 300, 700, 1000, 1500, 3000):  # a block of one line, two, ..., all
+        monkeypatch.setattr(evidence, "BATCH_BYTES", size)
         stats = measure(path)
         assert (stats.unique, stats.near_duplicates, stats.near_pairs) == (
             whole.unique,
@@ -563,10 +560,10 @@ def test_a_near_duplicate_is_not_indexed_in_any_batch(
     rows = [_chat(a[0], " ".join(a[1:])), _chat(b[0], " ".join(b[1:]))]
     rows.append(_chat(c[0], " ".join(c[1:])))
     path = write(tmp_path / "d.jsonl", rows)
-    for lines in (1, 2, 3):
-        monkeypatch.setattr(evidence, "BATCH_LINES", lines)
+    for size in (1, 400, 800, 1 << 20):  # a block of one line, two, all
+        monkeypatch.setattr(evidence, "BATCH_BYTES", size)
         stats = measure(path)
-        assert (stats.unique, stats.near_pairs) == (2, [(2, 1)]), lines
+        assert (stats.unique, stats.near_pairs) == (2, [(2, 1)]), size
 
 
 def test_templated_records_are_searched_in_bounded_work(
@@ -682,3 +679,67 @@ def test_held_out_overlap_beyond_the_candidate_limit_is_reported_as_a_lower_boun
     assert stats.overlap.as_dict()["lower_bound"] is True
     out = run_cli("data", str(tmp_path / "train.jsonl"), "--against", str(tmp_path / "held.jsonl"))
     assert f"at least {stats.overlap.count} of 300 held-out records" in out.out
+
+
+def test_both_cores_give_what_one_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A large file's blocks are worked out in forked workers, which read their lines from the
+    # file themselves; the comparisons stay in this process. Every number, line and pair is
+    # the same as in one process, whatever the block size, and so is the whole report.
+    import dataclasses
+
+    import tunewise.evidence.dataset as evidence
+
+    plan = [(i % 6, (i * 7) % 50, i * 131 % 10_000) for i in range(400)]
+    lines = _lines_from(plan)
+    lines[50:50] = ["{not json", '{"text": "\\ud800 lone"}', '{"messages": []}', "   "]
+    train = write(tmp_path / "train.jsonl", lines)
+    held = write(tmp_path / "held.jsonl", _lines_from(plan[::-1][:120]) + lines[::9])
+    expected = [
+        dataclasses.asdict(measure(train)),
+        dataclasses.asdict(measure(train, against=held)),
+    ]
+    assert expected[0]["near_duplicates"] > 10 and expected[0]["duplicates"] > 10
+    assert expected[1]["overlap"]["exact"] > 10 and expected[0]["invalid"] >= 3
+    forks: list[int] = []
+
+    def both(enough: bool = True) -> int:
+        forks.append(enough)
+        return 2
+
+    monkeypatch.setattr(evidence, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(evidence, "cores", both)
+    for size in (700, 5000, 1 << 20):
+        monkeypatch.setattr(evidence, "BATCH_BYTES", size)
+        got = [dataclasses.asdict(measure(train)), dataclasses.asdict(measure(train, against=held))]
+        assert got == expected, size
+    assert forks  # the workers did the work
+
+
+def test_a_worker_is_sent_a_place_not_the_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What crosses to a worker is (first line, offset, length, sketch?): small, whatever the
+    # block, so neither side can wait on the other's pipe.
+    import pickle
+
+    import tunewise.evidence.dataset as evidence
+    import tunewise.forked as forked
+
+    sent: list[Any] = []
+    real = forked.ordered_map
+
+    def spy(function: Any, items: Any, workers: int, **options: Any) -> Any:
+        def seen() -> Any:
+            for item in items:
+                sent.append(item)
+                yield item
+
+        return real(function, seen(), workers, **options)
+
+    monkeypatch.setattr(forked, "ordered_map", spy)
+    monkeypatch.setattr(evidence, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(evidence, "cores", lambda enough=True: 2)
+    path = write(tmp_path / "d.jsonl", [_chat(f"q{i}", "a long answer " * 50) for i in range(300)])
+    assert measure(path).unique == 300
+    assert sent and all(len(pickle.dumps(task)) < 100 for task in sent)
+    assert sent[0][0] == 1 and all(isinstance(task[2], int) for task in sent)

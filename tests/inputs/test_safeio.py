@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tunewise.errors import InputError
 from tunewise.inputs.safeio import (
     Deadline,
-    iter_lines,
+    iter_blocks,
     open_regular,
     project_root,
     read_bytes,
@@ -79,6 +81,56 @@ def test_size_limit_and_encoding(tmp_path: Path) -> None:
     bom = tmp_path / "bom.yaml"
     bom.write_bytes("\ufeffname: x\n".encode())
     assert read_text(bom, "profile") == "name: x\n"
+
+
+def iter_lines(
+    handle: io.BufferedIOBase | io.BytesIO | object,
+    max_line: int,
+    deadline: Deadline | None = None,
+    size: int = 1 << 20,
+) -> list[tuple[int, bytes | None]]:
+    """(number, line with its newline) of every line in `iter_blocks`'s blocks, each block
+    checked to be what the file holds at its offset."""
+    lines: list[tuple[int, bytes | None]] = []
+    for block in iter_blocks(handle, max_line, size, deadline):  # type: ignore[arg-type]
+        if block.data is None:
+            lines.append((block.first, None))
+            continue
+        pieces = block.data.split(b"\n")
+        last = pieces.pop()  # b"" after a final newline, else a last line without one
+        found = [piece + b"\n" for piece in pieces] + ([last] if last else [])
+        lines += list(enumerate(found, block.first))
+    return lines
+
+
+def _one_at_a_time(data: bytes, max_line: int) -> list[tuple[int, bytes | None]]:
+    """The definition, a line at a time: a line over `max_line` bytes (its newline aside) is
+    skipped, given as None."""
+    pieces = data.split(b"\n")
+    last = pieces.pop()
+    lines = [piece + b"\n" for piece in pieces] + ([last] if last else [])
+    return [
+        (number, None if len(line.rstrip(b"\n")) > max_line else line)
+        for number, line in enumerate(lines, 1)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.sampled_from([b"\n", b"\r\n", b""]))),
+    st.integers(1, 30),
+    st.integers(1, 50),
+)
+def test_blocks_hold_every_line_whatever_the_sizes(
+    plan: list[tuple[int, bytes]], max_line: int, size: int
+) -> None:
+    data = b"".join(b"x" * length + end for length, end in plan)
+    found = []
+    for block in iter_blocks(io.BytesIO(data), max_line, size):
+        if block.data is not None:  # a block is what the file holds where it says
+            assert data[block.offset : block.offset + len(block.data)] == block.data
+        found.append(block)
+    assert iter_lines(io.BytesIO(data), max_line, size=size) == _one_at_a_time(data, max_line)
 
 
 def test_over_long_lines_are_skipped_in_bounded_chunks() -> None:

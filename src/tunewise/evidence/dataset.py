@@ -1,7 +1,7 @@
 """Measure a JSONL training set in one streaming pass: formats, valid, unique, near-duplicates,
 tokens, and, given a held-out set, the records the two share.
 
-A batch of lines at a time (up to BATCH_LINES, or BATCH_BYTES of text): parsing and
+A batch of lines at a time (whole lines, about BATCH_BYTES of text): parsing and
 classifying are a Python call per record; the exact-duplicate keys (the normalised text, cut out
 of the batch's bytes) and the near-duplicate sketches (word 3-gram hashes, one-permutation
 MinHash, LSH band keys) are numpy over the whole batch; the lookups are then settled in line
@@ -26,6 +26,8 @@ held-out set is indexed up to HELD_OUT_LIMIT records. See README "Evidence" for 
 
 from __future__ import annotations
 
+import collections
+import functools
 import json
 import math
 import os
@@ -49,10 +51,10 @@ from tunewise.evidence.sketches import (
     batch_pairs,
     exact_keys,
     jaccard,
-    kept_grams,
     most_similar,
 )
-from tunewise.inputs.safeio import Deadline, iter_lines, open_regular
+from tunewise.forked import cores
+from tunewise.inputs.safeio import Block, Deadline, iter_blocks, open_regular
 from tunewise.problems import Problem
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -69,8 +71,11 @@ INVALID_RATE_HIGH = 0.05
 # arrays of a sketch take ~35 bytes a character, so a 16 MiB line of one-letter words peaked at
 # 577 MiB; cut, at 102 MiB (its exact key and tokens still read the whole record).
 SKETCH_CHARS = 1 << 20
-BATCH_LINES = 1024  # lines measured together (numpy works on a batch at once)
-BATCH_BYTES = 1 << 20  # ... or fewer: a batch holds at most this much text plus one line
+BATCH_BYTES = 1 << 20  # lines measured together (numpy works on a batch at once): about this
+# much text, and whole lines
+# From this size a file's batches are worked out on both cores (`batch_facts` in forked
+# workers; the comparisons stay in this process, in line order).
+PARALLEL_BYTES = 8 << 20
 _decode = json.JSONDecoder().decode  # json.loads's own decoder, without its per-call checks
 
 
@@ -236,11 +241,75 @@ class _HeldOut:
     capped: bool = False  # see Overlap.capped
 
 
+class Facts(NamedTuple):
+    """What one batch of lines says by itself, before it is compared with anything else:
+    worked out by `batch_facts`, in a worker or in this process alike."""
+
+    records: int  # non-blank lines
+    invalid: int
+    empty_outputs: int
+    formats: dict[str, int]
+    problems: list[tuple[int, str]]  # (line, message), in line order, the first SHOWN
+    numbers: list[int]  # the valid records' lines
+    keys: list[int]  # ... their exact-duplicate keys
+    tokens: list[int]  # ... their token estimates
+    sketches: Sketches | None  # ... their near-duplicate sketches (row i: the i-th), if asked
+
+
+def batch_facts(first: int, data: bytes | None, sketch: bool) -> Facts:
+    """Parse and classify a block of consecutive lines (`data`, the first numbered `first`;
+    None: one line over MAX_LINE_BYTES), key and count the tokens of its valid records, and
+    sketch them all when asked."""
+    records = invalid = empty = 0
+    formats: dict[str, int] = {}
+    problems: list[tuple[int, str]] = []
+    numbers: list[int] = []
+    valid: list[Record] = []
+    lines: list[bytes | None] = [None] if data is None else list(data.split(b"\n"))
+    if data and data.endswith(b"\n"):
+        lines.pop()  # what follows the last newline: no line
+    for number, raw in enumerate(lines, first):
+        if raw is not None and (not raw or raw.isspace()):
+            continue
+        records += 1
+        found = _parse(raw) if raw is not None else _TOO_LONG
+        if isinstance(found, str):
+            invalid += 1
+            if len(problems) < SHOWN:
+                problems.append((number, found))
+            continue
+        formats[found.kind] = formats.get(found.kind, 0) + 1
+        if not found.output or found.output.isspace():
+            empty += 1
+            if len(problems) < SHOWN:
+                problems.append((number, "empty output"))
+            continue
+        numbers.append(number)
+        valid.append(found)
+    sketches = None
+    if sketch and valid:
+        sketches = Sketches([record.varying[:SKETCH_CHARS] for record in valid])
+    return Facts(
+        records,
+        invalid,
+        empty,
+        formats,
+        problems,
+        numbers,
+        exact_keys([record.text for record in valid]) if valid else [],
+        [estimate_tokens(record.text, record.messages) for record in valid],
+        sketches,
+    )
+
+
+_TOO_LONG = f"line longer than {MAX_LINE_BYTES >> 20} MiB"
+
+
 class _Row(NamedTuple):
     """A valid record of the batch in hand, waiting for its near-duplicate search."""
 
     number: int
-    record: Record
+    tokens: int
     duplicate: bool  # an exact duplicate: looked up in the held-out set only
     checked: bool  # searched for near-duplicates (within NEAR_LIMIT)
     sketch: int  # its row in the batch's sketches, or -1
@@ -248,9 +317,10 @@ class _Row(NamedTuple):
 
 class Measure:
     """One streaming pass over a training set (and the held-out set it is compared with), a
-    batch of lines at a time: what needs one record at a time (parsing, exact duplicates) in
-    a Python loop, the near-duplicate sketches of the whole batch in numpy, then the lookups,
-    settled in line order, so the result is the one a record-by-record pass gives."""
+    batch of lines at a time: what each batch says by itself (`batch_facts`: parsing, exact
+    keys, tokens, sketches; on both cores for a large file), then, batch after batch in line
+    order, what depends on the records before it (duplicates, the near-duplicate index, the
+    held-out set's lookups), so the result is the one a record-by-record pass gives."""
 
     def __init__(self, path: str, *, near: bool = True, index: bool = False) -> None:
         self.stats = DatasetStats(path)
@@ -259,37 +329,33 @@ class Measure:
         self.held_out: _HeldOut | None = None
         self.keys: dict[int, list[int]] | None = {} if index else None  # a held-out set's lookups
 
-    def batch(self, lines: list[tuple[int, bytes | None]]) -> None:
-        """Measure consecutive lines (number, bytes; None for a line over MAX_LINE_BYTES)."""
+    def sketching(self) -> bool:
+        """Whether the next batch needs sketches: while records are still searched for
+        near-duplicates, or looked up in a held-out set. Asked when the batch is handed out,
+        maybe before the batches ahead of it are added: it can only err towards sketching."""
+        held = self.held_out
+        if held is not None and held.near is not None:
+            return True
+        return self.near is not None and self.stats.near_checked < NEAR_LIMIT
+
+    def add(self, facts: Facts) -> None:
+        """Add what the next batch says (see `batch_facts`), comparing its records with those
+        before them."""
         stats, seen, keys, held = self.stats, self.seen, self.keys, self.held_out
-        formats = stats.formats
-        valid: list[tuple[int, Record]] = []
-        for number, raw in lines:
-            if raw is None:
-                stats.records += 1
-                self._problem(number, f"line longer than {MAX_LINE_BYTES >> 20} MiB")
-                continue
-            if not raw or raw.isspace():
-                continue
-            stats.records += 1
-            record = self._parse(number, raw)
-            if record is None:
-                continue
-            formats[record.kind] = formats.get(record.kind, 0) + 1
-            if not record.output or record.output.isspace():
-                stats.empty_outputs += 1
-                if len(stats.problems) < SHOWN:
-                    stats.problems.append(Problem(stats.path, "empty output", number))
-                continue
-            valid.append((number, record))
-        if not valid:
+        stats.records += facts.records
+        stats.invalid += facts.invalid
+        stats.empty_outputs += facts.empty_outputs
+        for kind, count in facts.formats.items():
+            stats.formats[kind] = stats.formats.get(kind, 0) + count
+        for number, message in facts.problems[: max(0, SHOWN - len(stats.problems))]:
+            stats.problems.append(Problem(stats.path, message, number))
+        if not facts.numbers:
             return
         searching = self.near is not None
         held_near = held is not None and held.near is not None
         rows: list[_Row] = []
-        texts: list[str] = []  # to sketch
-        for (number, record), key in zip(
-            valid, exact_keys([r.text for _, r in valid]), strict=True
+        for at, (number, key, tokens) in enumerate(
+            zip(facts.numbers, facts.keys, facts.tokens, strict=True)
         ):
             stats.valid += 1
             if keys is not None and stats.valid <= HELD_OUT_LIMIT:
@@ -312,17 +378,17 @@ class Measure:
                 if searching and stats.near_checked < NEAR_LIMIT:
                     stats.near_checked += 1
                     checked = True
-            sketch = -1
-            if checked or held_near:
-                sketch = len(texts)
-                texts.append(record.varying[:SKETCH_CHARS])
-            rows.append(_Row(number, record, duplicate, checked, sketch))
+            sketch = at if checked or held_near else -1
+            if sketch >= 0 and facts.sketches is None:  # `sketching` said no: it cannot be
+                raise RuntimeError(f"line {number} needs a sketch its batch was not given")
+            rows.append(_Row(number, tokens, duplicate, checked, sketch))
         if rows:
-            self._settle(rows, Sketches(texts) if texts else None)
+            self._settle(rows, facts.sketches, facts.numbers)
 
-    def _settle(self, rows: list[_Row], sketches: Sketches | None) -> None:
+    def _settle(self, rows: list[_Row], sketches: Sketches | None, numbers: list[int]) -> None:
         """Near-duplicates (of held-out records, and among the training records) and the
-        tokens of the batch's valid records, in line order."""
+        tokens of the batch's valid records, in line order (`numbers`: each sketch row's
+        line)."""
         import numpy as np
 
         held = self.held_out
@@ -331,24 +397,24 @@ class Measure:
         from_held: dict[int, list[int]] = {}
         from_index: dict[int, list[int]] = {}
         in_batch: dict[int, list[int]] = {}
-        numbers = [row.number for row in rows if row.sketch >= 0]  # by sketch row
         if sketches is not None:
             ok = sketches.ok
             if held_near is not None:
-                from_held = held_near.lookup(sketches, np.flatnonzero(ok))
+                sketched = np.array([row.sketch for row in rows], dtype=np.intp)
+                from_held = held_near.lookup(sketches, sketched[ok[sketched]])
             searched = [row.sketch for row in rows if row.checked and ok[row.sketch]]
             if near is not None and searched:
                 from_index = near.lookup(sketches, np.array(searched))
                 in_batch = batch_pairs(sketches, searched)
         added: list[int] = []  # sketch rows this batch indexes, in line order
         indexed: set[int] = set()
-        kept: dict[int, Any] = {}  # sketch row -> its sorted distinct 3-grams, once needed
+        unique: list[_Row] = []
         for row in rows:
             at = row.sketch
             if held_near is not None and held is not None and sketches is not None and at >= 0:
                 slots = from_held.get(at)
                 if slots:
-                    mine = kept_grams(sketches, at, kept)
+                    mine = sketches.kept(at)
                     confirmed = 0
                     for slot in slots:
                         if jaccard(held_near.kept(slot), mine) >= NEAR_THRESHOLD:
@@ -361,9 +427,7 @@ class Measure:
                 continue
             if row.checked and near is not None and sketches is not None and sketches.ok[at]:
                 earlier = [other for other in in_batch.get(at, ()) if other in indexed]
-                like = most_similar(
-                    sketches, at, kept, near, from_index.get(at, ()), earlier, numbers
-                )
+                like = most_similar(sketches, at, near, from_index.get(at, ()), earlier, numbers)
                 if self.keys is not None or like is None:  # a held-out set indexes them all
                     added.append(at)
                     indexed.add(at)
@@ -372,55 +436,29 @@ class Measure:
                     if len(stats.near_pairs) < SHOWN:
                         stats.near_pairs.append((row.number, like))
                     continue
-            self._unique(row)
+            unique.append(row)
         if added and near is not None and sketches is not None:
             near.add([numbers[at] for at in added], sketches, added)
+        if unique:
+            self._count_unique(unique)
 
-    def _unique(self, row: _Row) -> None:
+    def _count_unique(self, rows: list[_Row]) -> None:
+        """Count the batch's unique records and their tokens."""
         stats = self.stats
-        stats.unique += 1
-        tokens = estimate_tokens(row.record.text, row.record.messages)
-        stats.tokens += tokens
-        if tokens > stats.max_tokens:
-            stats.max_tokens, stats.longest_line = tokens, row.number
-        bucket = int(math.log2(tokens) * 16) if tokens > 0 else 0
-        stats.histogram[bucket] = stats.histogram.get(bucket, 0) + 1
-        if tokens > OVER_LENGTH_TOKENS:
-            stats.over_length += 1
-            if len(stats.over_length_lines) < SHOWN:
-                stats.over_length_lines.append(row.number)
-
-    def _parse(self, number: int, raw: bytes) -> Record | None:
-        try:
-            if raw[0] in _NOT_PLAIN_UTF8 or raw[1:2] == b"\x00":
-                data = json.loads(raw)  # a byte-order mark or UTF-16/32: json.loads tells
-            else:  # what json.loads does for UTF-8 bytes, less its encoding detection
-                data = _decode(raw.decode("utf-8", "surrogatepass"))
-        except UnicodeDecodeError:
-            self._problem(number, "not UTF-8")
-            return None
-        except (ValueError, RecursionError) as exc:
-            self._problem(number, f"not valid JSON ({str(exc).split(':')[0]})")
-            return None
-        try:
-            record = classify(data)
-        except Invalid as exc:
-            self._problem(number, str(exc))
-            return None
-        except RecursionError:
-            self._problem(number, "nested too deeply")
-            return None
-        if (b"\\ud" in raw or b"\\uD" in raw) and _has_lone_surrogate(record.text):
-            self._problem(
-                number, "text holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"
-            )
-            return None
-        return record
-
-    def _problem(self, number: int, message: str) -> None:
-        self.stats.invalid += 1
-        if len(self.stats.problems) < SHOWN:
-            self.stats.problems.append(Problem(self.stats.path, message, number))
+        tokens = [row.tokens for row in rows]
+        stats.unique += len(rows)
+        stats.tokens += sum(tokens)
+        most = max(tokens)
+        if most > stats.max_tokens:  # the first line of the most tokens
+            stats.max_tokens, stats.longest_line = most, rows[tokens.index(most)].number
+        log2 = math.log2
+        buckets = collections.Counter([int(log2(t) * 16) if t > 0 else 0 for t in tokens])
+        for bucket, count in buckets.items():
+            stats.histogram[bucket] = stats.histogram.get(bucket, 0) + count
+        if most > OVER_LENGTH_TOKENS:
+            over = [row.number for row in rows if row.tokens > OVER_LENGTH_TOKENS]
+            stats.over_length += len(over)
+            stats.over_length_lines += over[: max(0, SHOWN - len(stats.over_length_lines))]
 
     def finish(self) -> DatasetStats:
         held = self.held_out
@@ -436,6 +474,28 @@ class Measure:
                     overlap.pairs.append((line, train, kind))
             self.stats.overlap = overlap
         return self.stats
+
+
+def _parse(raw: bytes) -> Record | str:
+    """The record a line holds, or why it holds none."""
+    try:
+        if raw[0] in _NOT_PLAIN_UTF8 or raw[1:2] == b"\x00":
+            data = json.loads(raw)  # a byte-order mark or UTF-16/32: json.loads tells
+        else:  # what json.loads does for UTF-8 bytes, less its encoding detection
+            data = _decode(raw.decode("utf-8", "surrogatepass"))
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    except (ValueError, RecursionError) as exc:
+        return f"not valid JSON ({str(exc).split(':')[0]})"
+    try:
+        record = classify(data)
+    except Invalid as exc:
+        return str(exc)
+    except RecursionError:
+        return "nested too deeply"
+    if (b"\\ud" in raw or b"\\uD" in raw) and _has_lone_surrogate(record.text):
+        return "text holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"
+    return record
 
 
 _NOT_PLAIN_UTF8 = frozenset({0x00, 0xEF, 0xFE, 0xFF})  # first bytes json.detect_encoding weighs
@@ -469,18 +529,25 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def _lines(
+def _blocks(
     handle: BinaryIO, what: str, path: str, seconds: float | None, max_bytes: int
-) -> Iterator[tuple[int, bytes | None]]:
+) -> Iterator[Block]:
     deadline = Deadline(path, what, seconds) if seconds else None
-    read = 0
-    for number, raw in iter_lines(handle, MAX_LINE_BYTES, deadline):
-        read += len(raw) if raw is not None else MAX_LINE_BYTES
-        if read > max_bytes:
+    for block in iter_blocks(handle, MAX_LINE_BYTES, BATCH_BYTES, deadline):
+        if block.offset + (len(block.data) if block.data is not None else 0) > max_bytes:
             raise InputError(
                 Problem(path, f"{what} is larger than {max_bytes >> 30} GiB; refusing to read on")
             )
-        yield number, raw
+        yield block
+
+
+def _read_facts(descriptor: int, task: tuple[int, int, bytes | int | None, bool]) -> Facts:
+    """`batch_facts` of a task whose lines may still be in the file: (first line, offset, the
+    lines, their length to read there, or None for an over-long line; whether to sketch)."""
+    first, offset, data, sketch = task
+    if isinstance(data, int):
+        data = os.pread(descriptor, data, offset)
+    return batch_facts(first, data, sketch)
 
 
 def _open(path: Path, what: str, max_bytes: int) -> BinaryIO:
@@ -509,17 +576,25 @@ def _run(
         handle, name, seconds = source, "-", None  # a pipe the user chose: no deadline
     try:
         size = os.fstat(handle.fileno()).st_size if isinstance(source, Path) else 0
-        batch: list[tuple[int, bytes | None]] = []
-        held = 0
-        for number, raw in _lines(handle, what, name, seconds, max_bytes):
-            batch.append((number, raw))
-            held += len(raw) if raw is not None else 0
-            if len(batch) >= BATCH_LINES or held >= BATCH_BYTES:
-                measure.batch(batch)
-                batch, held = [], 0
-                if progress is not None and size:
-                    progress(handle.tell(), size)
-        measure.batch(batch)
+        workers = cores(size >= PARALLEL_BYTES)  # a file of that size: not a pipe
+        blocks = _blocks(handle, what, name, seconds, max_bytes)
+        # A task asks `sketching` as it is handed out (a generator), so never too late.
+        found: Iterator[Facts]
+        if workers > 1:
+            from tunewise.forked import ordered_map
+
+            # Workers read their lines from the file themselves: only a block's place crosses.
+            tasks = (
+                (b.first, b.offset, len(b.data) if b.data else b.data, measure.sketching())
+                for b in blocks
+            )
+            found = ordered_map(functools.partial(_read_facts, handle.fileno()), tasks, workers)
+        else:
+            found = (batch_facts(b.first, b.data, measure.sketching()) for b in blocks)
+        for facts in found:
+            measure.add(facts)
+            if progress is not None and size:
+                progress(handle.tell(), size)
     except OSError as exc:
         raise InputError(Problem(name, f"cannot read {what}: {exc.strerror or exc}")) from None
     finally:

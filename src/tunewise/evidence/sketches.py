@@ -52,18 +52,50 @@ class Sketches:
         record = np.repeat(np.arange(count, dtype=np.int32), words)
         grams = hashes[:-2] * _U(_K1) + hashes[1:-1] * _U(_K2) + hashes[2:]
         inside = (record[:-2] == record[2:]) & self.ok[record[:-2]]
-        self.grams = (grams[inside] >> _U(32)).astype(np.uint32)
+        grams = (grams[inside] >> _U(32)).astype(np.uint32)
         owner = record[:-2][inside]
-        self.offsets = np.zeros(count + 1, dtype=np.int64)
-        np.cumsum(np.where(self.ok, words - 2, 0), out=self.offsets[1:])
-        signatures = _signatures(self.grams, owner, count)
+        signatures = _signatures(grams, owner, count)
         self.bands = _band_keys(signatures)
         self.marks = signatures.astype(np.uint8)  # a byte of each bin: a quick estimate
+        self.grams, self.offsets = _bottom(grams, owner, count)
+        # The band keys in order (equal keys by row), for lookups and the index to take
+        # theirs from without sorting again: a stable sort of all, once, here.
+        order = np.argsort(self.bands.ravel(), kind="stable")
+        self.sorted_bands = self.bands.ravel()[order]
+        self.sorted_rows = order // BANDS
 
     def kept(self, row: int) -> Any:
         """The row's sorted distinct 3-gram hashes, the KEEP_SHINGLES smallest (bottom-k)."""
+        return self.grams[self.offsets[row] : self.offsets[row + 1]]
 
-        return _distinct(self.grams[self.offsets[row] : self.offsets[row + 1]])
+    def sorted_bands_of(self, rows: Any) -> tuple[Any, Any]:
+        """The band keys of `rows`, sorted (equal keys by row), and the row of each."""
+        import numpy as np
+
+        chosen = np.zeros(len(self.bands), dtype=bool)
+        chosen[rows] = True
+        pick = chosen[self.sorted_rows]
+        return self.sorted_bands[pick], self.sorted_rows[pick]
+
+
+def _bottom(grams: Any, owner: Any, count: int) -> tuple[Any, Any]:
+    """Each record's distinct 3-gram hashes, sorted, the KEEP_SHINGLES smallest (bottom-k):
+    all that comparing two records needs, cut once for the batch (by record: offsets)."""
+    import numpy as np
+
+    ordered = np.sort((owner.astype(np.uint64) << _U(32)) | grams)
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    ordered = ordered[first]
+    owners = (ordered >> _U(32)).astype(np.int64)
+    starts = np.searchsorted(owners, np.arange(count + 1))
+    rank = np.arange(len(ordered)) - starts[owners]
+    kept = rank < KEEP_SHINGLES
+    owners = owners[kept]
+    offsets = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owners, minlength=count), out=offsets[1:])
+    return ordered[kept].astype(np.uint32), offsets
 
 
 _EMPTY = 0xFFFFFFFF
@@ -338,7 +370,7 @@ class NearIndex:
         chunk = bisect.bisect_right(self.firsts, slot) - 1
         grams, offsets = self.chunks[chunk]
         at = slot - self.firsts[chunk]
-        return _distinct(grams[offsets[at] : offsets[at + 1]])
+        return grams[offsets[at] : offsets[at + 1]]
 
     def lookup(self, sketches: Sketches, rows: Any) -> dict[int, list[int]]:
         """Each of the sketch `rows` -> the slots that share a band key with it and agree on
@@ -347,10 +379,7 @@ class NearIndex:
 
         if not self.runs or not len(rows):
             return {}
-        queries = sketches.bands[rows].ravel()
-        order = np.argsort(queries)  # sorted needles: each binary search starts nearer
-        queries = queries[order]
-        asking = np.repeat(rows, BANDS)[order]
+        queries, asking = sketches.sorted_bands_of(rows)  # each binary search starts nearer
         found_rows, found_slots = [], []
         for keys, slots in self.runs:
             low = np.searchsorted(keys, queries)
@@ -369,27 +398,30 @@ class NearIndex:
         return _likely(pair_rows, pair_slots, sketches.marks.__getitem__, self.marks.__getitem__)
 
     def add(self, lines: list[int], sketches: Sketches, rows: list[int]) -> None:
-        """Index `rows` of the batch's sketches (their lines `lines`). A record of more than
-        KEEP_SHINGLES 3-grams keeps its bottom-k only, so a slot holds at most 2 KiB of them."""
+        """Index `rows` of the batch's sketches (their lines `lines`), in increasing order. A
+        slot keeps a record's bottom-k 3-grams only: at most 2 KiB of them."""
         import numpy as np
 
         first = len(self.lines)
         self.lines.extend(lines)
-        parts = [sketches.grams[sketches.offsets[row] : sketches.offsets[row + 1]] for row in rows]
-        parts = [part if len(part) <= KEEP_SHINGLES else _distinct(part) for part in parts]
-        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum([len(part) for part in parts], out=offsets[1:])
+        chosen = np.asarray(rows, dtype=np.int64)
+        starts, ends = sketches.offsets[chosen], sketches.offsets[chosen + 1]
+        offsets = np.zeros(len(chosen) + 1, dtype=np.int64)
+        np.cumsum(ends - starts, out=offsets[1:])
+        # every chosen row's 3-grams, gathered at once: position i of row r's run is
+        # starts[r] + i
+        gather = np.arange(offsets[-1]) + np.repeat(starts - offsets[:-1], ends - starts)
         self.firsts.append(first)
-        self.chunks.append((np.concatenate(parts), offsets))
+        self.chunks.append((sketches.grams[gather], offsets))
         if len(self.lines) > len(self.marks):  # grown by doubling: a copy now and then
             grown = np.empty((2 * len(self.lines), BINS), dtype=np.uint8)
             grown[:first] = self.marks[:first]
             self.marks = grown
         self.marks[first : len(self.lines)] = sketches.marks[rows]
-        keys = sketches.bands[rows].ravel()
-        slots = np.repeat(np.arange(first, first + len(rows), dtype=np.int32), BANDS)
-        order = np.argsort(keys)
-        self.runs.append((keys[order], slots[order]))
+        keys, of_rows = sketches.sorted_bands_of(chosen)
+        slot_of = np.empty(len(sketches.bands), dtype=np.int32)
+        slot_of[chosen] = np.arange(first, first + len(chosen), dtype=np.int32)
+        self.runs.append((keys, slot_of[of_rows]))
         while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
             newer, older = self.runs.pop(), self.runs.pop()
             self.runs.append(_merge(older, newer))
@@ -448,18 +480,6 @@ def _merge(older: tuple[Any, Any], newer: tuple[Any, Any]) -> tuple[Any, Any]:
     return keys, slots
 
 
-def _distinct(grams: Any) -> Any:
-    """Sorted distinct 3-gram hashes, the KEEP_SHINGLES smallest (np.unique is slower on a
-    few hundred)."""
-    import numpy as np
-
-    ordered = np.sort(grams)
-    first = np.empty(len(ordered), dtype=bool)
-    first[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    return ordered[first][:KEEP_SHINGLES]
-
-
 def jaccard(first: Any, second: Any) -> float:
     """Jaccard similarity of two sorted distinct 3-gram samples: exact when neither record was
     cut to KEEP_SHINGLES, else the bottom-k estimate over the smallest of their union."""
@@ -473,20 +493,12 @@ def jaccard(first: Any, second: Any) -> float:
     return len(np.intersect1d(union, shared, assume_unique=True)) / len(union)
 
 
-def kept_grams(sketches: Sketches, index: int, kept: dict[int, Any]) -> Any:
-    if index not in kept:
-        kept[index] = sketches.kept(index)
-    return kept[index]
-
-
 def batch_pairs(sketches: Sketches, rows: list[int]) -> dict[int, list[int]]:
     """Sketch row -> the earlier rows of `rows` sharing a band key with it (and agreeing on
     enough signature bins, as index lookups)."""
     import numpy as np
 
-    keys = sketches.bands[rows].ravel()
-    order = np.argsort(keys, kind="stable")  # equal keys stay in row order
-    ordered = keys[order]
+    ordered, by_row = sketches.sorted_bands_of(rows)  # equal keys in row order
     same = ordered[1:] == ordered[:-1]
     if not same.any():
         return {}
@@ -502,7 +514,6 @@ def batch_pairs(sketches: Sketches, rows: list[int]) -> dict[int, list[int]]:
     steps = np.arange(len(later)) - np.repeat(
         np.cumsum(earlier_count) - earlier_count, earlier_count
     )
-    by_row = np.asarray(rows)[order // BANDS]
     pairs = np.unique(by_row[later] * (1 << 32) + by_row[firsts + steps])
     later_rows, earlier_rows = np.divmod(pairs, 1 << 32)
     apart = np.flatnonzero(later_rows != earlier_rows)
@@ -514,7 +525,6 @@ def batch_pairs(sketches: Sketches, rows: list[int]) -> dict[int, list[int]]:
 def most_similar(
     sketches: Sketches,
     at: int,
-    kept: dict[int, Any],
     near: NearIndex,
     slots: Any,
     earlier: list[int],
@@ -524,10 +534,8 @@ def most_similar(
     line among equals): indexed slots, and sketch rows indexed earlier in this batch."""
     if not slots and not earlier:
         return None
-    mine = kept_grams(sketches, at, kept)
+    mine = sketches.kept(at)
     found = [(-jaccard(near.kept(slot), mine), near.lines[slot]) for slot in slots]
-    found += [
-        (-jaccard(kept_grams(sketches, other, kept), mine), numbers[other]) for other in earlier
-    ]
+    found += [(-jaccard(sketches.kept(other), mine), numbers[other]) for other in earlier]
     best = min(found)
     return best[1] if -best[0] >= NEAR_THRESHOLD else None

@@ -13,7 +13,7 @@ import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from tunewise.errors import InputError
 from tunewise.problems import Problem
@@ -144,30 +144,70 @@ class Deadline:
             )
 
 
-def iter_lines(
-    handle: BinaryIO, max_line: int, deadline: Deadline | None = None
-) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, line) for each line of `handle`; a line over `max_line` bytes is skipped
-    in bounded memory and given as None. The deadline is checked every 1,024 lines and while
-    skipping, so no input can hold the reader longer than it allows."""
-    number = 0
+class Block(NamedTuple):
+    """Consecutive whole lines of a file, read by `iter_blocks`."""
+
+    first: int  # the number of its first line (from 1)
+    offset: int  # where it starts in the file
+    data: bytes | None  # the lines, each ending with a newline but maybe the file's last;
+    # None: a single line over the limit, skipped unread
+
+
+def iter_blocks(
+    handle: BinaryIO, max_line: int, size: int = 1 << 20, deadline: Deadline | None = None
+) -> Iterator[Block]:
+    """The lines of `handle` in blocks of about `size` bytes, each cut after a newline; a line
+    over `max_line` bytes (its newline aside) is skipped in bounded memory, a block of its own
+    with no data. The deadline is checked at every read, so no input can hold the reader longer
+    than it allows. Lines are counted here, not split: whoever needs them splits a block,
+    maybe in another process."""
+    size = min(size, max_line)  # so only a line begun in an earlier read can be over-long
+    number = 0  # lines given so far
+    offset = 0  # where `pending` starts in the file
+    pending = b""  # a line begun, its newline not read yet (at most max_line bytes)
     while True:
-        raw = handle.readline(max_line + 1)
-        if not raw:
-            return
-        number += 1
-        if deadline is not None and number % 1024 == 0:
+        chunk = handle.read(size)
+        if deadline is not None:
             deadline.check()
-        if len(raw) > max_line and not raw.endswith(b"\n"):
-            while True:  # the rest of an over-long line, a bounded chunk at a time (no seek:
-                chunk = handle.readline(1 << 20)  # a pipe cannot go back)
-                if deadline is not None:
-                    deadline.check()
-                if not chunk or chunk.endswith(b"\n"):
-                    break
-            yield number, None
-            continue
-        yield number, raw
+        if not chunk:
+            if pending:
+                yield Block(number + 1, offset, pending)
+            return
+        data = pending + chunk if pending else chunk
+        if pending:
+            newline = data.find(b"\n")
+            if newline < 0 and len(data) <= max_line:
+                pending = data
+                continue
+            if newline < 0 or newline > max_line:  # over-long: skip to the end of the line
+                number += 1
+                yield Block(number, offset, None)
+                if newline < 0:
+                    skipped, data = _skip_line(handle, size, deadline)
+                    offset += len(pending) + len(chunk) + skipped
+                else:
+                    offset += newline + 1
+                    data = data[newline + 1 :]
+        end = data.rfind(b"\n") + 1
+        if end:
+            yield Block(number + 1, offset, data[:end])
+            number += data.count(b"\n", 0, end)
+            offset += end
+        pending = data[end:]
+
+
+def _skip_line(handle: BinaryIO, size: int, deadline: Deadline | None) -> tuple[int, bytes]:
+    """Read past the end of the current line, `size` bytes at a time (no seek: a pipe cannot
+    go back): the bytes skipped, its newline included, and what was read after it."""
+    skipped = 0
+    while True:
+        chunk = handle.read(size)
+        if deadline is not None:
+            deadline.check()
+        newline = chunk.find(b"\n")
+        if not chunk or newline >= 0:
+            return skipped + newline + 1, chunk[newline + 1 :] if chunk else b""
+        skipped += len(chunk)
 
 
 def project_root(profile: Path) -> Path:
