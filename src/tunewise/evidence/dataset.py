@@ -1,12 +1,16 @@
 """Measure a JSONL training set in one streaming pass: formats, valid, unique, near-duplicates,
 tokens, and, given a held-out set, the records the two share.
 
-A batch of lines at a time (whole lines, about BATCH_BYTES of text): parsing and
-classifying are a Python call per record; the exact-duplicate keys (the normalised text, cut out
-of the batch's bytes) and the near-duplicate sketches (word 3-gram hashes, one-permutation
-MinHash, LSH band keys) are numpy over the whole batch; the lookups are then settled in line
-order, so every count and line is what a record-by-record pass gives (tests/test_evidence.py
-checks it against one, at every batch size).
+A batch of lines at a time (whole lines, about BATCH_BYTES of text), in two steps. First what
+a batch says by itself (`batch_facts`): parsing and classifying, a Python call per record; the
+exact-duplicate keys (the normalised text, cut out of the batch's bytes) and the near-duplicate
+sketches (word 3-gram hashes, one-permutation MinHash, LSH band keys), numpy over the whole
+batch. For a file of PARALLEL_BYTES or more this runs in forked workers on both cores, each
+reading its blocks from the file itself. Then, in this process and in line order, what depends
+on the records before (`Measure.add`): duplicates, the near-duplicate index and its lookups, the
+held-out set's matches. So every count and line is what a record-by-record pass gives
+(tests/evidence/test_dataset.py checks it against one, at every batch size, in one process and
+on two).
 
 Near-duplicates used datasketch's MinHash and MinHashLSH until these were measured: on a
 100 MB chat JSONL (58,101 records) its per-record calls cost 3.7 s to hash (`update_batch`),
