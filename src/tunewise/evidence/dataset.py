@@ -75,8 +75,8 @@ INVALID_RATE_HIGH = 0.05
 # arrays of a sketch take ~35 bytes a character, so a 16 MiB line of one-letter words peaked at
 # 577 MiB; cut, at 102 MiB (its exact key and tokens still read the whole record).
 SKETCH_CHARS = 1 << 20
-BATCH_BYTES = 1 << 20  # lines measured together (numpy works on a batch at once): about this
-# much text, and whole lines
+# Lines measured together (numpy works on a batch at once): about this much text, whole lines.
+BATCH_BYTES = 1 << 20
 # From this size a file's batches are worked out on both cores (`batch_facts` in forked
 # workers; the comparisons stay in this process, in line order).
 PARALLEL_BYTES = 8 << 20
