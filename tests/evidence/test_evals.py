@@ -53,6 +53,35 @@ def test_named_metrics() -> None:
     assert inspect_stderr.value == pytest.approx(0.0356)
 
 
+def test_an_lm_eval_group_counts_its_subtasks_samples(tmp_path: Path) -> None:
+    """Regression: `lm_eval --tasks mmlu` reports the group `mmlu` first in `results`, with no
+    `n-samples` of its own (lm-eval 0.4 counts leaf tasks only): the file was refused as
+    holding "no evaluated cases". A group's cases are its subtasks', down to the leaves."""
+    leaves = {"mmlu_formal_logic": 126, "mmlu_philosophy": 311, "mmlu_anatomy": 135}
+    data = {
+        "results": {
+            "mmlu": {"acc,none": 0.71, "acc_stderr,none": 0.01, "alias": "mmlu"},
+            "mmlu_humanities": {"acc,none": 0.69, "acc_stderr,none": "N/A", "alias": " - h"},
+            **{leaf: {"acc,none": 0.7, "alias": f"  - {leaf}"} for leaf in leaves},
+        },
+        "groups": {"mmlu": {"acc,none": 0.71, "alias": "mmlu"}},
+        "group_subtasks": {
+            "mmlu_humanities": ["mmlu_formal_logic", "mmlu_philosophy"],
+            "mmlu_stem": ["mmlu_anatomy"],
+            "mmlu": ["mmlu_humanities", "mmlu_stem", "mmlu"],  # a cycle is not followed
+        },
+        "n-samples": {leaf: {"original": n, "effective": n} for leaf, n in leaves.items()},
+        "versions": {"mmlu": 2},
+    }
+    path = tmp_path / "results_2026-11-18T10-22-41.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    group = read_report(path)
+    assert (group.metric, group.value, group.cases) == ("acc,none", 0.71, 572)
+    assert group.scope == "task mmlu"
+    assert read_report(path, metric="mmlu_humanities:acc").cases == 437
+    assert read_report(path, metric="mmlu_anatomy:acc").cases == 135
+
+
 def test_format_override_and_unknown(tmp_path: Path) -> None:
     generic = tmp_path / "r.json"
     generic.write_text(json.dumps({"metric": "f1", "value": 0.7, "cases": 30}))
