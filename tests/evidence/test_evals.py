@@ -118,6 +118,17 @@ def test_bad_files_are_one_clear_error(tmp_path: Path, data: object, message: st
         read_report(path)
 
 
+def test_a_deepeval_run_uploaded_to_confident_ai_says_what_is_missing(tmp_path: Path) -> None:
+    """Regression: logged in to Confident AI, deepeval leaves only `{"testRunLink": ...}` in
+    .latest_test_run.json; that was "not a recognised evaluation file", and with
+    `format: deepeval` "holds no evaluated cases". It says the results were uploaded."""
+    path = _write(tmp_path, {"testRunLink": "https://app.confident-ai.com/x"}, "latest.json")
+    for fmt in (None, "deepeval"):
+        with pytest.raises(ReportError, match=r"deepeval .*only the Confident AI link") as caught:
+            read_report(path, fmt)
+        assert "DEEPEVAL_RESULTS_FOLDER" in caught.value.problems[0].message
+
+
 def test_eval_zip_without_header_and_not_json(tmp_path: Path) -> None:
     bad = tmp_path / "bad.eval"
     with zipfile.ZipFile(bad, "w") as archive:
