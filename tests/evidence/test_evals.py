@@ -109,6 +109,9 @@ def _write(folder: Path, data: object, name: str = "x.json") -> Path:
         ({"metric": "f1", "value": float("nan"), "cases": 3}, "not a number|not finite|not JSON"),
         ({"eval": {}, "status": "error", "results": None}, "status is 'error'"),
         ({"object": "eval.run", "status": "in_progress", "result_counts": {}}, "in_progress"),
+        # Regression: an Inspect log without scores said "the metric None" or "StopIteration"
+        ({"eval": {}, "status": "success", "results": {"scores": []}}, "no scorer reports a"),
+        ({"eval": {}, "results": {"scores": [{"metrics": {}}]}}, "no scorer reports a metric"),
     ],
 )
 def test_bad_files_are_one_clear_error(tmp_path: Path, data: object, message: str) -> None:

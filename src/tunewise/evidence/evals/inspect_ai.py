@@ -35,19 +35,21 @@ def read(data: Any, metric: str | None) -> Reading:
     for score in results["scores"]:
         metrics = score["metrics"]
         name = metric if metric is not None else _default(metrics)
-        if name in metrics:
+        if name is not None and name in metrics:
             value = number(metrics[name]["value"], f"metrics.{name}.value")
             cases = score.get("scored_samples") or results.get("completed_samples") or 0
             scorer = score.get("name") or score.get("scorer") or ""
             return Reading(NAME, name, value, count(cases, "samples"), f"scorer {scorer}")
+    if metric is None:
+        raise ValueError("no scorer reports a metric (the log's results hold no scores)")
     raise ValueError(f"no scorer reports the metric {metric!r}")
 
 
-def _default(metrics: dict[str, Any]) -> str:
+def _default(metrics: dict[str, Any]) -> str | None:
     for preferred in ("accuracy", "mean"):
         if preferred in metrics:
             return preferred
-    return next(iter(metrics))
+    return next(iter(metrics), None)
 
 
 def eval_header(raw: bytes, name: str) -> Any:
