@@ -301,8 +301,15 @@ def ask(
     loaded = load_rules(*_rules_and_params(cfg, rules, param))
     source = TerminalSource(loaded, terminal)
     source.say("tunewise — answer the questions; ? shows help, < goes back.", "")
-    session = interview.run(loaded, profile, source)
-    decision = interview.decision_of(session)
+    from tunewise.engine.evaluator import NoBranch
+
+    try:
+        session = interview.run(loaded, profile, source)
+        decision = interview.decision_of(session)
+    except NoBranch as exc:  # a gap in the rule set, met by the answers given
+        from tunewise.gate.judge import in_rule_set
+
+        raise in_rule_set(exc, loaded.info.origin, profile) from None
     _emit("\n" + render(ADVICE_FORMATS, "text", decision, color=_color(), width=_width()))
     if save is not None:
         saved = interview.save(session, save, force)
