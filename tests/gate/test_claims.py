@@ -219,6 +219,25 @@ def test_hostile_evidence_paths_are_one_located_finding(tmp_path: Path, kind: st
     assert "\n" not in found[0]["message"]
 
 
+def test_a_path_up_from_the_profile_inside_the_project_root_is_read(tmp_path: Path) -> None:
+    """Regression: the path was first confined to the profile's own folder, so a profile in
+    `teams/a/` of a repository could not name `../../data/train.jsonl`, which is inside the
+    project root (SPEC §4: the root is the nearest folder above holding `.git`)."""
+    root = project_dir(tmp_path)
+    (root / "teams" / "a").mkdir(parents=True)
+    evidence = {"dataset": "../../data/train.jsonl"}
+    project = {k: v for k, v in PASSING_PROJECT.items() if k != "examples"}  # measured: 600
+    data = profile_dict([STYLE], project, proposal="fine-tune", evidence=evidence)
+    code, file = check(write(root / "teams" / "a", data))
+    assert code == 0 and file["status"] == "pass", file
+    assert not [f for f in file["findings"] if f["rule"] == "evidence-unreadable"]
+    outside = {"dataset": "../../../outside.jsonl"}
+    (tmp_path / "outside.jsonl").write_text(_chat("q", _long(1)) + "\n", encoding="utf-8")
+    data = profile_dict([STYLE], project, proposal="fine-tune", evidence=outside)
+    code, file = check(write(root / "teams" / "a", data, "q.tunewise.yaml"))
+    assert code == 1 and "resolves outside the project root" in messages(file)
+
+
 def test_dev_zero_inside_the_root_is_refused(tmp_path: Path) -> None:
     # A project root of / (a profile there) must still refuse the device itself.
     from tunewise.errors import InputError

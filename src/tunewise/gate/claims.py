@@ -110,11 +110,9 @@ class _Reader:
     def resolve(self, relative: str, what: str) -> Path:
         from tunewise.inputs.safeio import resolve_inside
 
-        # Relative to the profile's folder (SPEC §1), and it must stay under the project root.
-        folder = self.base.resolve()
-        target = resolve_inside(folder, relative, what, origin=self.origin)
-        inside = resolve_inside(self.root, str(target), what, origin=self.origin)
-        return inside
+        # Relative to the profile's folder (SPEC §1), and it must stay under the project root
+        # (which may lie above that folder: `../data/train.jsonl` from `teams/a/` is inside).
+        return resolve_inside(self.root, relative, what, origin=self.origin, base=self.base)
 
     def unreadable(self, loc: Path_, what: str, exc: TunewiseError) -> None:
         if loc in self.failed:

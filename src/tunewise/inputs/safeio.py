@@ -192,15 +192,18 @@ def _has_tunewise_table(pyproject: Path) -> bool:
     return any(line.strip().startswith("[tool.tunewise") for line in text.splitlines())
 
 
-def resolve_inside(root: Path, relative: str, what: str, *, origin: str | None = None) -> Path:
-    """`relative` resolved against `root` with every symbolic link followed; InputError when it
-    contains a NUL or ends up outside `root`. `origin` names the file that gave the path."""
+def resolve_inside(
+    root: Path, relative: str, what: str, *, origin: str | None = None, base: Path | None = None
+) -> Path:
+    """`relative` resolved against `base` (default: `root`) with every symbolic link followed;
+    InputError when it contains a NUL or ends up outside `root`. `origin` names the file that
+    gave the path."""
     where = origin or str(root)
     if "\x00" in relative:
         raise InputError(Problem(where, f"{what} path contains a NUL character"))
     real_root = root.resolve()
     try:
-        target = (real_root / relative).resolve()
+        target = ((base or root).resolve() / relative).resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on Python 3.10
         raise InputError(Problem(where, f"{what} {relative!r} cannot be resolved: {exc}")) from None
     if not target.is_relative_to(real_root):
