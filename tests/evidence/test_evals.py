@@ -144,6 +144,52 @@ def test_eval_zip_without_header_and_not_json(tmp_path: Path) -> None:
         read_report(junk)
 
 
+def _zstd_labelled_eval(path: Path, header: bytes) -> Path:
+    """An `.eval` zip whose header.json says method 93 (Zstandard), as Inspect writes them
+    since 2025; its bytes are left as they are, for a stand-in decompressor to return."""
+    import struct
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("_journal/start.json", "{}")
+        archive.writestr("header.json", header)
+    data = bytearray(path.read_bytes())
+    for signature, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        found = data.find(signature)
+        while found >= 0:
+            struct.pack_into("<H", data, found + at, 93)
+            found = data.find(signature, found + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_zstandard_eval_log_is_read_or_refused_saying_how(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: Inspect writes `.eval` members with Zstandard (zip method 93), which zipfile
+    reads only from Python 3.14: such a log was refused with "That compression method is not
+    supported". A Zstandard library is used when one is installed; else the finding says what
+    to do."""
+    from tunewise.evidence.evals import inspect_ai
+
+    header = (DATA / "inspect-log.json").read_bytes()
+    path = _zstd_labelled_eval(tmp_path / "log.eval", header)
+    seen: list[int] = []
+
+    def stand_in(data: bytes, limit: int) -> bytes:
+        seen.append(limit)
+        return data[:limit]
+
+    monkeypatch.setattr(inspect_ai, "zstd_decompressor", lambda: stand_in)
+    reading = read_report(path)
+    assert (reading.format, reading.cases) == ("inspect", 150)
+    assert reading.value == pytest.approx(0.7467, abs=1e-4)
+    assert seen == [inspect_ai.MAX_HEADER_BYTES + 1]
+    monkeypatch.setattr(inspect_ai, "zstd_decompressor", lambda: None)
+    with pytest.raises(ReportError, match="compressed with Zstandard") as caught:
+        read_report(path)
+    assert "--log-format=json" in caught.value.problems[0].message
+
+
 def test_every_adapter_is_in_the_one_table_and_named_by_it() -> None:
     """`eval_tools.ADAPTERS` is the one list of `format:` names: every adapter module in the
     package is in it, and each takes its NAME from it."""
