@@ -536,7 +536,12 @@ def data(
     with progress_bar("Reading dataset", color=_color(sys.stderr)) as progress:
         stats = measure(source, progress, against=against)
     _emit(render_dataset(stats, output_format, int(epochs)))
-    if stats.records and not stats.valid:
+    if not stats.records:  # an empty file: `check` refuses it as evidence too
+        from tunewise.errors import InputError
+        from tunewise.problems import Problem
+
+        raise InputError(Problem(dataset, "holds no record: an empty training set"))
+    if not stats.valid:
         raise typer.Exit(3)  # nothing in it is usable: an invalid input, not a finding
     raise typer.Exit(1 if strict and stats.problem_count else 0)
 
