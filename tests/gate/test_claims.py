@@ -238,6 +238,26 @@ def test_a_path_up_from_the_profile_inside_the_project_root_is_read(tmp_path: Pa
     assert code == 1 and "resolves outside the project root" in messages(file)
 
 
+@pytest.mark.parametrize("held_out", ["", "\n\n", "not json\n{}\n"])
+def test_an_empty_or_invalid_held_out_set_is_no_held_out_set(tmp_path: Path, held_out: str) -> None:
+    """Regression: an empty (or wholly invalid) eval_set counted as "present and disjoint":
+    it satisfied --require-evidence eval_set and passed the gate, so `: > heldout.jsonl` was
+    enough. It is a finding, and no held-out evidence."""
+    root = project_dir(tmp_path)
+    (root / "data" / "heldout.jsonl").write_text(held_out, encoding="utf-8")
+    project = {k: v for k, v in PASSING_PROJECT.items() if k != "examples"}
+    evidence = {"dataset": "data/train.jsonl", "eval_set": "data/heldout.jsonl"}
+    data = profile_dict([STYLE], project, proposal="fine-tune", evidence=evidence)
+    path = write(root, data)
+    code, file = check(path, "--require-evidence", "eval_set")
+    rules = [f["rule"] for f in file["findings"]]
+    assert code == 1 and "evidence-eval-set-invalid" in rules and "evidence-required" in rules
+    assert "no valid held-out record" in messages(file)
+    del data["project"]["eval_plan"]  # nor does it answer eval_plan for advise
+    advised = run_cli("advise", str(write(root, data)), "--format", "json")
+    assert "eval_plan" in json.loads(advised.out)["missing"], advised.out
+
+
 def test_dev_zero_inside_the_root_is_refused(tmp_path: Path) -> None:
     # A project root of / (a profile there) must still refuse the device itself.
     from tunewise.errors import InputError

@@ -40,6 +40,9 @@ EVIDENCE_RULES = {
     "`mixed`.",
     "evidence-dataset-invalid": "The dataset holds no valid training record in a format "
     "tunewise reads. `tunewise data FILE` shows the first problems with their line numbers.",
+    "evidence-eval-set-invalid": "The held-out set holds no valid record in a format tunewise "
+    "reads, so it shows nothing about an evaluation plan: an empty file is no held-out set. "
+    "`tunewise data FILE` shows the first problems with their line numbers.",
     "evidence-longer-than-claimed": "An example is longer than max_seq_tokens, which the memory "
     "estimate relies on. Raise the answer, or shorten the long examples.",
     "evidence-eval-overlap": "Held-out records are also in the training set (exact after "
@@ -255,8 +258,9 @@ def read_evidence(profile: Profile, questions: set[str]) -> EvidenceReading:
             stats = project_stats
         if stats is not None:
             result.kinds.add("dataset")
-            if stats.overlap is not None and stats.overlap.count == 0:
-                result.kinds.add("eval_set")
+            overlap = stats.overlap
+            if overlap is not None and overlap.count == 0 and overlap.held_out:
+                result.kinds.add("eval_set")  # an empty held-out set is none
         spec = own.get("prompting", project_evidence.get("prompting"))
         if spec is not None:
             scope = index if "prompting" in own else None
@@ -401,6 +405,15 @@ def _judge_overlap(
     overlap = stats.overlap
     assert overlap is not None
     where = _where(eval_scope, "eval_set")
+    if not overlap.held_out:
+        reader.out.findings.append(
+            reader.finding(
+                where,
+                f"evidence.eval_set {relative}: no valid held-out record in it",
+                rule="evidence-eval-set-invalid",
+            )
+        )
+        return
     if overlap.count:
         shown = "; ".join(
             f"held-out line {h} = training line {t}"
@@ -484,7 +497,8 @@ def missing_evidence(
                 continue
             named = _names(profile, index, kind)
             why = (
-                "is not disjoint from the training set, or has no evidence.dataset to compare with"
+                "is empty, unreadable, not disjoint from the training set, or has no "
+                "evidence.dataset to compare with"
                 if named and kind == "eval_set"
                 else "could not be read"
                 if named
