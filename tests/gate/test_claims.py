@@ -258,6 +258,30 @@ def test_an_empty_or_invalid_held_out_set_is_no_held_out_set(tmp_path: Path, hel
     assert "eval_plan" in json.loads(advised.out)["missing"], advised.out
 
 
+def test_advise_names_the_need_an_evidence_warning_is_about(tmp_path: Path) -> None:
+    """Regression: advise showed every contradiction under "evidence:", so with two needs'
+    evidence nobody could tell whose claim the file contradicts."""
+    root = project_dir(tmp_path, unique=600, duplicates=300)
+    (root / "evals").mkdir()
+    shutil.copy(DATA / "generic.json", root / "evals" / "generic.json")  # pass rate 0.88
+    project = {k: v for k, v in PASSING_PROJECT.items() if k != "examples"}
+    needs = [
+        {**STYLE, "id": "alpha", "evidence": {"prompting": prompting("evals/generic.json", 0.8)}},
+        {
+            "id": "beta",
+            "kind": "format",
+            "prompting": "failed",
+            "evidence": {"dataset": "data/train.jsonl"},
+        },
+    ]
+    path = write(root, profile_dict(needs, project, proposal="fine-tune"))
+    advised = json.loads(run_cli("advise", str(path), "--format", "json").out)
+    contradictions = [w for w in advised["warnings"] if "claims prompting" in w]
+    quality = [w for w in advised["warnings"] if "data_quality is high" in w]
+    assert len(contradictions) == 1 and contradictions[0].startswith("alpha: "), advised
+    assert len(quality) == 1 and quality[0].startswith("beta: "), advised
+
+
 def test_dev_zero_inside_the_root_is_refused(tmp_path: Path) -> None:
     # A project root of / (a profile there) must still refuse the device itself.
     from tunewise.errors import InputError

@@ -59,5 +59,8 @@ def _evidence_answers(
 
     reading = read_evidence(profile, {q.id for q in rules.model.questions})
     notes = [Cited(note, ()) for note in reading.notes]
-    warnings = [("evidence", Cited(f.message, ())) for f in reading.findings]
+    # A need's own finding is shown under its id (two needs' evidence told apart), the rest
+    # under "evidence".
+    subject = {f: profile.needs[i].id for f, i in reading.need_of.items()}
+    warnings = [(subject.get(f, "evidence"), Cited(f.message, ())) for f in reading.findings]
     return answered(profile, reading), notes, warnings

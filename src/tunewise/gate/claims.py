@@ -89,6 +89,8 @@ class EvidenceReading:
     notes: list[str] = field(default_factory=list)  # what it measured and answered
     project: dict[str, Any] = field(default_factory=dict)  # answers for the project
     needs: list[NeedEvidence] = field(default_factory=list)
+    # The need each need-level finding is about (its key is in `needs[i]`), by finding
+    need_of: dict[Problem, int] = field(default_factory=dict)
 
     def errors(self) -> list[Problem]:
         return [f for f in self.findings if f.level == "error"]
@@ -128,9 +130,23 @@ class _Reader:
         message = text if text.startswith(what) else f"{what} {named}: {text}"
         self.out.findings.append(self.finding(loc, message, rule="evidence-unreadable"))
 
-    def finding(self, loc: Path_, message: str, *, rule: str, level: Level = "error") -> Problem:
-        """A finding at the profile's key `loc` (or the nearest enclosing key it has)."""
-        return finding_at(self.profile, loc, message, rule=rule, level=level)
+    def finding(
+        self,
+        loc: Path_,
+        message: str,
+        *,
+        rule: str,
+        level: Level = "error",
+        need: int | None = None,
+    ) -> Problem:
+        """A finding at the profile's key `loc` (or the nearest enclosing key it has), about
+        `need` (by default the need whose key `loc` is, if any)."""
+        found = finding_at(self.profile, loc, message, rule=rule, level=level)
+        if need is None and len(loc) > 1 and loc[0] == "needs" and isinstance(loc[1], int):
+            need = loc[1]
+        if need is not None:
+            self.out.need_of[found] = need
+        return found
 
     def dataset(
         self, scope: int | None, relative: str, eval_scope: int | None, eval_rel: str | None
@@ -338,6 +354,7 @@ def _judge_dataset(
                 f"{stats.near_duplicates} near-duplicates, "
                 f"{stats.invalid + stats.empty_outputs} unusable)",
                 rule="evidence-overclaim",
+                need=scope,
             )
         )
     else:
@@ -362,6 +379,7 @@ def _judge_dataset(
                 f"max_seq_tokens is {claimed_len}, but the longest example in {relative} "
                 f"(line {stats.longest_line}) is about {stats.max_tokens} tokens",
                 rule="evidence-longer-than-claimed",
+                need=scope,
                 level="warning",
             )
         )
@@ -390,6 +408,7 @@ def _judge_dataset(
                     loc,
                     f"data_quality is high, but in {relative} " + "; ".join(reasons),
                     rule="evidence-quality-contradicted",
+                    need=scope,
                 )
             )
 
