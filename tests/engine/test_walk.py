@@ -348,6 +348,11 @@ def test_a_scaled_value_waits_for_an_unanswered_factor(tmp_path: Path, write_pro
     assert run_cli("rules", "lint", str(rules)).code == 0
     answered = write_profile(profile_dict([{"id": "x"}], {"size": 7, "vram": 24, "rate": 2}))
     assert run_cli("advise", str(answered), "--rules", str(rules)).code == 0
+    # Regression: with size unanswered too, only size was listed, and rate came up only once
+    # size was answered; every missing answer is listed at once (SPEC §2).
+    both = write_profile(profile_dict([{"id": "x"}], {"vram": 24}))
+    advised = run_cli("advise", str(both), "--rules", str(rules), "--format", "json")
+    assert json.loads(advised.out)["needs"][0]["missing"] == ["size", "rate"]
 
 
 def test_a_bound_on_an_unanswered_question_leaves_the_need_undecided(

@@ -264,7 +264,13 @@ class Compiler:
         def scaled(answers: Answers) -> Any:
             base = answers.get(base_id)
             if base is None:
-                return missing if fallback is None else fallback(answers)
+                if fallback is not None:
+                    return fallback(answers)
+                waiting = missing  # and what the factor and offset wait for: all at once
+                for part in (factor(answers), plus(answers)):
+                    if part.__class__ is Unknown:
+                        waiting = waiting.merged(part)
+                return waiting
             times, offset = factor(answers), plus(answers)
             if times.__class__ is Unknown:  # an unanswered factor: the value waits for it
                 return times.merged(offset) if offset.__class__ is Unknown else times
