@@ -80,6 +80,13 @@ def test_an_lm_eval_group_counts_its_subtasks_samples(tmp_path: Path) -> None:
     assert group.scope == "task mmlu"
     assert read_report(path, metric="mmlu_humanities:acc").cases == 437
     assert read_report(path, metric="mmlu_anatomy:acc").cases == 135
+    # groups nested as deep as the file says are counted without recursion (it was exit 70)
+    depth = 5000
+    data["group_subtasks"] = {f"g{i}": [f"g{i + 1}"] for i in range(depth)}
+    data["results"] = {"g0": {"acc,none": 0.5}}
+    data["n-samples"] = {f"g{depth}": {"effective": 10}}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert read_report(path).cases == 10
 
 
 def test_format_override_and_unknown(tmp_path: Path) -> None:

@@ -32,22 +32,30 @@ def read(data: Any, metric: str | None) -> Reading:
         key = _key(values, wanted)
         if key is None:
             continue
-        cases = _cases(data, name, set())
+        cases = _cases(data, name)
         return Reading(NAME, key, number(values[key], key), cases, f"task {name}")
     raise ValueError(f"no task reports the metric {metric!r}")
 
 
-def _cases(data: dict[str, Any], task: str, seen: set[str]) -> int:
+def _cases(data: dict[str, Any], task: str) -> int:
     """A task's samples from `n-samples`; a group's (`mmlu`), which has none of its own, are
-    its subtasks' in `group_subtasks`, counted down to the leaves."""
-    samples = (data.get("n-samples") or {}).get(task)
-    if isinstance(samples, dict):
-        return count(samples.get("effective", samples.get("original", 0)), "n-samples")
-    subtasks = (data.get("group_subtasks") or {}).get(task)
-    seen.add(task)
-    if not isinstance(subtasks, list):
-        return 0
-    return sum(_cases(data, sub, seen) for sub in subtasks if sub not in seen)
+    its subtasks', in `group_subtasks`, counted down to the leaves (each once, without
+    recursion: the file says how deep the groups go)."""
+    samples_of = data.get("n-samples") or {}
+    groups = data.get("group_subtasks") or {}
+    total, seen, todo = 0, {task}, [task]
+    while todo:
+        name = todo.pop()
+        samples = samples_of.get(name) if isinstance(samples_of, dict) else None
+        if isinstance(samples, dict):
+            total += count(samples.get("effective", samples.get("original", 0)), "n-samples")
+            continue
+        subtasks = groups.get(name) if isinstance(groups, dict) else None
+        for sub in subtasks if isinstance(subtasks, list) else ():
+            if isinstance(sub, str) and sub not in seen:
+                seen.add(sub)
+                todo.append(sub)
+    return total
 
 
 def _key(values: dict[str, Any], wanted: str) -> str | None:
