@@ -197,6 +197,30 @@ def test_a_zstandard_eval_log_is_read_or_refused_saying_how(
     assert "--log-format=json" in caught.value.problems[0].message
 
 
+def test_a_damaged_eval_zip_is_one_clear_error(tmp_path: Path) -> None:
+    """Regression: a damaged `.eval` zip raised what zipfile and zlib raise (zlib.error,
+    ValueError "negative seek value", UnicodeDecodeError, EOFError): exit 70, or click's
+    "Aborted!" with exit 1. It is one evidence-unreadable finding."""
+    import random
+
+    good = tmp_path / "good.eval"
+    with zipfile.ZipFile(good, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("_journal/start.json", "{}")
+        archive.writestr("header.json", (DATA / "inspect-log.json").read_text(encoding="utf-8"))
+    source = good.read_bytes()
+    shuffle = random.Random(5)
+    for attempt in range(400):
+        damaged = bytearray(source)
+        for _ in range(shuffle.randint(1, 4)):
+            damaged[shuffle.randrange(len(damaged))] = shuffle.randrange(256)
+        path = tmp_path / f"{attempt}.eval"
+        path.write_bytes(bytes(damaged))
+        try:
+            read_report(path)
+        except ReportError as exc:
+            assert exc.problems[0].message, attempt
+
+
 def test_every_adapter_is_in_the_one_table_and_named_by_it() -> None:
     """`eval_tools.ADAPTERS` is the one list of `format:` names: every adapter module in the
     package is in it, and each takes its NAME from it."""

@@ -81,8 +81,11 @@ def eval_header(raw: bytes, name: str) -> Any:
         raise ReportError(
             Problem(name, "zip file without header.json: not an Inspect .eval log")
         ) from None
-    except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-        raise ReportError(Problem(name, f"cannot read the .eval zip: {exc}")) from None
+    except ReportError:
+        raise
+    except Exception as exc:  # a damaged zip: zipfile, zlib and the codecs raise many kinds
+        detail = str(exc) or f"it is damaged ({type(exc).__name__})"
+        raise ReportError(Problem(name, f"cannot read the .eval zip: {detail}")) from None
     if len(text) > MAX_HEADER_BYTES:
         raise ReportError(Problem(name, "header.json in the .eval log is over 16 MiB"))
     try:
