@@ -225,6 +225,21 @@ def test_data_on_an_empty_training_set_is_an_invalid_input(tmp_path: Path) -> No
     assert run_cli("data", "-", stdin="").code == 3
 
 
+def test_a_stray_end_of_file_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: an EOFError escaping a command (a bug) reached click, which printed
+    "Aborted!" and exited 1: for `check`, the code of a failed gate. It is exit 70, one line."""
+    from tunewise.commands import advise
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise EOFError("read past the end")
+
+    monkeypatch.setattr(advise, "advise", broken)
+    result = run_cli("advise", str(EXAMPLES / "law-firm.tunewise.yaml"))
+    assert result.code == 70
+    expected = "tunewise: internal error (EOFError: read past the end); please report it\n"
+    assert result.err == expected
+
+
 def test_stdin_dash_in_a_real_process() -> None:
     law = EXAMPLES / "law-firm.tunewise.yaml"
     done = subprocess.run(

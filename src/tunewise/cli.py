@@ -148,6 +148,9 @@ def handles_errors(func: F) -> F:
 
             discard(sys.stdout)
             raise typer.Exit(141) from None
+        except EOFError as exc:  # a bug; click would print "Aborted!" and exit 1, a failed gate
+            _fail([f"internal error (EOFError: {exc}); please report it"])
+            raise typer.Exit(70) from None
 
     return wrapper  # type: ignore[return-value]
 
