@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -210,6 +211,33 @@ def test_stdin_dash() -> None:
     dataset = '{"prompt": "a", "completion": "b"}\n{"prompt": "c", "completion": "d"}\n'
     measured = run_cli("data", "-", "-f", "json", stdin=dataset)
     assert measured.code == 0 and json.loads(measured.out)["records"] == 2
+
+
+def test_data_on_an_empty_training_set_is_an_invalid_input(tmp_path: Path) -> None:
+    """Regression: `data` on an empty file exited 0, even with --strict, while `check` refuses
+    the same file as evidence (evidence-dataset-invalid): nothing in it is usable."""
+    empty = tmp_path / "train.jsonl"
+    empty.write_text("\n  \n", encoding="utf-8")
+    for extra in ((), ("--strict",), ("--format", "json")):
+        result = run_cli("data", str(empty), *extra)
+        assert result.code == 3, result.err
+        assert result.err.strip() == f"tunewise: {empty}: holds no record: an empty training set"
+    assert run_cli("data", "-", stdin="").code == 3
+
+
+def test_a_stray_end_of_file_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: an EOFError escaping a command (a bug) reached click, which printed
+    "Aborted!" and exited 1: for `check`, the code of a failed gate. It is exit 70, one line."""
+    from tunewise.commands import advise
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise EOFError("read past the end")
+
+    monkeypatch.setattr(advise, "advise", broken)
+    result = run_cli("advise", str(EXAMPLES / "law-firm.tunewise.yaml"))
+    assert result.code == 70
+    expected = "tunewise: internal error (EOFError: read past the end); please report it\n"
+    assert result.err == expected
 
 
 def test_stdin_dash_in_a_real_process() -> None:

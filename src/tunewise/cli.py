@@ -148,6 +148,9 @@ def handles_errors(func: F) -> F:
 
             discard(sys.stdout)
             raise typer.Exit(141) from None
+        except EOFError as exc:  # a bug; click would print "Aborted!" and exit 1, a failed gate
+            _fail([f"internal error (EOFError: {exc}); please report it"])
+            raise typer.Exit(70) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -301,8 +304,15 @@ def ask(
     loaded = load_rules(*_rules_and_params(cfg, rules, param))
     source = TerminalSource(loaded, terminal)
     source.say("tunewise — answer the questions; ? shows help, < goes back.", "")
-    session = interview.run(loaded, profile, source)
-    decision = interview.decision_of(session)
+    from tunewise.engine.evaluator import NoBranch
+
+    try:
+        session = interview.run(loaded, profile, source)
+        decision = interview.decision_of(session)
+    except NoBranch as exc:  # a gap in the rule set, met by the answers given
+        from tunewise.gate.judge import in_rule_set
+
+        raise in_rule_set(exc, loaded.info.origin, profile) from None
     _emit("\n" + render(ADVICE_FORMATS, "text", decision, color=_color(), width=_width()))
     if save is not None:
         saved = interview.save(session, save, force)
@@ -529,7 +539,12 @@ def data(
     with progress_bar("Reading dataset", color=_color(sys.stderr)) as progress:
         stats = measure(source, progress, against=against)
     _emit(render_dataset(stats, output_format, int(epochs)))
-    if stats.records and not stats.valid:
+    if not stats.records:  # an empty file: `check` refuses it as evidence too
+        from tunewise.errors import InputError
+        from tunewise.problems import Problem
+
+        raise InputError(Problem(dataset, "holds no record: an empty training set"))
+    if not stats.valid:
         raise typer.Exit(3)  # nothing in it is usable: an invalid input, not a finding
     raise typer.Exit(1 if strict and stats.problem_count else 0)
 

@@ -337,3 +337,22 @@ def test_plain_skipped_gpu_then_data_stays_and_every_check(tmp_path: Path) -> No
     assert finish(child) == 0
     saved = yaml.safe_load((tmp_path / "p.yaml").read_text(encoding="utf-8"))
     assert saved["project"]["gpu_vram_gb"] == 24 and saved["project"]["examples"] == 2400
+
+
+def test_a_rule_set_gap_met_in_the_questionnaire_names_the_rule_set(tmp_path: Path) -> None:
+    """Regression: answers that fall in a gap of a custom rule set (`examples ≥ target` as the
+    only branch) ended the questionnaire with a line naming no file."""
+    from tests.small_rules import bound_by_another_answer
+    from tests.small_rules import write as write_small
+
+    rules = write_small(tmp_path, bound_by_another_answer(), "gap.yaml")
+    child = spawn("--rules", "gap.yaml", cwd=tmp_path)
+    answer(child, "Describe need 1", "d")
+    answer(child, "Short id", "x")
+    answer(child, "Another need", "n")
+    answer(child, "examples", "5")
+    answer(child, "target", "10")
+    child.expect("no branch for examples = 5")
+    line = child.before.splitlines()[-1] + child.after
+    assert f"tunewise: {rules.name}: " in line, line
+    assert finish(child) == 3

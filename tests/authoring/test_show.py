@@ -53,3 +53,39 @@ def test_a_poisoned_rule_set_is_drawn_escaped(tmp_path: Path, output_format: str
     assert result.code == 0, result.err
     assert "##vso[task.setvariable" in result.out  # shown, as text
     assert_harmless(result.out)
+
+
+@pytest.mark.parametrize(
+    ("bound", "shown"),
+    [
+        ({"answer": "target"}, "≥ target"),
+        ({"scaled": "target", "factor": {"answer": "rate"}}, "≥ target × rate"),
+        ({"scaled": "target", "factor": 2, "plus": {"param": "p"}}, "≥ target × 2 + p"),
+        ({"first": [{"answer": "target"}, 7]}, "≥ first of (target, 7)"),
+        ({"quotient": [{"answer": "target"}, {"answer": "rate"}]}, "≥ (target ÷ rate)"),
+        ({"max": [{"answer": "target"}, {"param": "p"}]}, "≥ max(target, p)"),
+    ],
+)
+def test_a_computed_bound_is_drawn_as_people_write_it(
+    tmp_path: Path, bound: dict[str, object], shown: str
+) -> None:
+    """Regression: a branch bound other than a parameter or a number was drawn (tree, Mermaid,
+    DOT, explain) as its Python form: `[≥ AnswerRef(answer='target')]`,
+    `Scaled(scaled='target', factor=AnswerRef(answer='rate'), plus=0, if_missing=None)`."""
+    from tests.small_rules import bound_by_another_answer, question
+    from tests.small_rules import write as write_small
+
+    data = bound_by_another_answer()
+    data["questions"].append(question("rate", "number", min=0))
+    data["parameters"] = [{"id": "p", "type": "number", "default": 1, "help": "P."}]
+    data["tree"]["nodes"][0]["branches"][0]["range"] = {"ge": bound}
+    rules = write_small(tmp_path, data)
+    for command in (
+        ("rules", "show", str(rules)),
+        ("rules", "show", str(rules), "--format", "mermaid"),
+        ("rules", "show", str(rules), "--format", "dot"),
+        ("explain", "n", "--rules", str(rules)),
+    ):
+        out = run_cli(*command).out
+        assert shown in out, (command, out)
+        assert "Ref(" not in out and "Scaled(" not in out and "First(" not in out

@@ -77,7 +77,7 @@ def record(rules: LoadedRules, answers: dict[str, Any]) -> dict[str, Any]:
     for where, branch in found["branches"]:
         node = rules.model.tree.nodes[int(where.split(".")[2])]
         if answers.get(node.ask) is not None:
-            branches[where] = fast.branch_test(branch)(answers[node.ask], answers)
+            branches[where] = _plain(fast.branch_test(branch)(answers[node.ask], answers))
     return {
         "answers": answers,
         "conditions": conditions,

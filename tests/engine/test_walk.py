@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import CHECK_ORDER, PASSING_PROJECT, profile_dict, run_cli
-from tests.small_rules import scaled_by_an_answer
+from tests.small_rules import bound_by_another_answer, leaf, scaled_by_an_answer
 from tests.small_rules import write as write_small
 from tunewise.engine.evaluator import FAIL, UnknownScope, outcomes_for
 from tunewise.engine.walk import decide, verdict_of, walk_need
@@ -348,6 +348,59 @@ def test_a_scaled_value_waits_for_an_unanswered_factor(tmp_path: Path, write_pro
     assert run_cli("rules", "lint", str(rules)).code == 0
     answered = write_profile(profile_dict([{"id": "x"}], {"size": 7, "vram": 24, "rate": 2}))
     assert run_cli("advise", str(answered), "--rules", str(rules)).code == 0
+    # Regression: with size unanswered too, only size was listed, and rate came up only once
+    # size was answered; every missing answer is listed at once (SPEC §2).
+    both = write_profile(profile_dict([{"id": "x"}], {"vram": 24}))
+    advised = run_cli("advise", str(both), "--rules", str(rules), "--format", "json")
+    assert json.loads(advised.out)["needs"][0]["missing"] == ["size", "rate"]
+
+
+def test_a_bound_on_an_unanswered_question_leaves_the_need_undecided(
+    tmp_path: Path, write_profile: Any
+) -> None:
+    """Regression: a branch `range: {ge: {answer: target}}` without a target did not take the
+    answer, so the walk went on to the next branch (`otherwise`: decided without the target)
+    or found none ("no branch", exit 3). It waits for the target, as a check does."""
+    data = bound_by_another_answer()
+    ask = data["tree"]["nodes"][0]
+    ask["branches"] = [
+        {"range": {"ge": {"answer": "target"}}, "goto": "ft"},
+        {"otherwise": True, "goto": "done"},
+    ]
+    data["tree"]["nodes"].append(leaf("ft", "fine-tune"))
+    rules = write_small(tmp_path, data)
+    for project in ({"examples": 5}, {"examples": 500}):
+        profile = write_profile(profile_dict([{"id": "x"}], project, proposal="fine-tune"))
+        advised = run_cli("advise", str(profile), "--rules", str(rules), "--format", "json")
+        assert advised.code == 4, advised.out + advised.err
+        assert json.loads(advised.out)["needs"][0]["missing"] == ["target"]
+        checked = run_cli("check", str(profile), "--rules", str(rules))
+        assert checked.code == 1 and "missing answers: target" in checked.out, checked.out
+    only = write_small(tmp_path, bound_by_another_answer(), "only.yaml")
+    profile = write_profile(profile_dict([{"id": "x"}], {"examples": 5}))
+    advised = run_cli("advise", str(profile), "--rules", str(only), "--format", "json")
+    assert advised.code == 4, advised.err
+    assert json.loads(advised.out)["needs"][0]["missing"] == ["target"]
+
+
+def test_what_would_change_skips_made_up_answers_no_branch_takes(
+    tmp_path: Path, write_profile: Any
+) -> None:
+    """Regression: with `examples ≥ target` as the only branch, a profile that takes it exited
+    3 ("no branch for examples = 9"): the what-if search tried a smaller count, which falls in
+    the gap `rules lint` reports as "cannot prove". A made-up answer in a gap is no option."""
+    rules = write_small(tmp_path, bound_by_another_answer())
+    profile = write_profile(profile_dict([{"id": "x"}], {"examples": 15, "target": 10}))
+    advised = run_cli("advise", str(profile), "--rules", str(rules), "--format", "json")
+    assert advised.code == 0, advised.err
+    assert json.loads(advised.out)["needs"][0]["approach"] == "prompt"
+    gap = write_profile(profile_dict([{"id": "x"}], {"examples": 5, "target": 10}))
+    for command in ("advise", "check"):
+        refused = run_cli(command, str(gap), "--rules", str(rules))
+        assert refused.code == 3 and "has no branch for examples = 5" in refused.err
+        # Regression: the line named neither the rule set's file nor the profile
+        (line,) = refused.err.strip().splitlines()
+        assert line.startswith(f"tunewise: {rules}: ") and str(gap) in line, line
 
 
 def test_advise_walks_each_need_a_bounded_number_of_times(

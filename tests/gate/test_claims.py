@@ -219,6 +219,69 @@ def test_hostile_evidence_paths_are_one_located_finding(tmp_path: Path, kind: st
     assert "\n" not in found[0]["message"]
 
 
+def test_a_path_up_from_the_profile_inside_the_project_root_is_read(tmp_path: Path) -> None:
+    """Regression: the path was first confined to the profile's own folder, so a profile in
+    `teams/a/` of a repository could not name `../../data/train.jsonl`, which is inside the
+    project root (SPEC §4: the root is the nearest folder above holding `.git`)."""
+    root = project_dir(tmp_path)
+    (root / "teams" / "a").mkdir(parents=True)
+    evidence = {"dataset": "../../data/train.jsonl"}
+    project = {k: v for k, v in PASSING_PROJECT.items() if k != "examples"}  # measured: 600
+    data = profile_dict([STYLE], project, proposal="fine-tune", evidence=evidence)
+    code, file = check(write(root / "teams" / "a", data))
+    assert code == 0 and file["status"] == "pass", file
+    assert not [f for f in file["findings"] if f["rule"] == "evidence-unreadable"]
+    outside = {"dataset": "../../../outside.jsonl"}
+    (tmp_path / "outside.jsonl").write_text(_chat("q", _long(1)) + "\n", encoding="utf-8")
+    data = profile_dict([STYLE], project, proposal="fine-tune", evidence=outside)
+    code, file = check(write(root / "teams" / "a", data, "q.tunewise.yaml"))
+    assert code == 1 and "resolves outside the project root" in messages(file)
+
+
+@pytest.mark.parametrize("held_out", ["", "\n\n", "not json\n{}\n"])
+def test_an_empty_or_invalid_held_out_set_is_no_held_out_set(tmp_path: Path, held_out: str) -> None:
+    """Regression: an empty (or wholly invalid) eval_set counted as "present and disjoint":
+    it satisfied --require-evidence eval_set and passed the gate, so `: > heldout.jsonl` was
+    enough. It is a finding, and no held-out evidence."""
+    root = project_dir(tmp_path)
+    (root / "data" / "heldout.jsonl").write_text(held_out, encoding="utf-8")
+    project = {k: v for k, v in PASSING_PROJECT.items() if k != "examples"}
+    evidence = {"dataset": "data/train.jsonl", "eval_set": "data/heldout.jsonl"}
+    data = profile_dict([STYLE], project, proposal="fine-tune", evidence=evidence)
+    path = write(root, data)
+    code, file = check(path, "--require-evidence", "eval_set")
+    rules = [f["rule"] for f in file["findings"]]
+    assert code == 1 and "evidence-eval-set-invalid" in rules and "evidence-required" in rules
+    assert "no valid held-out record" in messages(file)
+    del data["project"]["eval_plan"]  # nor does it answer eval_plan for advise
+    advised = run_cli("advise", str(write(root, data)), "--format", "json")
+    assert "eval_plan" in json.loads(advised.out)["missing"], advised.out
+
+
+def test_advise_names_the_need_an_evidence_warning_is_about(tmp_path: Path) -> None:
+    """Regression: advise showed every contradiction under "evidence:", so with two needs'
+    evidence nobody could tell whose claim the file contradicts."""
+    root = project_dir(tmp_path, unique=600, duplicates=300)
+    (root / "evals").mkdir()
+    shutil.copy(DATA / "generic.json", root / "evals" / "generic.json")  # pass rate 0.88
+    project = {k: v for k, v in PASSING_PROJECT.items() if k != "examples"}
+    needs = [
+        {**STYLE, "id": "alpha", "evidence": {"prompting": prompting("evals/generic.json", 0.8)}},
+        {
+            "id": "beta",
+            "kind": "format",
+            "prompting": "failed",
+            "evidence": {"dataset": "data/train.jsonl"},
+        },
+    ]
+    path = write(root, profile_dict(needs, project, proposal="fine-tune"))
+    advised = json.loads(run_cli("advise", str(path), "--format", "json").out)
+    contradictions = [w for w in advised["warnings"] if "claims prompting" in w]
+    quality = [w for w in advised["warnings"] if "data_quality is high" in w]
+    assert len(contradictions) == 1 and contradictions[0].startswith("alpha: "), advised
+    assert len(quality) == 1 and quality[0].startswith("beta: "), advised
+
+
 def test_dev_zero_inside_the_root_is_refused(tmp_path: Path) -> None:
     # A project root of / (a profile there) must still refuse the device itself.
     from tunewise.errors import InputError

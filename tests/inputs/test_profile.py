@@ -51,6 +51,11 @@ MALFORMED: dict[str, tuple[str | bytes, str]] = {
         "tunewise: 1\n" + GOOD_NEED + "project:\n  budget_usd: '500'\n",
         "expected a number",
     ),
+    # Regression: YAML's `true` was shown as Python's `True`
+    "boolean number": (
+        "tunewise: 1\n" + GOOD_NEED + "project:\n  budget_usd: true\n",
+        "expected a number, got true\n",
+    ),
     "bad choice": ("tunewise: 1\nneeds:\n  - id: a\n    kind: factz\n", "expected one of"),
     "bad need id": ("tunewise: 1\nneeds:\n  - id: Bad_ID\n    kind: general\n", "pattern"),
     "missing need id": ("tunewise: 1\nneeds:\n  - kind: general\n", "required"),

@@ -37,6 +37,19 @@ def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
     assert "is a FIFO (named pipe), expected a regular dataset file" in _message(exc)
 
 
+def test_a_socket_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """Regression: opening a Unix socket fails (ENXIO), and that was all it said: "cannot read
+    dataset: No such device or address"."""
+    import socket
+
+    path = tmp_path / "s.jsonl"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(InputError) as exc:
+            read_text(path, "dataset")
+    assert _message(exc) == f"{path}: is a socket, expected a regular dataset file"
+
+
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
 def test_a_device_is_refused(device: str) -> None:
     if not os.path.exists(device):

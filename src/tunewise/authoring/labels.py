@@ -7,10 +7,19 @@ from typing import Any
 from tunewise.engine.texts import format_value
 from tunewise.escaping import visible
 from tunewise.ruleset.records import (
+    ARITHMETIC,
+    AnswerRef,
     AskNode,
     Branch,
     ChecksNode,
+    Choose,
+    First,
+    FormulaRef,
+    Lookup,
     ParamRef,
+    Quotient,
+    Scaled,
+    Sum,
     node_targets,
 )
 
@@ -32,9 +41,42 @@ def _branch_label(branch: Branch) -> str:
     for op, sign in _OPS.items():
         bound = getattr(branch.range, op)
         if bound is not None:
-            shown = bound.param if isinstance(bound, ParamRef) else format_value(bound)
-            parts.append(f"{sign} {shown}")
+            parts.append(f"{sign} {value_text(bound)}")
     return " and ".join(parts)
+
+
+_JOINERS = {"sum": " + ", "product": " × ", "quotient": " ÷ "}
+
+
+def value_text(value: Any) -> str:
+    """A value expression as people write it: `min_examples`, `target × rate`, `t.lim`
+    (a record's Python form never reaches a drawing)."""
+    if isinstance(value, ParamRef):
+        return value.param
+    if isinstance(value, AnswerRef):
+        return value.answer
+    if isinstance(value, FormulaRef):
+        return value.formula
+    if isinstance(value, Lookup):
+        at = f" at {value_text(value.at)}" if value.at is not None else ""
+        return f"{value.lookup}.{value.field}{at}"
+    if isinstance(value, Scaled):
+        shown = f"{value.scaled} × {value_text(value.factor)}"
+        return shown if value.plus in (0, None) else f"{shown} + {value_text(value.plus)}"
+    if isinstance(value, First):
+        return "first of (" + ", ".join(value_text(v) for v in value.first) + ")"
+    if isinstance(value, Choose):
+        otherwise = f" or {value_text(value.else_)}" if value.else_ is not None else ""
+        return f"{value_text(value.then)}{otherwise} (by a condition)"
+    field = ARITHMETIC.get(type(value))
+    if field is not None:
+        operands = [value_text(v) for v in getattr(value, field)]
+        joiner = _JOINERS.get(field)
+        if joiner is None:  # min, max
+            return f"{field}(" + ", ".join(operands) + ")"
+        joined = joiner.join(operands)
+        return f"({joined})" if isinstance(value, (Sum, Quotient)) else joined
+    return format_value(value)
 
 
 def edges(node: Any) -> list[tuple[str, str]]:

@@ -35,10 +35,17 @@ def advise(path: Path, rules_path: Path | None, params: Sequence[str | Override]
     """The decision for a profile file. (It used to go through the questionnaire loop with a
     source that answers nothing: a round trip that changed nothing and cost a walk of every
     need per unanswered question, quadratic in the number of needs.)"""
+    from tunewise.engine.evaluator import NoBranch
+
     rules = load_rules(rules_path, params)
     profile = load_profile(path, rules.model)
     profile, notes, warnings = _evidence_answers(rules, profile)
-    return decide_profile(rules, profile, notes, warnings)
+    try:
+        return decide_profile(rules, profile, notes, warnings)
+    except NoBranch as exc:  # a gap in the rule set, met by this profile's answers
+        from tunewise.gate.judge import in_rule_set
+
+        raise in_rule_set(exc, rules.info.origin, profile.path) from None
 
 
 def _evidence_answers(
@@ -52,5 +59,8 @@ def _evidence_answers(
 
     reading = read_evidence(profile, {q.id for q in rules.model.questions})
     notes = [Cited(note, ()) for note in reading.notes]
-    warnings = [("evidence", Cited(f.message, ())) for f in reading.findings]
+    # A need's own finding is shown under its id (two needs' evidence told apart), the rest
+    # under "evidence".
+    subject = {f: profile.needs[i].id for f, i in reading.need_of.items()}
+    warnings = [(subject.get(f, "evidence"), Cited(f.message, ())) for f in reading.findings]
     return answered(profile, reading), notes, warnings

@@ -264,7 +264,13 @@ class Compiler:
         def scaled(answers: Answers) -> Any:
             base = answers.get(base_id)
             if base is None:
-                return missing if fallback is None else fallback(answers)
+                if fallback is not None:
+                    return fallback(answers)
+                waiting = missing  # and what the factor and offset wait for: all at once
+                for part in (factor(answers), plus(answers)):
+                    if part.__class__ is Unknown:
+                        waiting = waiting.merged(part)
+                return waiting
             times, offset = factor(answers), plus(answers)
             if times.__class__ is Unknown:  # an unanswered factor: the value waits for it
                 return times.merged(offset) if offset.__class__ is Unknown else times
@@ -314,9 +320,11 @@ class Compiler:
 
         return test
 
-    def branch_test(self, branch: Branch) -> Callable[[Any, Answers], bool]:
-        """Does an ask node's branch take this (given) answer? A bound that cannot be worked
-        out does not take it."""
+    def branch_test(self, branch: Branch) -> Callable[[Any, Answers], Any]:
+        """Does an ask node's branch take this (given) answer? True, False, or an Unknown
+        naming the answers its bounds still need (`range: {ge: {answer: target}}` without a
+        target): the walk cannot tell then, so it stops there, undecided. A bound that no
+        answer can settle (a value of the wrong kind) does not take it."""
         if branch.otherwise:
             return lambda value, answers: True
         if branch.when is not None:
@@ -326,12 +334,17 @@ class Compiler:
         assert branch.range is not None
         bounds = [(op, self.value_of(expr)) for op, expr in range_bounds(branch)]
 
-        def in_range(value: Any, answers: Answers) -> bool:
+        def in_range(value: Any, answers: Answers) -> Any:
+            unknown: Unknown | None = None
             for op, bound in bounds:
                 limit = bound(answers)
-                if limit.__class__ is Unknown or not compare(value, op, limit):
-                    return False
-            return True
+                if limit.__class__ is Unknown:
+                    if not limit.missing:
+                        return False
+                    unknown = limit if unknown is None else unknown.merged(limit)
+                elif not compare(value, op, limit):
+                    return False  # a known bound it fails settles it, whatever the others
+            return True if unknown is None else unknown
 
         return in_range
 

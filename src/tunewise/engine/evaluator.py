@@ -90,6 +90,10 @@ class Trace(NamedTuple):
     checked: bool
 
 
+class NoBranch(RuleSetError):
+    """No branch of an ask node takes a given answer: a gap in the rule set's tree."""
+
+
 class UnknownScope(Unknown):
     """A check whose `applies` cannot be told yet: its `require` was not read."""
 
@@ -300,12 +304,16 @@ class AskStep(Step):
     def link(self, steps: dict[str, Step]) -> None:
         self.branches = [(takes, steps[goto], branch) for takes, goto, branch in self.branches]
 
-    def branch_for(self, value: Any, answers: Answers) -> tuple[Branch, Step]:
-        """The first branch that takes this given answer, and where it leads."""
+    def branch_for(self, value: Any, answers: Answers) -> tuple[Branch, Step] | Unknown:
+        """The first branch that takes this given answer, and where it leads; an Unknown when
+        a branch before it compares with a bound that needs answers not given yet."""
         for takes, target, branch in self.branches:
-            if takes(value, answers):
+            taken = takes(value, answers)
+            if taken is True:
                 return branch, target
-        raise RuleSetError(
+            if taken is not False:
+                return taken  # type: ignore[no-any-return]
+        raise NoBranch(
             f"rule set {self.rules_name!r}: node {self.id!r} has no branch for "
             f"{self.qid} = {value!r}"
         )
@@ -317,9 +325,15 @@ class AskStep(Step):
         if value is None:
             return None
         for takes, target, _ in self.branches:
-            if takes(value, answers):
+            taken = takes(value, answers)
+            if taken is True:
                 return target  # type: ignore[no-any-return]
-        return self.branch_for(value, answers)[1]  # raises: no branch takes it
+            if taken is not False:  # a bound needs answers not given yet
+                return None
+        raise NoBranch(
+            f"rule set {self.rules_name!r}: node {self.id!r} has no branch for "
+            f"{self.qid} = {value!r}"
+        )
 
 
 class ChecksStep(Step):

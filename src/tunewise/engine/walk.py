@@ -135,11 +135,16 @@ def walk_need(
             value = answers.get(step.qid)
             if value is None:
                 return _undecided(walk, need_id, description, path, reasons, checks, [step.qid])
-            branch, target = step.branch_for(value, answers)
+            chosen = step.branch_for(value, answers)
             for tried in step.records:  # the branches tried read their bounds
                 walk.used.update(walk.outcomes.reads_of(tried))
-                if tried is branch:
+                if isinstance(chosen, tuple) and tried is chosen[0]:
                     break
+            if not isinstance(chosen, tuple):  # a bound needs answers not given yet
+                return _undecided(
+                    walk, need_id, description, path, reasons, checks, list(chosen.missing)
+                )
+            branch, target = chosen
             step = target
             reasons.extend(walk.cite(r) for r in branch.reasons)
             continue

@@ -40,6 +40,9 @@ EVIDENCE_RULES = {
     "`mixed`.",
     "evidence-dataset-invalid": "The dataset holds no valid training record in a format "
     "tunewise reads. `tunewise data FILE` shows the first problems with their line numbers.",
+    "evidence-eval-set-invalid": "The held-out set holds no valid record in a format tunewise "
+    "reads, so it shows nothing about an evaluation plan: an empty file is no held-out set. "
+    "`tunewise data FILE` shows the first problems with their line numbers.",
     "evidence-longer-than-claimed": "An example is longer than max_seq_tokens, which the memory "
     "estimate relies on. Raise the answer, or shorten the long examples.",
     "evidence-eval-overlap": "Held-out records are also in the training set (exact after "
@@ -86,6 +89,8 @@ class EvidenceReading:
     notes: list[str] = field(default_factory=list)  # what it measured and answered
     project: dict[str, Any] = field(default_factory=dict)  # answers for the project
     needs: list[NeedEvidence] = field(default_factory=list)
+    # The need each need-level finding is about (its key is in `needs[i]`), by finding
+    need_of: dict[Problem, int] = field(default_factory=dict)
 
     def errors(self) -> list[Problem]:
         return [f for f in self.findings if f.level == "error"]
@@ -110,11 +115,9 @@ class _Reader:
     def resolve(self, relative: str, what: str) -> Path:
         from tunewise.inputs.safeio import resolve_inside
 
-        # Relative to the profile's folder (SPEC §1), and it must stay under the project root.
-        folder = self.base.resolve()
-        target = resolve_inside(folder, relative, what, origin=self.origin)
-        inside = resolve_inside(self.root, str(target), what, origin=self.origin)
-        return inside
+        # Relative to the profile's folder (SPEC §1), and it must stay under the project root
+        # (which may lie above that folder: `../data/train.jsonl` from `teams/a/` is inside).
+        return resolve_inside(self.root, relative, what, origin=self.origin, base=self.base)
 
     def unreadable(self, loc: Path_, what: str, exc: TunewiseError) -> None:
         if loc in self.failed:
@@ -127,9 +130,23 @@ class _Reader:
         message = text if text.startswith(what) else f"{what} {named}: {text}"
         self.out.findings.append(self.finding(loc, message, rule="evidence-unreadable"))
 
-    def finding(self, loc: Path_, message: str, *, rule: str, level: Level = "error") -> Problem:
-        """A finding at the profile's key `loc` (or the nearest enclosing key it has)."""
-        return finding_at(self.profile, loc, message, rule=rule, level=level)
+    def finding(
+        self,
+        loc: Path_,
+        message: str,
+        *,
+        rule: str,
+        level: Level = "error",
+        need: int | None = None,
+    ) -> Problem:
+        """A finding at the profile's key `loc` (or the nearest enclosing key it has), about
+        `need` (by default the need whose key `loc` is, if any)."""
+        found = finding_at(self.profile, loc, message, rule=rule, level=level)
+        if need is None and len(loc) > 1 and loc[0] == "needs" and isinstance(loc[1], int):
+            need = loc[1]
+        if need is not None:
+            self.out.need_of[found] = need
+        return found
 
     def dataset(
         self, scope: int | None, relative: str, eval_scope: int | None, eval_rel: str | None
@@ -257,8 +274,9 @@ def read_evidence(profile: Profile, questions: set[str]) -> EvidenceReading:
             stats = project_stats
         if stats is not None:
             result.kinds.add("dataset")
-            if stats.overlap is not None and stats.overlap.count == 0:
-                result.kinds.add("eval_set")
+            overlap = stats.overlap
+            if overlap is not None and overlap.count == 0 and overlap.held_out:
+                result.kinds.add("eval_set")  # an empty held-out set is none
         spec = own.get("prompting", project_evidence.get("prompting"))
         if spec is not None:
             scope = index if "prompting" in own else None
@@ -336,6 +354,7 @@ def _judge_dataset(
                 f"{stats.near_duplicates} near-duplicates, "
                 f"{stats.invalid + stats.empty_outputs} unusable)",
                 rule="evidence-overclaim",
+                need=scope,
             )
         )
     else:
@@ -360,6 +379,7 @@ def _judge_dataset(
                 f"max_seq_tokens is {claimed_len}, but the longest example in {relative} "
                 f"(line {stats.longest_line}) is about {stats.max_tokens} tokens",
                 rule="evidence-longer-than-claimed",
+                need=scope,
                 level="warning",
             )
         )
@@ -388,6 +408,7 @@ def _judge_dataset(
                     loc,
                     f"data_quality is high, but in {relative} " + "; ".join(reasons),
                     rule="evidence-quality-contradicted",
+                    need=scope,
                 )
             )
 
@@ -403,6 +424,15 @@ def _judge_overlap(
     overlap = stats.overlap
     assert overlap is not None
     where = _where(eval_scope, "eval_set")
+    if not overlap.held_out:
+        reader.out.findings.append(
+            reader.finding(
+                where,
+                f"evidence.eval_set {relative}: no valid held-out record in it",
+                rule="evidence-eval-set-invalid",
+            )
+        )
+        return
     if overlap.count:
         shown = "; ".join(
             f"held-out line {h} = training line {t}"
@@ -486,7 +516,8 @@ def missing_evidence(
                 continue
             named = _names(profile, index, kind)
             why = (
-                "is not disjoint from the training set, or has no evidence.dataset to compare with"
+                "is empty, unreadable, not disjoint from the training set, or has no "
+                "evidence.dataset to compare with"
                 if named and kind == "eval_set"
                 else "could not be read"
                 if named

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tunewise.engine.decision import NeedResult, RulesInfo, WhatIf
-from tunewise.engine.evaluator import Budget
+from tunewise.engine.evaluator import Budget, NoBranch
 from tunewise.engine.walk import decide, verdict_of, walk_need
-from tunewise.errors import TunewiseError
+from tunewise.errors import RuleSetError, TunewiseError
 from tunewise.inputs.profile import Profile, load_profile
 from tunewise.inputs.yamlio import Path_
 from tunewise.problems import Level, Problem
@@ -92,6 +92,13 @@ class Summary:
         return self.counts[status]
 
 
+def in_rule_set(exc: RuleSetError, origin: str, profile: Path | None) -> RuleSetError:
+    """A rule-set gap (no branch takes an answer) named with the rule set's file and the
+    profile that met it: `rules lint` reports such a gap as "cannot prove"."""
+    walked = f" (walking {profile})" if profile is not None else ""
+    return RuleSetError(Problem(origin, f"{exc.message}{walked}; `tunewise rules lint` shows it"))
+
+
 class Gate:
     """Judges profiles one at a time against one loaded rule set."""
 
@@ -110,6 +117,12 @@ class Gate:
         self.outcomes = rules.outcomes
 
     def judge(self, path: Path) -> FileResult:
+        try:
+            return self._judge(path)
+        except NoBranch as exc:  # a gap in the rule set, met by this profile's answers
+            raise in_rule_set(exc, self.rules.info.origin, path) from None
+
+    def _judge(self, path: Path) -> FileResult:
         try:
             profile = load_profile(path, self.rules.model)
         except TunewiseError as exc:

@@ -42,6 +42,15 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _kind_at(path: Path | str) -> str | None:
+    """What a path that is not a regular file is (None: a regular file, or not known)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
 def open_regular(path: Path | str, what: str) -> BinaryIO:
     """Open `path` for reading if it is a regular file; else raise InputError naming it.
 
@@ -59,6 +68,9 @@ def open_regular(path: Path | str, what: str) -> BinaryIO:
     except IsADirectoryError:
         raise InputError(Problem(name, f"is a folder, expected a {what}")) from None
     except (OSError, ValueError) as exc:
+        kind = _kind_at(path)  # a socket cannot be opened at all (ENXIO): say what it is
+        if kind is not None:
+            raise InputError(Problem(name, f"is {kind}, expected a regular {what} file")) from None
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(Problem(name, f"cannot read {what}: {reason}")) from None
     try:
@@ -232,15 +244,18 @@ def _has_tunewise_table(pyproject: Path) -> bool:
     return any(line.strip().startswith("[tool.tunewise") for line in text.splitlines())
 
 
-def resolve_inside(root: Path, relative: str, what: str, *, origin: str | None = None) -> Path:
-    """`relative` resolved against `root` with every symbolic link followed; InputError when it
-    contains a NUL or ends up outside `root`. `origin` names the file that gave the path."""
+def resolve_inside(
+    root: Path, relative: str, what: str, *, origin: str | None = None, base: Path | None = None
+) -> Path:
+    """`relative` resolved against `base` (default: `root`) with every symbolic link followed;
+    InputError when it contains a NUL or ends up outside `root`. `origin` names the file that
+    gave the path."""
     where = origin or str(root)
     if "\x00" in relative:
         raise InputError(Problem(where, f"{what} path contains a NUL character"))
     real_root = root.resolve()
     try:
-        target = (real_root / relative).resolve()
+        target = ((base or root).resolve() / relative).resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on Python 3.10
         raise InputError(Problem(where, f"{what} {relative!r} cannot be resolved: {exc}")) from None
     if not target.is_relative_to(real_root):

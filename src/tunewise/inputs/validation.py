@@ -16,6 +16,9 @@ MAX_LINES = 20
 
 
 def _shown(value: Any) -> str:
+    """The value as the YAML file spells it where that differs from Python's (`true`, `null`)."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

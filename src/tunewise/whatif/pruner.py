@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from tunewise.engine.decision import Change, NeedResult
-from tunewise.engine.evaluator import Budget, Outcomes
+from tunewise.engine.evaluator import Budget, NoBranch, Outcomes
 from tunewise.engine.walk import Rules
 from tunewise.ruleset.records import Check
 from tunewise.whatif.candidates import apply_changes
@@ -122,7 +122,12 @@ class Pruner:
         if self.budget is not None:
             self.budget.spend(self.fast.limit)
         moved_answers = apply_changes(self.base.answers, changes)
-        moved = self.fast.trace(moved_answers)
+        try:
+            moved = self.fast.trace(moved_answers)
+        except NoBranch:  # a made-up answer in a gap of the tree (lint: "cannot prove"):
+            # no outcome, and any second change may lead out of the gap, so none is pruned
+            every = [q.id for q in self.fast.model.questions]
+            return _View(self, every, (), moved_answers, None)
         return _View(self, moved.asked, moved.failing, moved_answers, moved.approach)
 
     def outcome_moving(self, change: Change) -> str | None:

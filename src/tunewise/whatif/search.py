@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tunewise.engine.decision import Change, NeedResult, WhatIf
-from tunewise.engine.evaluator import Budget, Outcomes, OutOfSteps
+from tunewise.engine.evaluator import Budget, NoBranch, Outcomes, OutOfSteps
 from tunewise.engine.walk import Rules, walk_need
 from tunewise.whatif.candidates import apply_changes, candidates
 from tunewise.whatif.pruner import Pruner, path_questions
@@ -60,7 +60,10 @@ def _search(
     pruner = Pruner(rules, fast, answers, current, budget) if target is not None else None
 
     def outcome(changes: tuple[Change, ...]) -> str | None:
-        return fast.approach_within(apply_changes(answers, changes), budget)
+        try:
+            return fast.approach_within(apply_changes(answers, changes), budget)
+        except NoBranch:  # a made-up answer in a gap of the tree (lint: "cannot prove")
+            return None
 
     def wanted(approach: str | None) -> bool:
         if approach is None or approach == current.approach:
@@ -229,7 +232,10 @@ def _opens_the_checks(
     for change in singles:
         budget.spend(fast.limit)
         changed = apply_changes(answers, (change,))
-        trace = fast.trace(changed)
+        try:
+            trace = fast.trace(changed)
+        except NoBranch:  # a made-up answer in a gap of the tree leads nowhere
+            continue
         if trace.approach is None and trace.checked:  # only then: which answers it needs
             result = walk_need(rules, changed, explain=False)
             if result.approach is None and result.checks:

@@ -12,17 +12,27 @@ from tunewise.evidence.evals import Reading, count, number
 
 NAME = name_of(__name__)
 
+# With Confident AI logged in, deepeval uploads the run and leaves only its link in
+# .latest_test_run.json (TestRunManager.save_final_test_run_link): no result is left to read.
+LINK_ONLY = "testRunLink"
+
 
 def detect(data: Any) -> bool:
     if not isinstance(data, dict):
         return False
     run = data.get("testRunData", data)
     return isinstance(run, dict) and (
-        "testPassed" in run or "metricsScores" in run or "testCases" in run
+        "testPassed" in run or "metricsScores" in run or "testCases" in run or LINK_ONLY in run
     )
 
 
 def read(data: Any, metric: str | None) -> Reading:
+    if LINK_ONLY in data and "testRunData" not in data:
+        raise ValueError(
+            "it holds only the Confident AI link (testRunLink): deepeval uploaded the results "
+            "instead of keeping them; set DEEPEVAL_RESULTS_FOLDER to keep a copy of the run "
+            "and name that file"
+        )
     run = data.get("testRunData", data)
     if metric not in (None, "pass rate", "pass_rate"):
         for entry in run.get("metricsScores") or []:

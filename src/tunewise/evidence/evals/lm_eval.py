@@ -1,7 +1,9 @@
 """lm-evaluation-harness `results_<date>.json` (written by `lm_eval --output_path`).
 
 Read from lm_eval's result_schema.py and loggers/evaluation_tracker.py: `results{task:
-{"<metric>,<filter>": value}}`, sample counts in `n-samples{task: {original, effective}}`.
+{"<metric>,<filter>": value}}`, sample counts in `n-samples{task: {original, effective}}`. A
+group (`mmlu`) is in `results` too, with no samples of its own: its subtasks' (`group_subtasks`,
+down to the leaves) are its cases.
 `metric:` may be `acc`, `acc,none`, or `task:acc,none` when several tasks are reported."""
 
 from __future__ import annotations
@@ -30,14 +32,30 @@ def read(data: Any, metric: str | None) -> Reading:
         key = _key(values, wanted)
         if key is None:
             continue
-        samples = (data.get("n-samples") or {}).get(name) or {}
-        cases = (
-            samples.get("effective", samples.get("original", 0)) if isinstance(samples, dict) else 0
-        )
-        return Reading(
-            NAME, key, number(values[key], key), count(cases, "n-samples"), f"task {name}"
-        )
+        cases = _cases(data, name)
+        return Reading(NAME, key, number(values[key], key), cases, f"task {name}")
     raise ValueError(f"no task reports the metric {metric!r}")
+
+
+def _cases(data: dict[str, Any], task: str) -> int:
+    """A task's samples from `n-samples`; a group's (`mmlu`), which has none of its own, are
+    its subtasks', in `group_subtasks`, counted down to the leaves (each once, without
+    recursion: the file says how deep the groups go)."""
+    samples_of = data.get("n-samples") or {}
+    groups = data.get("group_subtasks") or {}
+    total, seen, todo = 0, {task}, [task]
+    while todo:
+        name = todo.pop()
+        samples = samples_of.get(name) if isinstance(samples_of, dict) else None
+        if isinstance(samples, dict):
+            total += count(samples.get("effective", samples.get("original", 0)), "n-samples")
+            continue
+        subtasks = groups.get(name) if isinstance(groups, dict) else None
+        for sub in subtasks if isinstance(subtasks, list) else ():
+            if isinstance(sub, str) and sub not in seen:
+                seen.add(sub)
+                todo.append(sub)
+    return total
 
 
 def _key(values: dict[str, Any], wanted: str) -> str | None:
