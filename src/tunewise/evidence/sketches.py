@@ -418,9 +418,9 @@ class NearIndex:
         slot_of[chosen] = np.arange(first, first + len(chosen), dtype=np.int32)
         self.runs.append((keys, slot_of[of_rows]))
         top = keys >> _U(64 - PRESENT_BITS)  # sorted, as the keys are
-        at, first = np.unique(top >> _U(3), return_index=True)
+        places, starts = np.unique(top >> _U(3), return_index=True)
         bits = np.left_shift(np.uint8(1), (top & _U(7)).astype(np.uint8))
-        self.present[at] |= np.bitwise_or.reduceat(bits, first)
+        self.present[places] |= np.bitwise_or.reduceat(bits, starts)
         while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
             newer, older = self.runs.pop(), self.runs.pop()
             self.runs.append(_merge(older, newer))
