@@ -743,3 +743,36 @@ def test_a_worker_is_sent_a_place_not_the_lines(
     assert measure(path).unique == 300
     assert sent and all(len(pickle.dumps(task)) < 100 for task in sent)
     assert sent[0][0] == 1 and all(isinstance(task[2], int) for task in sent)
+
+
+def test_hostile_lines_are_refused_in_plain_words(tmp_path: Path) -> None:
+    # Each line is invalid, and says why in JSON's words: an encoded surrogate (which UTF-8
+    # forbids: json.loads lets it through), null, nesting past the parser's depth, and a
+    # preference pair whose two answers are the same (nothing to prefer).
+    deep = "[" * 100_000 + "]" * 100_000
+    lines = [
+        b'{"prompt": "raw lone \xed\xa0\x80", "completion": "a"}',
+        b"null",
+        deep.encode(),
+        b'{"prompt": "p", "chosen": "Same  answer", "rejected": "same answer"}',
+        json.dumps(
+            {
+                "input": {"messages": [{"role": "user", "content": "q"}]},
+                "preferred_output": [{"role": "assistant", "content": "A"}],
+                "non_preferred_output": [{"role": "assistant", "content": "a"}],
+            }
+        ).encode(),
+        b'{"prompt": "p", "chosen": "yes", "rejected": "no"}',
+    ]
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    stats = measure(path)
+    assert (stats.records, stats.valid, stats.invalid) == (6, 1, 5)
+    said = {problem.line: problem.message for problem in stats.problems}
+    assert said[1] == "not UTF-8"
+    assert said[2] == "expected a JSON object, got null"
+    assert said[3] == "nested too deeply"
+    assert "the same" in said[4] and "the same" in said[5]
+    assert all(
+        "NoneType" not in message and "recursion" not in message for message in said.values()
+    )

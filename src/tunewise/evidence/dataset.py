@@ -485,11 +485,13 @@ def _parse(raw: bytes) -> Record | str:
     try:
         if raw[0] in _NOT_PLAIN_UTF8 or raw[1:2] == b"\x00":
             data = json.loads(raw)  # a byte-order mark or UTF-16/32: json.loads tells
-        else:  # what json.loads does for UTF-8 bytes, less its encoding detection
-            data = _decode(raw.decode("utf-8", "surrogatepass"))
+        else:  # json.loads for UTF-8 bytes, less its encoding detection, and strict: it lets
+            data = _decode(raw.decode("utf-8"))  # encoded surrogates (\xed\xa0\x80) through
     except UnicodeDecodeError:
         return "not UTF-8"
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        return "nested too deeply"
+    except ValueError as exc:
         return f"not valid JSON ({str(exc).split(':')[0]})"
     try:
         record = classify(data)

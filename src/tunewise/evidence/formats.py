@@ -23,6 +23,25 @@ TOKENS_PER_MESSAGE = 3
 SEPARATOR = "\x1f"  # between fields, so ("ab", "c") and ("a", "bc") stay different
 
 
+def json_type(value: Any) -> str:
+    """What JSON calls the type of a parsed value (not Python's name for it)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+_JSON_TYPES = {dict: "an object", list: "an array", str: "text", int: "a number", float: "a number"}
+
+
+def _same_answer(good: str, bad: str) -> None:
+    """A preference pair whose two answers are the same (case and spacing aside) teaches no
+    preference: not a usable record."""
+    if " ".join(good.casefold().split()) == " ".join(bad.casefold().split()):
+        raise Invalid("the preferred and the rejected answer are the same: no preference to learn")
+
+
 class Invalid(Exception):
     """A record that is not usable as a training example."""
 
@@ -39,7 +58,7 @@ class Record(NamedTuple):
 
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str):
-        raise Invalid(f"{what} must be text, got {type(value).__name__}")
+        raise Invalid(f"{what} must be text, got {json_type(value)}")
     return value
 
 
@@ -60,7 +79,7 @@ def _content(value: Any, what: str) -> str:
             else:
                 raise Invalid(f"{what}[{index}] must be a content part")
         return " ".join(parts)
-    raise Invalid(f"{what} must be text or a list of parts, got {type(value).__name__}")
+    raise Invalid(f"{what} must be text or a list of parts, got {json_type(value)}")
 
 
 def _tool_calls(message: dict[str, Any]) -> str:
@@ -158,7 +177,7 @@ def _record(kind: str, fields: list[str], varying: list[str], output: str, n: in
 def classify(record: Any) -> Record:
     """The training content of a parsed JSONL line, or raise Invalid saying why."""
     if not isinstance(record, dict):
-        raise Invalid(f"expected a JSON object, got {type(record).__name__}")
+        raise Invalid(f"expected a JSON object, got {json_type(record)}")
     if "messages" in record:
         parts, varying, output, count = _messages(record["messages"], "messages")
         tools = _tools(record)
@@ -173,6 +192,7 @@ def classify(record: Any) -> Record:
         )
         good = _messages_output(record.get("preferred_output"), "preferred_output")
         bad = _messages_output(record.get("non_preferred_output"), "non_preferred_output")
+        _same_answer(good, bad)
         fields = [*context, "chosen:" + good, "rejected:" + bad]
         return _record("preference", fields, [*varying, good, bad], good, count + 2)
     if "chosen" in record or "rejected" in record:
@@ -183,6 +203,7 @@ def classify(record: Any) -> Record:
         )
         good, n_good = _side(record["chosen"], "chosen")
         bad, n_bad = _side(record["rejected"], "rejected")
+        _same_answer(good, bad)
         fields = [prompt, "chosen:" + good, "rejected:" + bad]
         return _record("preference", fields, fields, good, n_prompt + n_good + n_bad)
     if "conversations" in record:
