@@ -2,8 +2,8 @@
 the mistral-common package (it runs offline), where that package is installed.
 
 mistral-common is not a test dependency (it pins numpy below 2.4 on Python 3.12 and older, and
-brings pillow, requests and tiktoken): `pip install mistral-common` beside tunewise and this
-test measures the estimate's error; elsewhere it is skipped. Measured with mistral-common
+brings pillow, requests and tiktoken): .ci/run runs this test in a venv of its own with it, and
+elsewhere it is skipped. Measured with mistral-common
 1.13.1: -7.4 % on this README's prose, +0.9 % on the engine's Python source (and +15.4 % on the
 five source guides' plain English, outside this repository)."""
 
