@@ -353,3 +353,36 @@ def test_evidence_answers_make_a_new_profile_and_leave_the_read_one_as_it_was() 
     assert filled.needs[0].answers == {"kind": "style", "prompting": "failed", "eval_plan": True}
     assert profile.project == {"examples": 40}
     assert need.answers == {"kind": "style", "prompting": "failed"}
+
+
+def test_a_note_on_one_needs_evidence_names_that_need(tmp_path: Path) -> None:
+    """Regression: "examples = 40, measured in ..." and "prompting = failed: ..." said nothing of
+    which need they answered for; the project's own evidence still speaks for the project."""
+    root = project_dir(tmp_path, unique=600)
+    small = [_chat(f"q {i}", _long(i + 5000)) for i in range(40)]
+    (root / "data" / "small.jsonl").write_text("\n".join(small) + "\n", encoding="utf-8")
+    (root / "evals").mkdir()
+    shutil.copy(DATA / "generic.json", root / "evals" / "generic.json")  # pass rate 0.88
+    project = {k: v for k, v in PASSING_PROJECT.items() if k != "examples"}
+    needs = [
+        {**STYLE, "id": "alpha", "evidence": {"dataset": "data/small.jsonl"}},
+        {
+            **STYLE,
+            "id": "beta",
+            "prompting": None,
+            "evidence": {"prompting": prompting("evals/generic.json", 0.9)},
+        },
+    ]
+    needs[1] = {k: v for k, v in needs[1].items() if v is not None}
+    path = write(
+        root,
+        profile_dict(
+            needs, project, proposal="fine-tune", evidence={"dataset": "data/train.jsonl"}
+        ),
+    )
+    advised = json.loads(run_cli("advise", str(path), "--format", "json").out)
+    _, file = check(path)
+    for said in (file["notes"], [note["text"] for note in advised["notes"]]):
+        assert any(n.startswith("alpha: examples = 40, measured in data/small.jsonl") for n in said)
+        assert any(n.startswith("examples = 600, measured in data/train.jsonl") for n in said)
+        assert any(n.startswith("beta: prompting = failed: evals/generic.json") for n in said)

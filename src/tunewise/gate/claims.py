@@ -130,6 +130,13 @@ class _Reader:
         message = text if text.startswith(what) else f"{what} {named}: {text}"
         self.out.findings.append(self.finding(loc, message, rule="evidence-unreadable"))
 
+    def note(self, need: int | None, text: str) -> None:
+        """A note on what the evidence answered, under the id of the need it is about (none
+        for the project's evidence), once."""
+        said = text if need is None else f"{self.profile.needs[need].id}: {text}"
+        if said not in self.out.notes:
+            self.out.notes.append(said)
+
     def finding(
         self,
         loc: Path_,
@@ -340,10 +347,11 @@ def _judge_dataset(
     own_claim = scope is None or "examples" in reader.profile.needs[scope].answers
     if claimed is None or not own_claim:
         answers["examples"] = stats.unique
-        out.notes.append(
+        reader.note(
+            scope,
             f"examples = {stats.unique}, measured in {relative} "
             f"({stats.valid} valid, {stats.duplicates} duplicates, "
-            f"{stats.near_duplicates} near-duplicates)"
+            f"{stats.near_duplicates} near-duplicates)",
         )
     elif claimed > stats.unique:
         out.findings.append(
@@ -358,9 +366,10 @@ def _judge_dataset(
             )
         )
     else:
-        out.notes.append(
+        reader.note(
+            scope,
             f"{relative}: {stats.unique} valid unique records support the {claimed} "
-            "examples claimed"
+            "examples claimed",
         )
     questions = reader.questions
     if "tokens_per_example" in questions and "tokens_per_example" not in claims:
@@ -451,8 +460,8 @@ def _judge_overlap(
         return
     if "eval_plan" in reader.questions and "eval_plan" not in claims and overlap.held_out:
         answers["eval_plan"] = True
-    reader.out.notes.append(
-        f"{relative}: {overlap.held_out} held-out records, none in the training set"
+    reader.note(
+        eval_scope, f"{relative}: {overlap.held_out} held-out records, none in the training set"
     )
 
 
@@ -481,9 +490,10 @@ def _judge_prompting(
     said = f"{spec['report']} ({reading.format}) shows {reading.describe()}"
     if claimed is None:
         result.answers["prompting"] = "works" if meets else "failed"
-        out.notes.append(
+        reader.note(
+            index,
             f"prompting = {result.answers['prompting']}: {said}, "
-            f"{'meeting' if meets else 'below'} the target {target:g}"
+            f"{'meeting' if meets else 'below'} the target {target:g}",
         )
     elif claimed == "failed" and meets:
         out.findings.append(
