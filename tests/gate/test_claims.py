@@ -386,3 +386,16 @@ def test_a_note_on_one_needs_evidence_names_that_need(tmp_path: Path) -> None:
         assert any(n.startswith("alpha: examples = 40, measured in data/small.jsonl") for n in said)
         assert any(n.startswith("examples = 600, measured in data/train.jsonl") for n in said)
         assert any(n.startswith("beta: prompting = failed: evals/generic.json") for n in said)
+
+
+def test_a_path_of_spaces_is_shown_quoted(tmp_path: Path) -> None:
+    """Regression: `dataset: "   "` was reported as 'evidence.dataset    : dataset not found'."""
+    root = project_dir(tmp_path)
+    path = write(
+        root,
+        profile_dict(
+            [STYLE], dict(PASSING_PROJECT), proposal="fine-tune", evidence={"dataset": "   "}
+        ),
+    )
+    code, file = check(path)
+    assert code == 1 and "evidence.dataset '   ': " in messages(file)

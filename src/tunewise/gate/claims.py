@@ -127,6 +127,8 @@ class _Reader:
         named = exc.problems[0].file if exc.problems else ""
         with contextlib.suppress(ValueError):
             named = str(Path(named).relative_to(self.root.resolve()))
+        if not named.strip() or named != named.strip():  # a path of spaces: shown as one
+            named = repr(named)
         message = text if text.startswith(what) else f"{what} {named}: {text}"
         self.out.findings.append(self.finding(loc, message, rule="evidence-unreadable"))
 
