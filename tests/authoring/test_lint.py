@@ -228,6 +228,71 @@ def test_a_bound_another_answer_decides_cannot_be_proven(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
+    "bound",
+    [
+        {"answer": "target"},
+        {"scaled": "target", "factor": 2},
+        {"first": [{"answer": "target"}, 7]},
+        {"quotient": [{"answer": "target"}, 2]},
+    ],
+    ids=["answer", "scaled", "first", "quotient"],
+)
+def test_a_catch_all_after_a_bound_another_answer_decides_is_proven(
+    tmp_path: Path, bound: dict[str, Any]
+) -> None:
+    """Regression: `range: {ge: {answer: target}}` then `otherwise` covers every answer (the
+    engine falls through to the catch-all whatever the bound), but lint said "cannot prove"
+    and exited 1, blocking the pre-commit hook."""
+    data = bound_by_another_answer()
+    data["tree"]["nodes"][0]["branches"] = [
+        {"range": {"ge": bound}, "goto": "ft"},
+        {"otherwise": True, "goto": "done"},
+    ]
+    data["tree"]["nodes"].append(
+        {**data["tree"]["nodes"][1], "id": "ft", "title": "Ft", "approach": "fine-tune"}
+    )
+    rules = write_small(tmp_path, data)
+    result = run_cli("rules", "lint", str(rules))
+    assert result.code == 0, result.out
+    assert "cannot prove" not in result.out and "proof: every one" in result.out
+    report = lint(load_rules(rules))
+    assert report.proven and report.unprovable is None and report.paths == 2
+    for examples, approach in ((0, "prompt"), (10**6, "fine-tune")):  # both branches taken
+        profile = tmp_path / "p.tunewise.yaml"
+        profile.write_text(
+            f"tunewise: 1\nneeds: [{{id: x}}]\nproject: {{examples: {examples}, target: 10}}\n",
+            encoding="utf-8",
+        )
+        advised = run_cli("advise", str(profile), "--rules", str(rules), "--format", "json")
+        assert advised.code == 0 and f'"verdict": "{approach}"' in advised.out, advised.out
+
+
+def test_a_hole_below_a_bound_another_answer_decides_is_not_proven(tmp_path: Path) -> None:
+    """The catch-all covers the node, not what follows it: a gap below is still found, and the
+    proof does not claim a counterexample that would need the bound's answers."""
+    data = bound_by_another_answer()
+    data["tree"]["nodes"][0]["branches"] = [
+        {"range": {"ge": {"answer": "target"}}, "goto": "done"},
+        {"otherwise": True, "goto": "low"},
+    ]
+    data["tree"]["nodes"].append(
+        {
+            "type": "ask",
+            "id": "low",
+            "title": "Low",
+            "ask": "examples",
+            "branches": [{"range": {"ge": 5}, "goto": "done"}],
+        }
+    )
+    rules = write_small(tmp_path, data)
+    result = run_cli("rules", "lint", str(rules))
+    assert result.code == 1, result.out
+    assert "node 'low': no branch for" in result.out and "proof: every one" not in result.out
+    report = lint(load_rules(rules))
+    assert not report.proven and report.counterexample is None and report.unprovable == "n"
+
+
+@pytest.mark.parametrize(
     ("where", "value", "message"),
     [
         (("range", "ge"), 10**400, "number out of range"),

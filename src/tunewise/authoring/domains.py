@@ -7,9 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tunewise.engine.compile import Compiler, finite_number, is_fixed, range_bounds
+from tunewise.engine.compile import (
+    RANGE_OPERATORS,
+    Compiler,
+    finite_number,
+    is_fixed,
+    range_bounds,
+)
 from tunewise.engine.texts import format_value
-from tunewise.ruleset.records import AskNode, Question
+from tunewise.ruleset.records import AskNode, Branch, Question, Range
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,49 @@ def unprovable_bounds(node: AskNode) -> list[tuple[int, str, Any]]:
         for op, expr in range_bounds(branch)
         if not is_fixed(expr)
     ]
+
+
+class BranchOptions:
+    """Which branches of an ask node may take a given answer, by the engine's own branch tests.
+
+    A branch whose bounds are all fixed takes a value or not, whatever the other answers. A
+    branch with a bound other answers decide (`range: {ge: {answer: target}}`) is tested on its
+    fixed bounds only (the engine's `branch_test` of the same range without the others): a fixed
+    bound the value fails settles it (the engine tests every bound), otherwise the branch *may*
+    take the value, and the walk may also go on to the branches after it (or wait for the
+    answers the bound needs: no gap). A value is `covered` when some branch surely takes it
+    after every "may" (a catch-all `otherwise`, or fixed bounds it passes)."""
+
+    def __init__(self, fast: Compiler, node: AskNode) -> None:
+        self.dependent = tuple(
+            any(not is_fixed(expr) for _, expr in range_bounds(b)) for b in node.branches
+        )
+        self.tests = [
+            fast.branch_test(_fixed_part(branch) if dependent else branch)
+            for branch, dependent in zip(node.branches, self.dependent, strict=True)
+        ]
+
+    def __call__(self, value: Any) -> tuple[tuple[int, ...], bool]:
+        """(the branches that may take `value`, in order; whether the last surely does)."""
+        found: list[int] = []
+        for index, test in enumerate(self.tests):
+            if test(value, {}) is True:
+                found.append(index)
+                if not self.dependent[index]:
+                    return tuple(found), True
+        return tuple(found), False
+
+
+def _fixed_part(branch: Branch) -> Branch:
+    """The same branch with only its fixed bounds (a range without bounds takes any value)."""
+    assert branch.range is not None
+    kept = {}
+    for op in RANGE_OPERATORS:
+        expr = getattr(branch.range, op)
+        kept[op] = expr if expr is not None and is_fixed(expr) else None
+    return Branch(
+        when=None, range=Range(**kept), otherwise=False, goto=branch.goto, reasons=branch.reasons
+    )
 
 
 def cells(question: Question, points: Iterable[float] = ()) -> list[Cell]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tunewise.authoring.domains import cells, range_points, unprovable_bounds
+from tunewise.authoring.domains import BranchOptions, cells, range_points, unprovable_bounds
 from tunewise.authoring.proof import Prover
 from tunewise.engine.decision import RulesInfo
 from tunewise.engine.evaluator import AskStep, Outcomes, outcomes_for
@@ -67,17 +67,7 @@ def coverage_defects(rules: LoadedRules, fast: Outcomes) -> list[Problem]:
         loc: Path_ = ("tree", "nodes", index, "branches")
         unprovable = unprovable_bounds(node)
         if unprovable:
-            branch, op, expr = unprovable[0]
-            out.append(
-                defect(
-                    rules,
-                    "cannot-prove",
-                    (*loc, branch, "range", op),
-                    f"node {node.id!r}: cannot prove that its branches cover every answer: "
-                    f"branch {branch} compares {node.ask} with a bound that depends on "
-                    f"{', '.join(fast.reads_of(expr)) or 'other answers'}",
-                )
-            )
+            out.extend(_dependent_coverage(rules, fast, node, loc, unprovable))
             continue
         question = model.question(node.ask)
         step = fast.steps[node.id]
@@ -116,6 +106,55 @@ def coverage_defects(rules: LoadedRules, fast: Outcomes) -> list[Problem]:
                         f"node {node.id!r}: branch {i} can never be taken",
                     )
                 )
+    return out
+
+
+def _dependent_coverage(
+    rules: LoadedRules,
+    fast: Outcomes,
+    node: AskNode,
+    loc: Path_,
+    unprovable: list[tuple[int, str, Any]],
+) -> list[Problem]:
+    """The coverage of a node with bounds other answers decide: a value no branch may take is
+    a gap; a value only such a branch may take cannot be proven covered (a catch-all after it
+    covers every value, whatever the bound); a branch no value may take is dead."""
+    question = rules.model.question(node.ask)
+    options = BranchOptions(fast, node)
+    out: list[Problem] = []
+    taken: set[int] = set()
+    for cell in cells(question, range_points(fast, node)):
+        found, covered = options(cell.sample(question.type == "integer"))
+        taken.update(found)
+        if covered:
+            continue
+        if not found:
+            out.append(
+                defect(rules, "gap", loc, f"node {node.id!r}: no branch for {cell.label(node.ask)}")
+            )
+            continue
+        branch, op, expr = next((u for u in unprovable if u[0] in found), unprovable[0])
+        out.append(
+            defect(
+                rules,
+                "cannot-prove",
+                (*loc, branch, "range", op),
+                f"node {node.id!r}: cannot prove that its branches cover every answer: "
+                f"branch {branch} compares {node.ask} with a bound that depends on "
+                f"{', '.join(fast.reads_of(expr)) or 'other answers'}",
+            )
+        )
+        break  # one per node: the bound is the same for every value
+    for i in range(len(node.branches)):
+        if i not in taken:
+            out.append(
+                defect(
+                    rules,
+                    "dead-branch",
+                    (*loc, i),
+                    f"node {node.id!r}: branch {i} can never be taken",
+                )
+            )
     return out
 
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunewise.authoring.domains import Cell, cells, numeric_thresholds, unprovable_bounds
-from tunewise.engine.evaluator import AskStep, Outcomes
+from tunewise.authoring.domains import (
+    BranchOptions,
+    Cell,
+    cells,
+    numeric_thresholds,
+    unprovable_bounds,
+)
+from tunewise.engine.evaluator import Outcomes
 from tunewise.iterative import Recursive, drive
 from tunewise.ruleset.load import LoadedRules
 from tunewise.ruleset.records import AskNode, ChecksNode, Leaf, node_targets
@@ -24,7 +30,18 @@ class Prover:
         self.below: dict[str, frozenset[str]] = {}
         self.memo: dict[tuple[str, frozenset[tuple[str, frozenset[Cell]]]], int] = {}
         self.failure: tuple[dict[str, frozenset[Cell]], str, Cell | None, str] | None = None
+        self.failed_under: frozenset[str] = frozenset()  # dependent nodes on the failing path
         self.unprovable: str | None = None  # a node branching on bounds other answers decide
+        self.options = {
+            node.id: BranchOptions(fast, node)
+            for node in model.tree.nodes
+            if isinstance(node, AskNode)
+        }
+        self.dependent = frozenset(
+            node.id
+            for node in model.tree.nodes
+            if isinstance(node, AskNode) and unprovable_bounds(node)
+        )
 
     def asked_below(self, node_id: str) -> frozenset[str]:
         """The questions asked at or below a node."""
@@ -49,13 +66,22 @@ class Prover:
     ) -> int:
         """Number of decided paths below `node_id`; sets `failure` (or `unprovable`) and
         returns -1 on a hole. Iterative: a tree of any depth."""
-        return drive(self._paths, node_id, constraints, trail)
+        count = drive(self._paths, node_id, constraints, trail)
+        if count < 0 and self.failure is not None and self.failed_under:
+            # The path to the hole passes a node whose branch depends on other answers: no
+            # profile of these cells alone reaches it, and it may need bounds no answer gives.
+            self.unprovable = next(
+                n.id for n in self.rules.model.tree.nodes if n.id in self.failed_under
+            )
+            self.failure = None
+        return count
 
     def _paths(
         self, node_id: str, constraints: dict[str, frozenset[Cell]], trail: frozenset[str]
     ) -> Recursive[int]:
         if node_id in trail:
             self.failure = (constraints, node_id, None, "the walk loops back to this node")
+            self.failed_under = trail & self.dependent
             return -1
         relevant = frozenset(
             (q, c) for q, c in constraints.items() if q in self.asked_below(node_id)
@@ -74,33 +100,30 @@ class Prover:
                     return -1
                 total += count
         else:
-            if unprovable_bounds(node):  # no finite partition covers it: never claim a proof
-                self.unprovable = node_id
-                return -1
             question = self.rules.model.question(node.ask)
-            step = self.fast.steps[node_id]
-            assert isinstance(step, AskStep)
+            options = self.options[node_id]
             allowed = constraints.get(node.ask, frozenset(self.cells[node.ask]))
             groups: dict[int, set[Cell]] = {}
             for cell in self.cells[node.ask]:
                 if cell not in allowed:
                     continue
-                value = cell.sample(question.type == "integer")
-                branch = next(
-                    (i for i, (takes, _, _) in enumerate(step.branches) if takes(value, {})),
-                    None,
-                )
-                if branch is None:
-                    self.failure = (
-                        constraints,
-                        node_id,
-                        cell,
-                        f"no branch of {node_id!r} takes it",
-                    )
+                taken, covered = options(cell.sample(question.type == "integer"))
+                if not covered:
+                    if taken:  # only bounds other answers decide might take it: never claim
+                        self.unprovable = node_id
+                    else:
+                        self.failure = (
+                            constraints,
+                            node_id,
+                            cell,
+                            f"no branch of {node_id!r} takes it",
+                        )
+                        self.failed_under = trail & self.dependent
                     return -1
-                groups.setdefault(branch, set()).add(cell)
-            for branch, taken in groups.items():
-                narrowed = {**constraints, node.ask: frozenset(taken)}
+                for branch in taken:
+                    groups.setdefault(branch, set()).add(cell)
+            for branch, cells_taken in groups.items():
+                narrowed = {**constraints, node.ask: frozenset(cells_taken)}
                 count = yield (node.branches[branch].goto, narrowed, trail | {node_id})
                 if count < 0:
                     return -1
