@@ -395,12 +395,16 @@ def test_what_would_change_skips_made_up_answers_no_branch_takes(
     assert advised.code == 0, advised.err
     assert json.loads(advised.out)["needs"][0]["approach"] == "prompt"
     gap = write_profile(profile_dict([{"id": "x"}], {"examples": 5, "target": 10}))
-    for command in ("advise", "check"):
-        refused = run_cli(command, str(gap), "--rules", str(rules))
-        assert refused.code == 3 and "has no branch for examples = 5" in refused.err
-        # Regression: the line named neither the rule set's file nor the profile
-        (line,) = refused.err.strip().splitlines()
-        assert line.startswith(f"tunewise: {rules}: ") and str(gap) in line, line
+    refused = run_cli("advise", str(gap), "--rules", str(rules))
+    assert refused.code == 3 and "has no branch for examples = 5" in refused.err
+    # Regression: the line named neither the rule set's file nor the profile
+    (line,) = refused.err.strip().splitlines()
+    assert line.startswith(f"tunewise: {rules}: ") and str(gap) in line, line
+    # check: that profile is an error result, its finding at the answer (tests/gate/test_judge)
+    checked = run_cli("check", str(gap), "--rules", str(rules))
+    assert checked.code == 3 and checked.err == "", checked.err
+    assert f"{gap}:" in checked.out and "has no branch for examples = 5" in checked.out
+    assert f"{rules}:" in checked.out and "[rule-set-gap]" in checked.out
 
 
 def test_advise_walks_each_need_a_bounded_number_of_times(

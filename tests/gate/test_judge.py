@@ -503,3 +503,71 @@ def test_an_undecided_profile_without_a_proposal_warns(write_profile: Any) -> No
     assert finding["message"] == "need 'law' is undecided: missing answers: retrieval"
     assert run_cli("check", "--isolated", "--strict", str(path)).code == 1
     assert run_cli("explain", "undecided").code == 0
+
+
+CHECK_FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab", "markdown")
+
+
+@pytest.mark.parametrize("count", [3, 401], ids=["in-process", "forked-workers"])
+def test_a_rule_set_gap_is_one_profile_s_error_and_the_others_are_judged(
+    tmp_path: Path, count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: one profile meeting a gap in a custom rule set ("node 'n' has no branch for
+    examples = 5") ended the whole run with exit 3, and no profile was reported. That profile
+    is an error result with one located finding (rule set's file and node, the profile's
+    answer); every other profile is judged and reported, in every format, also when a large
+    batch is judged by forked workers; exit 3, as for an invalid profile."""
+    from tests.small_rules import bound_by_another_answer
+    from tests.small_rules import write as write_small
+    from tunewise.gate import batch
+
+    assert (count >= batch.PARALLEL_FROM) == (count == 401)
+    forked: list[int] = []
+    real_map = batch.ordered_map
+
+    def ordered_map(*args: Any, **kwargs: Any) -> Any:
+        forked.append(args[2])  # the number of workers
+        return real_map(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "workers_for", lambda files: 2 if files >= 400 else 1)
+    monkeypatch.setattr(batch, "ordered_map", ordered_map)
+    rules = write_small(tmp_path, bound_by_another_answer())  # only `examples >= target`
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    gap = folder / "m-gap.tunewise.yaml"
+    gap.write_text(
+        "tunewise: 1\nneeds: [{id: x}]\nproject:\n  target: 10\n  examples: 5\n", encoding="utf-8"
+    )
+    # judged before and after it
+    ok = [folder / f"{'az'[i % 2]}{i:03}.tunewise.yaml" for i in range(count - 1)]
+    for path in ok:
+        path.write_text("tunewise: 1\nneeds: [{id: x}]\nproject: {examples: 15, target: 10}\n")
+    outputs = {}
+    for fmt in CHECK_FORMATS:
+        result = run_cli("check", str(folder), "--rules", str(rules), "--format", fmt)
+        assert result.code == 3, (fmt, result.err)
+        assert "no branch" not in result.err, (fmt, result.err)
+        assert "rule-set-gap" in result.out and rules.name in result.out, fmt
+        assert "no branch for examples = 5" in result.out and "node 'n'" in result.out, fmt
+        outputs[fmt] = result.out
+    assert forked == ([2] * len(CHECK_FORMATS) if count == 401 else [])
+    doc = json.loads(outputs["json"])
+    assert doc["summary"] == {"pass": count - 1, "fail": 0, "waived": 0, "error": 1}
+    statuses = {file["path"]: file["status"] for file in doc["files"]}
+    assert statuses == {str(gap): "error", **{str(p): "pass" for p in ok}}
+    (failed,) = (file for file in doc["files"] if file["status"] == "error")
+    (finding,) = failed["findings"]
+    assert finding["rule"] == "rule-set-gap" and finding["level"] == "error"
+    assert (finding["line"], finding["column"]) == (5, 13)  # at `examples: 5`
+    assert f"({rules}:" in finding["message"]  # the rule set's file, at the node's line
+    sarif = json.loads(outputs["sarif"])["runs"][0]
+    (result,) = [r for r in sarif["results"] if r["ruleId"] == "rule-set-gap"]
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (5, 13)
+    assert any(rule["id"] == "rule-set-gap" for rule in sarif["tool"]["driver"]["rules"])
+    (issue,) = [i for i in json.loads(outputs["gitlab"]) if i["check_name"] == "rule-set-gap"]
+    assert issue["location"]["lines"]["begin"] == 5
+    assert 'type="rule-set-gap"' in outputs["junit"]
+    for fmt in ("text", "json", "junit", "markdown"):  # the formats that list passing files
+        assert all(str(p) in outputs[fmt] or p.name in outputs[fmt] for p in ok), fmt
+    assert run_cli("explain", "rule-set-gap").code == 0

@@ -91,7 +91,17 @@ class Trace(NamedTuple):
 
 
 class NoBranch(RuleSetError):
-    """No branch of an ask node takes a given answer: a gap in the rule set's tree."""
+    """No branch of an ask node takes a given answer: a gap in the rule set's tree (the node
+    and the question are kept, so that `check` can place the gap)."""
+
+    def __init__(self, rules_name: str, node_id: str, qid: str, value: Any) -> None:
+        super().__init__(
+            f"rule set {rules_name!r}: node {node_id!r} has no branch for {qid} = {value!r}"
+        )
+        self.rules_name, self.node_id, self.qid, self.value = rules_name, node_id, qid, value
+
+    def __reduce__(self) -> tuple[Any, ...]:  # rebuilt whole when it crosses from a worker
+        return (NoBranch, (self.rules_name, self.node_id, self.qid, self.value))
 
 
 class UnknownScope(Unknown):
@@ -313,10 +323,7 @@ class AskStep(Step):
                 return branch, target
             if taken is not False:
                 return taken  # type: ignore[no-any-return]
-        raise NoBranch(
-            f"rule set {self.rules_name!r}: node {self.id!r} has no branch for "
-            f"{self.qid} = {value!r}"
-        )
+        raise NoBranch(self.rules_name, self.id, self.qid, value)
 
     def follow(self, answers: Answers, seen: tuple[set[str], list[Check]] | None) -> Step | None:
         if seen is not None:
@@ -330,10 +337,7 @@ class AskStep(Step):
                 return target  # type: ignore[no-any-return]
             if taken is not False:  # a bound needs answers not given yet
                 return None
-        raise NoBranch(
-            f"rule set {self.rules_name!r}: node {self.id!r} has no branch for "
-            f"{self.qid} = {value!r}"
-        )
+        raise NoBranch(self.rules_name, self.id, self.qid, value)
 
 
 class ChecksStep(Step):

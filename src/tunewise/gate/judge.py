@@ -118,17 +118,49 @@ class Gate:
 
     def judge(self, path: Path) -> FileResult:
         try:
-            return self._judge(path)
-        except NoBranch as exc:  # a gap in the rule set, met by this profile's answers
-            raise in_rule_set(exc, self.rules.info.origin, path) from None
-
-    def _judge(self, path: Path) -> FileResult:
-        try:
             profile = load_profile(path, self.rules.model)
         except TunewiseError as exc:
             problems = exc.problems or [Problem(str(path), line) for line in exc.lines]
             findings = tuple(replace(p, rule="invalid-profile", level="error") for p in problems)
             return FileResult(str(path), "error", findings=findings)
+        try:
+            return self._judge(path, profile)
+        except NoBranch as exc:  # a gap in the rule set, met by this profile's answers
+            return self._gap(profile, exc)
+
+    def _gap(self, profile: Profile, gap: NoBranch) -> FileResult:
+        """A profile whose walk meets a gap in the rule set cannot be judged: an error result
+        (like an invalid profile, the other profiles are still judged), its one finding at the
+        answer no branch takes, naming the rule set's file and node."""
+        origin, place = self.rules.info.origin, ""
+        doc = self.rules.doc
+        if doc is not None:
+            index = next(
+                (i for i, n in enumerate(self.rules.model.tree.nodes) if n.id == gap.node_id), None
+            )
+            where = doc.where(("tree", "nodes", index)) if index is not None else None
+            origin = doc.file
+            place = f":{where[0]}:{where[1]}" if where else ""
+        loc: Path_ = ("project", gap.qid)
+        about = ""
+        for index, need in enumerate(profile.needs):
+            try:
+                self.outcomes.approach({**profile.project, **need.answers})
+            except NoBranch:
+                loc = ("needs", index, gap.qid) if gap.qid in need.answers else loc
+                about = f"need {need.id!r}: "
+                break
+        message = (
+            f"{about}the rule set has no branch for {gap.qid} = {gap.value!r} at node "
+            f"{gap.node_id!r} ({origin}{place}), so this profile cannot be judged; "
+            f"`tunewise rules lint {origin}` shows the gap"
+        )
+        finding = self._at(profile, loc, message, rule="rule-set-gap")
+        return FileResult(
+            str(profile.path), "error", proposal=profile.proposal, findings=(finding,)
+        )
+
+    def _judge(self, path: Path, profile: Profile) -> FileResult:
         notes: list[str] = []
         found: list[_About] = []
         profile, reading = self._evidence(profile, found, notes)

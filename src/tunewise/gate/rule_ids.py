@@ -81,6 +81,16 @@ FIXED: dict[str, GateRule] = {
             "warning",
         ),
         GateRule(
+            "rule-set-gap",
+            "The rule set has no branch for an answer",
+            "The rule set (--rules) has a gap: one of its ask nodes has no branch for an "
+            "answer this profile gives, so the profile cannot be judged. The finding names "
+            "the answer, the node and the rule set's file. `tunewise rules lint RULES` reports "
+            "such gaps (or says it cannot prove a node complete): add a branch, or an "
+            "`otherwise: true` catch-all. Like an invalid profile, it makes `tunewise check` "
+            "exit 3; the other profiles are still checked.",
+        ),
+        GateRule(
             "folder-unreadable",
             "A folder could not be searched",
             "A folder under the paths given to `tunewise check` cannot be listed (permissions, "

@@ -31,7 +31,10 @@ class Reporter:
         notes = "\n".join(xml_text(note) for note in item.notes)
         inner = ""
         if item.status == "error":
-            inner = f'      <error message={first} type="invalid-profile">{body}</error>\n'
+            # the error's kind: an invalid profile, an unreadable folder, a gap in the rules
+            rule = item.findings[0].rule if item.findings else None
+            kind = xml_attribute(rule or "invalid-profile")
+            inner = f"      <error message={first} type={kind}>{body}</error>\n"
         elif item.failing(self.strict):
             self.failures += 1
             inner = f'      <failure message={first} type="tunewise">{body}</failure>\n'
