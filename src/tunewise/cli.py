@@ -448,6 +448,12 @@ def check(
         if require_evidence is not None
         else list(cfg.require_evidence or [])
     )
+    # where the requirement comes from, for the findings it makes: the flag, or the file's key
+    required_by = (
+        cfg.where("require_evidence", cfg.require_evidence_at)
+        if require_evidence is None and kinds
+        else "--require-evidence"
+    )
     targets = [_parse_output(item, list(CHECK_FORMATS)) for item in output or []]
     rules_path, params = _rules_and_params(cfg, rules, param)
     with report_files([file for _, file in targets]) as streams:
@@ -469,6 +475,7 @@ def check(
                 waiver_horizon_days=waiver_horizon,
                 exclude=globs,
                 require_evidence=kinds,
+                required_by=required_by,
             )
     stdout.flush()
     if summary.count("error"):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import EXAMPLES, ROOT, profile_dict, run_cli
+from tests.conftest import EXAMPLES, PASSING_PROJECT, ROOT, profile_dict, run_cli
 from tunewise.errors import InputError
 from tunewise.inputs import config
 
@@ -136,6 +136,32 @@ def test_require_evidence_reaches_the_gate(project: Path, monkeypatch: pytest.Mo
     check_code("--require-evidence", "prompting,eval_set", "--require-evidence", "dataset")
     assert seen == [["dataset"], ["prompting", "eval_set", "dataset"]]
     assert run_cli("check", "--require-evidence", "vibes").code == 2
+
+
+@pytest.mark.parametrize("table", [False, True], ids=["tunewise.toml", "pyproject.toml"])
+def test_required_evidence_names_where_it_was_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_profile: Any, table: bool
+) -> None:
+    """Regression: `require_evidence` set in the configuration file still said "(required by
+    --require-evidence)", a flag nobody gave. The finding names the file, line and key; with
+    the flag, the flag."""
+    style = {"id": "tone", "kind": "style", "prompting": "failed"}
+    write_profile(profile_dict([style], PASSING_PROJECT, proposal="fine-tune"), "tunewise.yaml")
+    monkeypatch.chdir(tmp_path)
+    name, head = ("pyproject.toml", "[tool.tunewise]\n") if table else ("tunewise.toml", "")
+    (tmp_path / name).write_text(
+        f'{head}strict = false\nrequire_evidence = ["dataset"]\n', encoding="utf-8"
+    )
+    key = "tool.tunewise.require_evidence" if table else "require_evidence"
+    line = 3 if table else 2
+    result = run_cli("check", "--format", "json")
+    (finding,) = json.loads(result.out)["files"][0]["findings"]
+    assert result.code == 1 and finding["rule"] == "evidence-required"
+    assert "--require-evidence" not in finding["message"], finding["message"]
+    assert f"(required by {key} in {tmp_path / name}:{line})" in finding["message"]
+    flagged = run_cli("check", "--format", "json", "--require-evidence", "dataset")
+    (finding,) = json.loads(flagged.out)["files"][0]["findings"]
+    assert finding["message"].endswith("(required by --require-evidence)"), finding["message"]
 
 
 @pytest.mark.parametrize(

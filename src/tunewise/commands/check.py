@@ -26,10 +26,12 @@ def check(
     waiver_horizon_days: int = 365,
     exclude: Sequence[str] = (),
     require_evidence: Sequence[str] = (),
+    required_by: str = "--require-evidence",
 ) -> Summary:
     """Judge every profile under `paths`, handing each result to every reporter as it comes;
     only the totals are kept. An empty search is an input error. `exclude`: globs skipped
-    while searching folders; `require_evidence`: the evidence kinds a fine-tune must have."""
+    while searching folders; `require_evidence`: the evidence kinds a fine-tune must have
+    (`required_by`: the flag, or the configuration key, that asks for them)."""
     from tunewise.gate.batch import run_check
     from tunewise.gate.judge import Summary
 
@@ -46,6 +48,7 @@ def check(
         skipped=summary.skipped,
         exclude=exclude,
         require_evidence=require_evidence,
+        required_by=required_by,
     )
     for result in found:
         summary.add(result)

@@ -75,13 +75,20 @@ def run_check(
     skipped: list[tuple[str, str]] | None = None,
     exclude: Sequence[str] = (),
     require_evidence: Sequence[str] = (),
+    required_by: str = "--require-evidence",
 ) -> Iterator[FileResult]:
     """Judge every profile found under `paths`, yielding results in order as they come; a
     folder that cannot be read is an error result (its profiles would go unchecked). The
     folders not searched, and why, are added to `skipped`."""
     found = Found()
     listing = _Listing(profiles_in(paths, found, exclude))
-    gate = Gate(rules, today, waiver_horizon_days, require_evidence=list(require_evidence))
+    gate = Gate(
+        rules,
+        today,
+        waiver_horizon_days,
+        require_evidence=list(require_evidence),
+        required_by=required_by,
+    )
     judged = _judge(gate, listing, jobs)
     first = next(judged, None)  # the search has ended by then (see `_judge`)
     if skipped is not None:

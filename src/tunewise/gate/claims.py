@@ -58,9 +58,10 @@ EVIDENCE_RULES = {
     "evidence-target-not-fraction": "A prompting target above 1 for a pass rate: a pass rate is "
     "a fraction between 0 and 1, so a percent-style target (90) would never be met and would "
     "silently disable the check. Write the target as a fraction (0.9).",
-    "evidence-required": "Required evidence is missing: --require-evidence asks for each listed "
-    "kind for every need a fine-tune relies on, and this need lacks one, has it unreadable, or "
-    "has a held-out set not shown disjoint from its dataset.",
+    "evidence-required": "Required evidence is missing: --require-evidence (or `require_evidence` "
+    "in the configuration file) asks for each listed kind for every need a fine-tune relies on, "
+    "and this need lacks one, has it unreadable, or has a held-out set not shown disjoint from "
+    "its dataset. The finding says which of the two asked for it.",
 }
 # The ids whose findings are warnings (the rest are errors).
 EVIDENCE_WARNINGS = frozenset(
@@ -517,9 +518,14 @@ def _judge_prompting(
 
 
 def missing_evidence(
-    reading: EvidenceReading, profile: Profile, needs: list[int], required: list[str]
+    reading: EvidenceReading,
+    profile: Profile,
+    needs: list[int],
+    required: list[str],
+    required_by: str = "--require-evidence",
 ) -> list[Problem]:
-    """Under `--require-evidence`: what each relied-on need lacks."""
+    """Under `--require-evidence` (or the configuration's `require_evidence`, as `required_by`
+    says): what each relied-on need lacks."""
     found = []
     for index in needs:
         have = reading.needs[index].kinds if index < len(reading.needs) else set()
@@ -540,7 +546,7 @@ def missing_evidence(
                     profile,
                     ("needs", index),
                     f"need {profile.needs[index].id!r} relies on fine-tuning, but its "
-                    f"evidence.{kind} {why} (required by --require-evidence)",
+                    f"evidence.{kind} {why} (required by {required_by})",
                     rule="evidence-required",
                 )
             )

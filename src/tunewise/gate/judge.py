@@ -108,11 +108,13 @@ class Gate:
         today: dt.date | None = None,
         waiver_horizon_days: int = WAIVER_HORIZON_DAYS,
         require_evidence: Sequence[str] = (),
+        required_by: str = "--require-evidence",
     ) -> None:
         self.rules = rules
         self.today = today or dt.date.today()
         self.waiver_horizon_days = waiver_horizon_days
         self.require_evidence = list(require_evidence)
+        self.required_by = required_by  # the flag, or the configuration key, asking for it
         self.questions = {q.id for q in rules.model.questions}
         self.outcomes = rules.outcomes
 
@@ -258,7 +260,9 @@ class Gate:
         relied = [i for i, approach in enumerate(approaches) if approach == "fine-tune"]
         if reading is None:
             reading = EvidenceReading(needs=[NeedEvidence() for _ in profile.needs])
-        missing = missing_evidence(reading, profile, relied, self.require_evidence)
+        missing = missing_evidence(
+            reading, profile, relied, self.require_evidence, self.required_by
+        )
         return [(finding, None) for finding in missing]
 
     def _not_justified(self, profile: Profile, notes: list[str]) -> list[_About]:

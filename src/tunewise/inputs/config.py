@@ -42,10 +42,18 @@ class Config:
     # Where each `params` key is written (line, column), and the table the keys are under.
     params_at: dict[str, tuple[int, int]] = field(default_factory=dict)
     table: tuple[str, ...] = ()
+    require_evidence_at: tuple[int, int] | None = None  # where `require_evidence` is written
 
     @property
     def folder(self) -> Path:
         return self.path.parent if self.path else Path(".")
+
+    def where(self, key: str, at: tuple[int, int] | None = None) -> str:
+        """A key of this file as a reader finds it: `tool.tunewise.KEY in FILE:LINE`."""
+        from tunewise.problems import dotted
+
+        line = f":{at[0]}" if at else ""
+        return f"{dotted((*self.table, key))} in {self.path}{line}"
 
     def param_args(self) -> list[Override]:
         """The `params` table as overrides (NAME=VALUE, as `--param` gives them), each placed
@@ -177,6 +185,11 @@ def _validate(path: Path, text: str, prefix: tuple[str, ...], data: dict[str, An
         format=settings.get("format"),
         params_at={name: locate_key(text, prefix, ("params", name)) for name in params},
         table=prefix,
+        require_evidence_at=(
+            locate_key(text, prefix, ("require_evidence",))
+            if settings.get("require_evidence") is not None
+            else None
+        ),
     )
 
 
