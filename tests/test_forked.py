@@ -79,3 +79,21 @@ def test_work_is_never_split_twice() -> None:
     assert set(ordered_map(_nested, iter(range(10)), 2)) == {1}
     assert not forked._IN_WORKER
     assert cores(enough=False) == 1
+
+
+def _dies(item: int) -> int:
+    if item == 5:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return item
+
+
+def test_a_worker_that_is_killed_is_named_not_blamed_on_the_input() -> None:
+    # Never a hang, never an OSError a reader would report as an unreadable file: WorkerLost,
+    # an internal error (exit 70) that says what happened.
+    before = _children()
+    with pytest.raises(forked.WorkerLost, match="killed by signal 9"):
+        list(ordered_map(_dies, iter(range(50)), 2))
+    assert not isinstance(forked.WorkerLost("x"), OSError)
+    assert _children() == before

@@ -18,6 +18,10 @@ from typing import Any
 _IN_WORKER = False  # set in a worker: a worker does its own work in one process
 
 
+class WorkerLost(RuntimeError):
+    """A worker process ended before it answered (killed, out of memory): exit 70."""
+
+
 def cores(enough: bool = True) -> int:
     """How many workers to use: both cores for work `enough` to pay for a fork, where fork is
     available and this is not already a worker (work is never split twice)."""
@@ -110,9 +114,11 @@ class _Team:
                     waiting.append(item)
             for worker in range(count):
                 while waiting and len(held[worker]) < self.ahead:
-                    self.outboxes[worker].send_bytes(
-                        pickle.dumps(waiting.popleft(), pickle.HIGHEST_PROTOCOL)
-                    )
+                    message = pickle.dumps(waiting.popleft(), pickle.HIGHEST_PROTOCOL)
+                    try:
+                        self.outboxes[worker].send_bytes(message)
+                    except OSError:  # its end closed: the worker is gone
+                        raise self.lost(worker) from None
                     held[worker].append(sent)
                     sent += 1
             busy = [inbox for inbox, queue in zip(self.inboxes, held, strict=True) if queue]
@@ -120,7 +126,11 @@ class _Team:
                 break
             for inbox in wait(busy, 0 if can_take() else None) if busy else ():
                 worker = self.inboxes.index(inbox)  # type: ignore[arg-type]
-                outcome, payload = pickle.loads(inbox.recv_bytes())  # type: ignore[union-attr]
+                try:
+                    received = inbox.recv_bytes()  # type: ignore[union-attr]
+                except (EOFError, OSError):  # its end closed before it answered
+                    raise self.lost(worker) from None
+                outcome, payload = pickle.loads(received)
                 if outcome != "ok":
                     raise payload
                 done[held[worker].popleft()] = payload
@@ -130,6 +140,16 @@ class _Team:
         while given in done:
             yield done.pop(given)
             given += 1
+
+    def lost(self, worker: int) -> WorkerLost:
+        """What to raise when a worker ended unasked (killed by a signal, out of memory): a
+        failure of this machine, never of the input, so it is not an OSError a reader would
+        take for an unreadable file."""
+        process = self.processes[worker]
+        process.join(1)
+        code = process.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+        return WorkerLost(f"worker process {process.pid} ended unexpectedly ({how})")
 
     def close(self, finished: bool) -> None:
         """End the workers: told by the end of their items, or stopped when the run was cut
@@ -166,6 +186,7 @@ def _quiet() -> None:
 def _serve(function: Callable[[Any], Any], tasks: int, results: int, theirs: list[int]) -> None:
     """A worker: answer each item it is sent with `function(item)`, until the parent closes its
     end. Items are read by a thread of the worker's own, always ready for the next."""
+    _quiet()  # first: until then a signal would raise the parent's handler here (a traceback)
     import pickle
     import queue
     import threading
@@ -173,7 +194,6 @@ def _serve(function: Callable[[Any], Any], tasks: int, results: int, theirs: lis
 
     global _IN_WORKER
     _IN_WORKER = True
-    _quiet()
     for descriptor in theirs:
         os.close(descriptor)
     inbox, outbox = Connection(tasks, writable=False), Connection(results, readable=False)

@@ -776,3 +776,85 @@ def test_hostile_lines_are_refused_in_plain_words(tmp_path: Path) -> None:
     assert all(
         "NoneType" not in message and "recursion" not in message for message in said.values()
     )
+
+
+def test_nesting_is_judged_the_same_in_any_process(tmp_path: Path) -> None:
+    # The JSON parser's own depth limit moves with its caller's stack (a forked worker's is
+    # deeper): a fixed MAX_NESTING decides instead, before parsing; brackets in text don't count.
+    from tunewise.evidence.dataset import MAX_NESTING
+
+    lines = [
+        "[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1),
+        "[" * MAX_NESTING + "]" * MAX_NESTING,
+        json.dumps({"text": "[" * 5000, "meta": [[[1]]]}),
+        "[" * 975 + "]" * 975,
+    ]
+    stats = measure(write(tmp_path / "deep.jsonl", lines))
+    said = {problem.line: problem.message for problem in stats.problems}
+    assert said == {
+        1: "nested too deeply",
+        2: "expected a JSON object, got an array",
+        4: "nested too deeply",
+    }
+    assert stats.valid == 1
+
+
+def test_stdin_partly_read_is_measured_from_where_it_stands(tmp_path: Path) -> None:
+    # `{ read -r first; tunewise data train --against -; } < held.jsonl`: stdin is a file whose
+    # first line is gone. Workers read the file by offset: from where stdin stands, not from 0.
+    rows = [_chat(f"question {i}", f"answer {i} " + "filler words " * 60) for i in range(12_000)]
+    held = write(tmp_path / "held.jsonl", rows)
+    assert held.stat().st_size > 8 << 20  # large enough for both cores
+    train = write(tmp_path / "train.jsonl", rows[:3])
+    tunewise = f'"{sys.executable}" -m tunewise'
+    command = f'{{ read -r first; {tunewise} data "{train}" --against - --format json; }}'
+    with held.open("rb") as stdin:
+        done = subprocess.run(
+            ["sh", "-c", command], stdin=stdin, capture_output=True, text=True, check=False
+        )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert (got["held_out"]["records"], got["held_out"]["invalid"]) == (11_999, 0)
+    assert got["overlap"]["exact"] == 2  # rows 1 and 2; row 0 was read away
+
+
+def test_a_file_changed_while_read_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tunewise.evidence.dataset as evidence
+    from tunewise.errors import InputError
+
+    path = write(tmp_path / "d.jsonl", [_chat(f"q{i}", "an answer " * 40) for i in range(300)])
+    with path.open("rb") as handle:  # a worker reads what the parent read, or says it changed
+        first = handle.read(1000)
+        end = first.rfind(b"\n") + 1
+        facts = evidence._read_facts(handle.fileno(), (1, 0, end, False, first[end - 1]))
+        assert facts.records == first[:end].count(b"\n")
+        with pytest.raises(evidence._Changed):
+            evidence._read_facts(handle.fileno(), (1, 0, end, False, ord("x")))
+        with pytest.raises(evidence._Changed):  # past the end: truncated since
+            evidence._read_facts(handle.fileno(), (1, path.stat().st_size - 10, 50, False, 10))
+    monkeypatch.setattr(evidence, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(evidence, "cores", lambda enough=True: 2)
+    monkeypatch.setattr(evidence, "BATCH_BYTES", 4096)
+    real = evidence._read_facts
+
+    def truncating(descriptor: int, task: Any) -> Any:
+        if task[0] > 100:  # the file shrinks under the workers
+            os.truncate(path, 5000)
+        return real(descriptor, task)
+
+    monkeypatch.setattr(evidence, "_read_facts", truncating)
+    with pytest.raises(InputError, match="changed while it was read"):
+        measure(path)
+
+
+def test_a_pipe_is_measured_in_one_process() -> None:
+    from tunewise.evidence.dataset import _shared_from
+
+    read, write_end = os.pipe()
+    try:
+        with os.fdopen(read, "rb") as pipe:
+            assert _shared_from(pipe) is None  # no pread: the workers could not read it
+    finally:
+        os.close(write_end)

@@ -35,6 +35,7 @@ import functools
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -482,11 +483,14 @@ class Measure:
 
 def _parse(raw: bytes) -> Record | str:
     """The record a line holds, or why it holds none."""
+    if _too_deep(raw):
+        return "nested too deeply"
     try:
-        if raw[0] in _NOT_PLAIN_UTF8 or raw[1:2] == b"\x00":
-            data = json.loads(raw)  # a byte-order mark or UTF-16/32: json.loads tells
-        else:  # json.loads for UTF-8 bytes, less its encoding detection, and strict: it lets
-            data = _decode(raw.decode("utf-8"))  # encoded surrogates (\xed\xa0\x80) through
+        # json.loads of bytes, but strict where it lets encoded surrogates (\xed\xa0\x80) through
+        if raw[0] in _NOT_PLAIN_UTF8 or raw[1:2] == b"\x00":  # a byte-order mark, UTF-16/32
+            data = _decode(raw.decode(json.detect_encoding(raw)))
+        else:
+            data = _decode(raw.decode("utf-8"))
     except UnicodeDecodeError:
         return "not UTF-8"
     except RecursionError:
@@ -502,6 +506,28 @@ def _parse(raw: bytes) -> Record | str:
     if (b"\\ud" in raw or b"\\uD" in raw) and _has_lone_surrogate(record.text):
         return "text holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"
     return record
+
+
+# Arrays and objects one inside another: no training record comes near. The JSON parser's own
+# limit depends on how deep its caller already is (a forked worker's stack differs from one
+# process's, so a line at 975 levels was valid in one and invalid in the other); this one does
+# not.
+MAX_NESTING = 200
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _too_deep(raw: bytes) -> bool:
+    """Whether a line's arrays and objects nest deeper than MAX_NESTING (decided before
+    parsing: only a line with that many brackets is measured, strings left out)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_NESTING:
+        return False
+    import numpy as np
+
+    octets = np.frombuffer(_STRING.sub(b"", raw), dtype=np.uint8)
+    steps = np.zeros(len(octets), dtype=np.int64)
+    steps[(octets == 0x5B) | (octets == 0x7B)] = 1  # [ {
+    steps[(octets == 0x5D) | (octets == 0x7D)] = -1  # ] }
+    return bool(len(steps)) and int(np.cumsum(steps).max()) > MAX_NESTING
 
 
 _NOT_PLAIN_UTF8 = frozenset({0x00, 0xEF, 0xFE, 0xFF})  # first bytes json.detect_encoding weighs
@@ -547,13 +573,31 @@ def _blocks(
         yield block
 
 
-def _read_facts(descriptor: int, task: tuple[int, int, bytes | int | None, bool]) -> Facts:
+class _Changed(Exception):
+    """A worker found the file other than the parent had read it."""
+
+
+def _read_facts(descriptor: int, task: tuple[int, int, bytes | int | None, bool, int]) -> Facts:
     """`batch_facts` of a task whose lines may still be in the file: (first line, offset, the
-    lines, their length to read there, or None for an over-long line; whether to sketch)."""
-    first, offset, data, sketch = task
+    lines, their length to read there, or None for an over-long line; whether to sketch; the
+    block's last byte, to tell a file changed since the parent read it)."""
+    first, offset, data, sketch, last = task
     if isinstance(data, int):
-        data = os.pread(descriptor, data, offset)
+        length, data = data, os.pread(descriptor, data, offset)
+        if len(data) != length or data[-1] != last:  # truncated or rewritten meanwhile
+            raise _Changed(offset)
     return batch_facts(first, data, sketch)
+
+
+def _shared_from(handle: BinaryIO) -> int | None:
+    """Where the unread part of `handle` starts in its file, if other processes can read it
+    there (os.pread); None for a pipe, or a file that refuses pread (some FUSE files)."""
+    try:
+        start = os.lseek(handle.fileno(), 0, os.SEEK_CUR)
+        os.pread(handle.fileno(), 1, start)
+    except (OSError, ValueError):
+        return None
+    return start
 
 
 def _open(path: Path, what: str, max_bytes: int) -> BinaryIO:
@@ -582,16 +626,25 @@ def _run(
         handle, name, seconds = source, "-", None  # a pipe the user chose: no deadline
     try:
         size = os.fstat(handle.fileno()).st_size if isinstance(source, Path) else 0
-        workers = cores(size >= PARALLEL_BYTES)  # a file of that size: not a pipe
+        # A file other processes can read where its unread part starts (stdin may be a file
+        # partly read already), large enough to pay for the workers.
+        start = _shared_from(handle) if size >= PARALLEL_BYTES else None
+        workers = cores(start is not None and size - start >= PARALLEL_BYTES)
         blocks = _blocks(handle, what, name, seconds, max_bytes)
         # A task asks `sketching` as it is handed out (a generator), so never too late.
         found: Iterator[Facts]
-        if workers > 1:
+        if workers > 1 and start is not None:
             from tunewise.forked import ordered_map
 
             # Workers read their lines from the file themselves: only a block's place crosses.
             tasks = (
-                (b.first, b.offset, len(b.data) if b.data else b.data, measure.sketching())
+                (
+                    b.first,
+                    start + b.offset,
+                    len(b.data) if b.data else b.data,
+                    measure.sketching(),
+                    b.data[-1] if b.data else 0,
+                )
                 for b in blocks
             )
             found = ordered_map(functools.partial(_read_facts, handle.fileno()), tasks, workers)
@@ -603,6 +656,9 @@ def _run(
                 progress(handle.tell(), size)
     except OSError as exc:
         raise InputError(Problem(name, f"cannot read {what}: {exc.strerror or exc}")) from None
+    except _Changed:
+        message = f"the {what} changed while it was read (truncated or rewritten): read it again"
+        raise InputError(Problem(name, message)) from None
     finally:
         if isinstance(source, Path):
             handle.close()
