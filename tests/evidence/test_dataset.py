@@ -858,3 +858,10 @@ def test_a_pipe_is_measured_in_one_process() -> None:
             assert _shared_from(pipe) is None  # no pread: the workers could not read it
     finally:
         os.close(write_end)
+
+
+def test_a_line_with_a_byte_order_mark_is_strict_utf8_too(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"text": "a \xed\xa0\x80"}\n\xef\xbb\xbf{"text": "fine"}\n')
+    stats = measure(path)
+    assert (stats.valid, [(p.line, p.message) for p in stats.problems]) == (1, [(1, "not UTF-8")])
