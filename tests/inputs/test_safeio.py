@@ -12,6 +12,7 @@ import pytest
 from tunewise.errors import InputError
 from tunewise.inputs.safeio import (
     Deadline,
+    _read_bounded,
     iter_lines,
     open_regular,
     project_root,
@@ -79,6 +80,26 @@ def test_size_limit_and_encoding(tmp_path: Path) -> None:
     bom = tmp_path / "bom.yaml"
     bom.write_bytes("\ufeffname: x\n".encode())
     assert read_text(bom, "profile") == "name: x\n"
+
+
+def test_a_file_is_read_whole_past_short_reads_and_growth(tmp_path: Path) -> None:
+    """read_bytes reads the descriptor itself (see `read_bytes`): a short read is read on,
+    a file that grew since its size was taken is read on up to one byte past the limit."""
+    data = io.BytesIO(b"x" * 10)
+
+    def short(count: int) -> bytes:  # at most 3 bytes a call
+        return data.read(min(count, 3))
+
+    assert _read_bounded(short, 4, 100, "f", "profile") == b"x" * 10  # grew from 4 bytes
+    data.seek(0)
+    assert _read_bounded(short, 10, 6, "f", "profile") == b"x" * 7  # the limit, and one more
+    data.seek(0)
+    assert _read_bounded(short, 4, 5, "f", "profile") == b"x" * 6  # grew past the limit
+    exact = tmp_path / "exact.yaml"
+    exact.write_bytes(b"name: x\n" * 1000)
+    assert read_bytes(exact, "profile", max_bytes=8000) == b"name: x\n" * 1000
+    with pytest.raises(InputError):
+        read_bytes(exact, "profile", max_bytes=7999)
 
 
 def test_over_long_lines_are_skipped_in_bounded_chunks() -> None:
