@@ -267,7 +267,7 @@ class Outcomes(Compiler):
             return Step(node, approach=node.approach)
         if isinstance(node, AskNode):
             branches = [(self.branch_test(b), b.goto, b) for b in node.branches]
-            return AskStep(node, branches, self.model.name)
+            return AskStep(node, branches, self.model.name, self.text_branches(node))
         checks = []
         for check in node.checks:
             compiled = self.compiled_checks[check.id] = CompiledCheck(check, self)
@@ -292,13 +292,27 @@ class Step:
 
 
 class AskStep(Step):
-    def __init__(self, node: AskNode, branches: list[Any], rules_name: str) -> None:
+    def __init__(
+        self,
+        node: AskNode,
+        branches: list[Any],
+        rules_name: str,
+        by_text: tuple[dict[str, int], int | None] | None = None,
+    ) -> None:
         super().__init__(node)
         self.qid, self.branches, self.rules_name = node.ask, branches, rules_name
         self.records = node.branches
+        self._by_text = by_text  # see `Compiler.text_branches`
+        # where a text answer leads, and any other text (None: the branches decide)
+        self.by_text: dict[str, Step] | None = None
+        self.otherwise: Step | None = None
 
     def link(self, steps: dict[str, Step]) -> None:
         self.branches = [(takes, steps[goto], branch) for takes, goto, branch in self.branches]
+        if self._by_text is not None:
+            table, otherwise = self._by_text
+            self.by_text = {text: self.branches[at][1] for text, at in table.items()}
+            self.otherwise = self.branches[otherwise][1] if otherwise is not None else None
 
     def branch_for(self, value: Any, answers: Answers) -> tuple[Branch, Step]:
         """The first branch that takes this given answer, and where it leads."""
@@ -316,6 +330,10 @@ class AskStep(Step):
         value = answers.get(self.qid)
         if value is None:
             return None
+        if self.by_text is not None and isinstance(value, str):
+            found = self.by_text.get(value, self.otherwise)
+            if found is not None:
+                return found
         for takes, target, _ in self.branches:
             if takes(value, answers):
                 return target  # type: ignore[no-any-return]
