@@ -126,11 +126,13 @@ def _value(bounds: Bounds, bound: Bound, answers: Mapping[str, Any]) -> Any:
 _UNSEEN = object()
 
 
-def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
+def _thresholds(
+    fast: Outcomes, bounds: Bounds, answers: Mapping[str, Any], qid: str
+) -> list[tuple[float, str]]:
     """(value, relation) pairs at which a comparison on `qid` changes outcome: its own bounds,
     and where a bound is computed from `qid`, the value of `qid` at which that comparison
-    flips ("a model of at most 63.3B parameters fits QLoRA on 40 GB")."""
-    bounds = numeric_bounds(fast)
+    flips ("a model of at most 63.3B parameters fits QLoRA on 40 GB"). `bounds`: the rule
+    set's (`numeric_bounds`)."""
     found: list[tuple[float, str]] = []
     for bound in bounds.by_question.get(qid, []):
         limit = finite_number(_value(bounds, bound, answers))
@@ -299,7 +301,7 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
             reads = answers_key(answers, bounds.depends[question.id])
             found = bounds.made.get((question.id, reads))
             if found is None:
-                found = _changes(fast, question, current, answers)
+                found = _changes(fast, bounds, question, current, answers)
                 if len(bounds.made) < MAX_SHARED:
                     bounds.made[(question.id, reads)] = found
             out += found
@@ -307,7 +309,7 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
         key = (question.id, type(current), current)
         changes = made.get(key)
         if changes is None:
-            changes = _changes(fast, question, current, answers)
+            changes = _changes(fast, bounds, question, current, answers)
             if len(made) < MAX_SHARED:  # numbers need not repeat: keep the memory bounded
                 made[key] = changes
         out += changes
@@ -315,7 +317,7 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
 
 
 def _changes(
-    fast: Outcomes, question: Question, current: Any, answers: Mapping[str, Any]
+    fast: Outcomes, bounds: Bounds, question: Question, current: Any, answers: Mapping[str, Any]
 ) -> list[Change]:
     if question.type == "choice":
         return [Change(question.id, current, v) for v in question.values if v != current]
@@ -323,7 +325,7 @@ def _changes(
         return [Change(question.id, current, v) for v in (True, False) if v is not current]
     out: list[Change] = []
     seen: set[Any] = set()
-    for limit, relation in _thresholds(fast, answers, question.id):
+    for limit, relation in _thresholds(fast, bounds, answers, question.id):
         if question.never_lower and relation in ("≤", "<"):
             continue  # never advise less data
         value = _value_for(question, limit, relation)
@@ -348,5 +350,6 @@ def _same_side(current: Any, limit: float, relation: str) -> bool:
 
 def apply_changes(answers: Mapping[str, Any], changes: tuple[Change, ...]) -> dict[str, Any]:
     new = dict(answers)
-    new.update({c.question: c.new for c in changes})
+    for change in changes:
+        new[change.question] = change.new
     return new
