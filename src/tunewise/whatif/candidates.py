@@ -268,7 +268,13 @@ def _around(limit: float, op: str) -> list[tuple[float, str]]:
 
 def _value_for(question: Question, limit: float, relation: str) -> Any:
     step = 1 if question.type == "integer" else 0.01
-    value = {"≥": limit, "≤": limit, ">": limit + step, "<": limit - step}[relation]
+    if relation == ">":
+        value = limit + step
+    elif relation == "<":
+        value = limit - step
+    else:
+        assert relation in ("≥", "≤"), relation
+        value = limit
     if question.type == "integer":
         value = int(value) if float(value).is_integer() else int(value) + (relation in "≥>")
     if question.min is not None and (
@@ -341,11 +347,14 @@ def _changes(
 
 
 def _same_side(current: Any, limit: float, relation: str) -> bool:
-    return bool(
-        {"≥": current >= limit, "≤": current <= limit, ">": current > limit, "<": current < limit}[
-            relation
-        ]
-    )
+    if relation == "≥":
+        return bool(current >= limit)
+    if relation == "≤":
+        return bool(current <= limit)
+    if relation == ">":
+        return bool(current > limit)
+    assert relation == "<", relation
+    return bool(current < limit)
 
 
 def apply_changes(answers: Mapping[str, Any], changes: tuple[Change, ...]) -> dict[str, Any]:
