@@ -166,7 +166,8 @@ class _Builder:
             ) from None
 
     def build(self, text: str) -> Document:
-        # Each open container: [value, path, pending_key, weight, (start mark, anchor, size)]
+        # Each open container: [value, path, pending_key, weight, (start mark, anchor, size),
+        # the pending key's path]
         stack: list[list[Any]] = []
         documents = 0
         root_set = False
@@ -191,7 +192,8 @@ class _Builder:
                     container, pending = frame[0], frame[2]
                     mark = event.start_mark
                     if pending is None and container.__class__ is dict:
-                        where = (*frame[1], text_)
+                        # the key's path, kept for its value (see `_child_path`)
+                        frame[5] = where = (*frame[1], text_)
                         if event.tag is not None or text_ in container or where in key_positions:
                             self._key(frame, event)  # a tag to check, or a duplicate key
                         frame[2] = text_
@@ -212,14 +214,14 @@ class _Builder:
                         path = (*frame[1], len(container))
                         container.append(value)
                     else:
-                        path = (*frame[1], pending)
+                        path = frame[5]
                         container[pending] = value
                         frame[2] = None
                     frame[3] += 1
                     positions[path] = (mark.line + 1, mark.column + 1)
                     continue
                 if kind in _ENDS:
-                    value, path, _, weight, _mark = stack.pop()
+                    value, path, _, weight, _mark, _ = stack.pop()
                     anchor = getattr(event, "anchor", None) or _mark[1]
                     if anchor:
                         self.anchors[anchor] = (value, weight, size - _mark[2])
@@ -261,7 +263,7 @@ class _Builder:
                     path = self._child_path(stack, event.start_mark)
                     opened: Any = {} if kind is MappingStartEvent else []
                     mark = (event.start_mark, event.anchor, size)
-                    stack.append([opened, path, None, 1, mark])
+                    stack.append([opened, path, None, 1, mark, None])
                     continue
                 value = self.scalar(event)  # a document that is a single scalar
                 if event.anchor:
@@ -310,7 +312,7 @@ class _Builder:
         if isinstance(parent, dict):
             if pending is None:
                 raise self.fail(mark, "mapping keys must be plain text")
-            return (*path, pending)
+            return stack[-1][5]  # type: ignore[no-any-return]  # the pending key's path
         return (*path, len(parent))
 
     def _attach(
