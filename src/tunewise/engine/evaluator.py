@@ -267,7 +267,12 @@ class Outcomes(Compiler):
             return Step(node, approach=node.approach)
         if isinstance(node, AskNode):
             branches = [(self.branch_test(b), b.goto, b) for b in node.branches]
-            return AskStep(node, branches, self.model.name, self.text_branches(node))
+            step = AskStep(node, branches, self.model.name, self.text_branches(node))
+            read: dict[str, None] = {}  # what the branches read, each with those before it
+            for branch in node.branches:
+                read.update(dict.fromkeys(self.reads_of(branch)))
+                step.read_through[id(branch)] = tuple(read)
+            return step
         checks = []
         for check in node.checks:
             compiled = self.compiled_checks[check.id] = CompiledCheck(check, self)
@@ -306,6 +311,9 @@ class AskStep(Step):
         # where a text answer leads, and any other text (None: the branches decide)
         self.by_text: dict[str, Step] | None = None
         self.otherwise: Step | None = None
+        # What a branch's bounds read and those of the branches tried before it, by the
+        # branch's id: an explaining walk counts them as used (see `walk_need`).
+        self.read_through: dict[int, tuple[str, ...]] = {}
 
     def link(self, steps: dict[str, Step]) -> None:
         self.branches = [(takes, steps[goto], branch) for takes, goto, branch in self.branches]
