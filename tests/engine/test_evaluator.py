@@ -106,6 +106,26 @@ def test_parameters_are_compiled_in() -> None:
     assert outcomes_for(high.model, high.params).approach(answers) == "prompt"
 
 
+def test_remembered_values_are_the_function_s_whatever_they_are() -> None:
+    """A remembered function gives its own value on a first call and after: None and other
+    falsy values are remembered like any, and an answer that cannot be a key (a list) is
+    passed through unremembered."""
+    from tunewise.engine.compile import remembered
+
+    calls: list[Any] = []
+
+    def value_of(answers: Any) -> Any:
+        a = answers.get("a")
+        calls.append(a)
+        return None if a == 1 else 0 if a == 2 else False if a == 3 else a
+
+    cached = remembered(value_of, ("a",))
+    for a in (1, 2, 3, "x", 1, 2, 3, "x"):
+        assert cached({"a": a}) == value_of({"a": a})
+    assert calls == [1, 1, 2, 2, 3, 3, "x", "x", 1, 2, 3, "x"]  # each computed once
+    assert cached({"a": ["x"]}) == ["x"]
+
+
 def test_a_remembered_verdict_tells_true_from_1() -> None:
     """Checks comparing with a computed value are remembered by the answers they read, their
     types included: `examples: true` is no number of examples, whatever `examples: 1` gave."""
