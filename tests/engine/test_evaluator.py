@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.condition_forms import answer_sets, extended_rules
 from tests.conftest import PASSING_PROJECT
-from tunewise.engine.evaluator import PASS, Unknown, outcomes_for
+from tunewise.engine.evaluator import PASS, AskStep, Unknown, outcomes_for
 from tunewise.engine.walk import walk_need
 from tunewise.errors import RuleSetError
 from tunewise.ruleset.load import LoadedRules, load_rules
@@ -65,6 +65,28 @@ def test_every_condition_form_agrees(extended: LoadedRules, data: Any) -> None:
     assert_agree(extended, data.draw(answer_sets(extended)))
 
 
+def test_a_text_answer_takes_the_branch_its_tests_take(extended: LoadedRules) -> None:
+    """An ask node's lookup of text answers (`Compiler.text_branches`) leads where its branch
+    tests lead, for every text its branches list, other texts and answers of other kinds."""
+    looked_up = 0
+    for rules in (load_rules(), extended):
+        for step in rules.outcomes.steps.values():
+            if not isinstance(step, AskStep):
+                continue
+            looked_up += step.by_text is not None
+            texts = {o for b in step.records for o in b.when or () if isinstance(o, str)}
+            for value in (*sorted(texts), "other", "", True, 1, 2.5, ["x"]):
+                answers = {step.qid: value}
+                tested = (t for takes, t, _ in step.branches if takes(value, answers))
+                expected = next(tested, None)
+                try:
+                    found = step.follow(answers, None)
+                except RuleSetError:  # no branch takes it
+                    found = None
+                assert found is expected, (step.id, value)
+    assert looked_up >= 10  # most of the default tree's ask nodes
+
+
 def test_the_extended_tree_reaches_every_node(extended: LoadedRules) -> None:
     """The differential test above means something only if answers reach the new parts."""
     visited: set[str] = set()
@@ -82,6 +104,26 @@ def test_parameters_are_compiled_in() -> None:
     answers = {"kind": "style", "prompting": "failed", **PASSING_PROJECT}
     assert outcomes_for(low.model, low.params).approach(answers) == "fine-tune"
     assert outcomes_for(high.model, high.params).approach(answers) == "prompt"
+
+
+def test_remembered_values_are_the_function_s_whatever_they_are() -> None:
+    """A remembered function gives its own value on a first call and after: None and other
+    falsy values are remembered like any, and an answer that cannot be a key (a list) is
+    passed through unremembered."""
+    from tunewise.engine.compile import remembered
+
+    calls: list[Any] = []
+
+    def value_of(answers: Any) -> Any:
+        a = answers.get("a")
+        calls.append(a)
+        return None if a == 1 else 0 if a == 2 else False if a == 3 else a
+
+    cached = remembered(value_of, ("a",))
+    for a in (1, 2, 3, "x", 1, 2, 3, "x"):
+        assert cached({"a": a}) == value_of({"a": a})
+    assert calls == [1, 1, 2, 2, 3, 3, "x", "x", 1, 2, 3, "x"]  # each computed once
+    assert cached({"a": ["x"]}) == ["x"]
 
 
 def test_a_remembered_verdict_tells_true_from_1() -> None:

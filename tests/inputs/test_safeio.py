@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tunewise.errors import InputError
 from tunewise.inputs.safeio import (
     Deadline,
+    _read_bounded,
     iter_blocks,
     open_regular,
     project_root,
@@ -144,6 +145,26 @@ def test_blocks_hold_every_line_whatever_the_sizes(
             assert data[block.offset : block.offset + len(block.data)] == block.data
         found.append(block)
     assert iter_lines(io.BytesIO(data), max_line, size=size) == _one_at_a_time(data, max_line)
+
+
+def test_a_file_is_read_whole_past_short_reads_and_growth(tmp_path: Path) -> None:
+    """read_bytes reads the descriptor itself (see `read_bytes`): a short read is read on,
+    a file that grew since its size was taken is read on up to one byte past the limit."""
+    data = io.BytesIO(b"x" * 10)
+
+    def short(count: int) -> bytes:  # at most 3 bytes a call
+        return data.read(min(count, 3))
+
+    assert _read_bounded(short, 4, 100, "f", "profile") == b"x" * 10  # grew from 4 bytes
+    data.seek(0)
+    assert _read_bounded(short, 10, 6, "f", "profile") == b"x" * 7  # the limit, and one more
+    data.seek(0)
+    assert _read_bounded(short, 4, 5, "f", "profile") == b"x" * 6  # grew past the limit
+    exact = tmp_path / "exact.yaml"
+    exact.write_bytes(b"name: x\n" * 1000)
+    assert read_bytes(exact, "profile", max_bytes=8000) == b"name: x\n" * 1000
+    with pytest.raises(InputError):
+        read_bytes(exact, "profile", max_bytes=7999)
 
 
 def test_over_long_lines_are_skipped_in_bounded_chunks() -> None:

@@ -171,6 +171,6 @@ def test_changes_read_no_answer_outside_what_they_are_shared_by(rules: LoadedRul
             crossed = {k: v for k, v in theirs.items() if k not in reads}
             crossed.update({k: mine[k] for k in reads if k in mine})
             bounds.forget()
-            expected = module._changes(fast, question, mine.get(qid), mine)
+            expected = module._changes(fast, bounds, question, mine.get(qid), mine)
             bounds.forget()
-            assert module._changes(fast, question, crossed.get(qid), crossed) == expected
+            assert module._changes(fast, bounds, question, crossed.get(qid), crossed) == expected

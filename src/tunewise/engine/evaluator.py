@@ -281,7 +281,12 @@ class Outcomes(Compiler):
             return Step(node, approach=node.approach)
         if isinstance(node, AskNode):
             branches = [(self.branch_test(b), b.goto, b) for b in node.branches]
-            return AskStep(node, branches, self.model.name)
+            step = AskStep(node, branches, self.model.name, self.text_branches(node))
+            read: dict[str, None] = {}  # what the branches read, each with those before it
+            for branch in node.branches:
+                read.update(dict.fromkeys(self.reads_of(branch)))
+                step.read_through[id(branch)] = tuple(read)
+            return step
         checks = []
         for check in node.checks:
             compiled = self.compiled_checks[check.id] = CompiledCheck(check, self)
@@ -306,13 +311,30 @@ class Step:
 
 
 class AskStep(Step):
-    def __init__(self, node: AskNode, branches: list[Any], rules_name: str) -> None:
+    def __init__(
+        self,
+        node: AskNode,
+        branches: list[Any],
+        rules_name: str,
+        by_text: tuple[dict[str, int], int | None] | None = None,
+    ) -> None:
         super().__init__(node)
         self.qid, self.branches, self.rules_name = node.ask, branches, rules_name
         self.records = node.branches
+        self._by_text = by_text  # see `Compiler.text_branches`
+        # where a text answer leads, and any other text (None: the branches decide)
+        self.by_text: dict[str, Step] | None = None
+        self.otherwise: Step | None = None
+        # What a branch's bounds read and those of the branches tried before it, by the
+        # branch's id: an explaining walk counts them as used (see `walk_need`).
+        self.read_through: dict[int, tuple[str, ...]] = {}
 
     def link(self, steps: dict[str, Step]) -> None:
         self.branches = [(takes, steps[goto], branch) for takes, goto, branch in self.branches]
+        if self._by_text is not None:
+            table, otherwise = self._by_text
+            self.by_text = {text: self.branches[at][1] for text, at in table.items()}
+            self.otherwise = self.branches[otherwise][1] if otherwise is not None else None
 
     def branch_for(self, value: Any, answers: Answers) -> tuple[Branch, Step] | Unknown:
         """The first branch that takes this given answer, and where it leads; an Unknown when
@@ -331,6 +353,10 @@ class AskStep(Step):
         value = answers.get(self.qid)
         if value is None:
             return None
+        if self.by_text is not None and isinstance(value, str):
+            found = self.by_text.get(value, self.otherwise)
+            if found is not None:
+                return found
         for takes, target, _ in self.branches:
             taken = takes(value, answers)
             if taken is True:

@@ -190,8 +190,6 @@ def _clean(answers: dict[str, Any]) -> dict[str, Any]:
 
 def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
     """Validate parsed YAML as a profile for `rules`; every problem is one located line."""
-    from tunewise.inputs.validation import format_errors, locate
-
     schema, validator = profile_validator(rules)
     if not isinstance(doc.data, dict):
         raise ProfileError(
@@ -200,6 +198,8 @@ def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
     try:
         valid: dict[str, Any] = validator.validate_python(doc.data)
     except ValidationError as exc:
+        from tunewise.inputs.validation import format_errors
+
         lines = format_errors(exc, doc, lambda loc: keys_at(schema, loc))
         raise ProfileError(lines[0], lines=lines) from None
     needs: list[NeedAnswers] = []
@@ -209,17 +209,22 @@ def profile_from_data(rules: RuleSet, doc: Document) -> Profile:
         answers = _clean(need)
         need_id = answers.pop("id")
         if need_id in seen:
+            from tunewise.inputs.validation import locate
+
             where = ("needs", index, "id")
             message = f"duplicate need id {need_id!r} (first used by needs[{seen[need_id]}])"
             problems.append(locate(doc, where, message))
         seen.setdefault(need_id, index)
         description = answers.pop("description", "")
-        evidence = _clean(answers.pop("evidence", None) or {}) or None
+        evidence = answers.pop("evidence", None)
+        evidence = (_clean(evidence) or None) if evidence else None
         needs.append(NeedAnswers(need_id, description, answers, evidence))
     project, evidence, waiver = valid.get("project"), valid.get("evidence"), valid.get("waiver")
     for index, scoped in enumerate((waiver or {}).get("needs") or []):
         if scoped not in seen:
             import difflib
+
+            from tunewise.inputs.validation import locate
 
             close = difflib.get_close_matches(scoped, list(seen), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""

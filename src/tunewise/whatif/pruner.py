@@ -33,7 +33,10 @@ class _View:
     ) -> None:
         self.answers, self.approach = answers, approach  # where the walk ended
         asked = frozenset(path)  # and what its branches read besides (see `bound_reads`)
-        self.path = asked.union(*(pruner.bound_reads.get(q, ()) for q in asked))
+        bound_reads = pruner.bound_reads  # most rule sets have none (the default's)
+        if bound_reads:
+            asked = asked.union(*(bound_reads.get(q, ()) for q in asked))
+        self.path = asked
         self.failing = list(failing)
         self.full = (1 << len(self.failing)) - 1
         self.masks: dict[str, int] = {}
@@ -113,9 +116,10 @@ class Pruner:
 
     def _moved(self, change: Change) -> _View:
         """The view after a change that alters the path, walked once."""
-        if change not in self.after:
-            self.after[change] = self.view_after((change,))
-        return self.after[change]
+        found = self.after.get(change)  # one hash of the change, not three
+        if found is None:
+            found = self.after[change] = self.view_after((change,))
+        return found
 
     def view_after(self, changes: tuple[Change, ...]) -> _View:
         """The view of the walk with these changes made."""
@@ -150,14 +154,15 @@ class Pruner:
         )
 
     def _fixed_alone(self, view: _View, change: Change) -> int:
-        if change not in view.single:
+        found = view.single.get(change)
+        if found is None:
             changed = apply_changes(view.answers, (change,))
-            view.single[change] = sum(
+            found = view.single[change] = sum(
                 1 << bit
                 for bit, check in enumerate(view.failing)
                 if change.question in self.reads[check.id] and self.fast.check_ok(check, changed)
             )
-        return view.single[change]
+        return found
 
     def _fixes_all(self, view: _View, changes: tuple[Change, Change]) -> bool:
         """Two changes off the path that together read every failing check: do they fix all?"""
@@ -196,6 +201,23 @@ class Pruner:
             if fix not in fixes:
                 fixes.append(fix)
         return tuple(fixes)
+
+    def worth_walking(self, changes: list[Change]) -> list[tuple[Change, bool]]:
+        """The single changes that `may_change` the outcome, in order, each with whether it
+        `moves` the path: the same tests, inline (three calls fewer per change; measured
+        with callgrind, judging 1,000 bench profiles: 0.9% fewer instructions)."""
+        base = self.base
+        path, masks, full = base.path, base.masks, base.full
+        kept: list[tuple[Change, bool]] = []
+        for change in changes:
+            question = change.question
+            if question in path:
+                kept.append((change, True))
+            elif (
+                full and masks.get(question, 0) == full and self._fixed_alone(base, change) == full
+            ):
+                kept.append((change, False))
+        return kept
 
     def may_change(self, change: Change, view: _View | None = None) -> bool:
         """For one change alone (made after `view`'s, if given): it changes an answer on the

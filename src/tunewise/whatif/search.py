@@ -72,10 +72,9 @@ def _search(
 
     reached: set[str] = set()
     decided: set[Change] = set()  # single changes whose walk ends at a leaf
-    for change in singles:
-        if pruner and not pruner.may_change(change):
-            continue
-        if pruner is not None and pruner.moves(change):
+    walked = pruner.worth_walking(singles) if pruner else [(c, False) for c in singles]
+    for change, moves in walked:
+        if moves and pruner is not None:
             approach = pruner.outcome_moving(change)
         else:
             approach = outcome((change,))
