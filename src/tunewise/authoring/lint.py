@@ -96,16 +96,7 @@ def coverage_defects(rules: LoadedRules, fast: Outcomes) -> list[Problem]:
                 )
             else:
                 taken.add(matching[0])
-        for i in range(len(node.branches)):
-            if i not in taken:
-                out.append(
-                    defect(
-                        rules,
-                        "dead-branch",
-                        (*loc, i),
-                        f"node {node.id!r}: branch {i} can never be taken",
-                    )
-                )
+        out += _dead_branches(rules, node, loc, taken)
     return out
 
 
@@ -145,17 +136,16 @@ def _dependent_coverage(
             )
         )
         break  # one per node: the bound is the same for every value
-    for i in range(len(node.branches)):
-        if i not in taken:
-            out.append(
-                defect(
-                    rules,
-                    "dead-branch",
-                    (*loc, i),
-                    f"node {node.id!r}: branch {i} can never be taken",
-                )
-            )
-    return out
+    return out + _dead_branches(rules, node, loc, taken)
+
+
+def _dead_branches(rules: LoadedRules, node: AskNode, loc: Path_, taken: set[int]) -> list[Problem]:
+    """A defect for each branch of `node` that no answer takes."""
+    return [
+        defect(rules, "dead-branch", (*loc, i), f"node {node.id!r}: branch {i} can never be taken")
+        for i in range(len(node.branches))
+        if i not in taken
+    ]
 
 
 def graph_defects(rules: LoadedRules) -> list[Problem]:
