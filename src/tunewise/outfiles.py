@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +81,8 @@ def report_files(paths: Sequence[Path], what: str = "report") -> Iterator[list[T
     opened: list[tuple[TextIO, Target, str | None]] = []
     try:
         for target in targets:
+            import tempfile  # here: every `check` imports this module, few write files (5 ms)
+
             if target.in_place:
                 spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed below)
                     max_size=1 << 20, mode="w+", encoding="utf-8", errors="replace"
@@ -120,6 +120,8 @@ def _complete(opened: list[tuple[TextIO, Target, str | None]], what: str) -> Non
         try:
             if temporary is None:
                 stream.seek(0)
+                import shutil
+
                 with open(target.given, "a", encoding="utf-8", errors="replace") as device:
                     shutil.copyfileobj(stream, device)
                 stream.close()
