@@ -137,9 +137,6 @@ class _Team:
             while (not taking or not read_all_first) and given in done:
                 yield done.pop(given)
                 given += 1
-        while given in done:
-            yield done.pop(given)
-            given += 1
 
     def lost(self, worker: int) -> WorkerLost:
         """What to raise when a worker ended unasked (killed by a signal, out of memory): a
