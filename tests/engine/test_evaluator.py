@@ -17,7 +17,7 @@ from tunewise.engine.evaluator import PASS, AskStep, Unknown, outcomes_for
 from tunewise.engine.walk import walk_need
 from tunewise.errors import RuleSetError
 from tunewise.ruleset.load import LoadedRules, load_rules
-from tunewise.ruleset.records import AskNode, ChecksNode
+from tunewise.ruleset.records import AskNode, ChecksNode, FormulaRef
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +186,36 @@ def test_remembered_formulas_are_the_formulas(data: Any) -> None:
                     assert found == expected or (found != found and expected != expected)
     finally:
         compiler.MAX_REMEMBERED = kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_plain_formulas_are_the_remembered_ones(data: Any) -> None:
+    """`Outcomes.plain` (no memos, for a curve's points) gives every formula's value as the
+    remembered form does, on any answers."""
+    rules = load_rules()
+    fast = rules.outcomes
+    for formula in rules.model.formulas:
+        ref = FormulaRef(formula=formula.id)
+        remembered_of, plain_of = fast.value_of(ref), fast.plain.value_of(ref)
+        assert plain_of is not remembered_of
+        for _ in range(3):
+            answers = data.draw(answer_sets(rules))
+            found, expected = plain_of(answers), remembered_of(answers)
+            assert type(found) is type(expected), formula.id
+            if isinstance(expected, Unknown):
+                assert found.missing == expected.missing
+            else:
+                assert found == expected or (found != found and expected != expected)
+
+
+def test_plain_formulas_keep_no_memo() -> None:
+    """A named formula of the plain form is its compiled expression, not a memo of it."""
+    rules = load_rules()
+    fast, plain = rules.outcomes, rules.outcomes.plain
+    assert fast.remember and not plain.remember
+    ref = FormulaRef(formula="total_cost_usd")
+    assert fast.value_of(ref).__name__ == "remembered"
+    assert plain.value_of(ref).__name__ != "remembered"
+    answers = {"examples": 1000, "data_may_leave": True, "model_params_b": 8}
+    assert plain.value_of(ref)(answers) == fast.value_of(ref)(answers)

@@ -174,3 +174,26 @@ def test_changes_read_no_answer_outside_what_they_are_shared_by(rules: LoadedRul
             expected = module._changes(fast, bounds, question, mine.get(qid), mine)
             bounds.forget()
             assert module._changes(fast, bounds, question, crossed.get(qid), crossed) == expected
+
+
+def test_a_curve_s_points_are_evaluated_without_memos() -> None:
+    """The points of a curve go to the plain form of its bound (`Bound.along`); its start
+    goes to the remembered one, as before."""
+    remembered, first_calls = _counted(lambda answers: answers.get("size") * 3)
+    plain, point_calls = _counted(lambda answers: answers.get("size") * 3)
+    curve = module._Curve(_number(), remembered, {"size": 7}, plain)
+    assert module._solve(_number(), 100, "ge", curve) == [(33.3, "≤")]
+    assert len(first_calls) == 1 and len(point_calls) > 1
+
+
+def test_bounds_carry_a_plain_form_of_their_value() -> None:
+    rules = load_rules()
+    bounds = module.numeric_bounds(rules.outcomes)
+    computed = [b for found in bounds.by_question.values() for b in found if b.reads]
+    assert computed
+    for bound in computed:
+        answers = {"examples": 1200, "model_params_b": 8, "gpu_vram_gb": 24}
+        answers.update(data_may_leave=False, monthly_spend_usd=2000, max_seq_tokens=4096)
+        assert bound.along is not bound.value_of
+        value = bound.value_of(answers)
+        assert isinstance(value, (int, float)) and bound.along(answers) == value

@@ -158,8 +158,11 @@ _UNSEEN = object()
 class Compiler:
     """Compiles the values and conditions of one rule set with its parameters."""
 
-    def __init__(self, model: RuleSet, params: Mapping[str, float | int]) -> None:
+    def __init__(
+        self, model: RuleSet, params: Mapping[str, float | int], *, remember: bool = True
+    ) -> None:
         self.model, self.params = model, params
+        self.remember = remember  # named formulas `remembered` (see there); else plain
         self._reads: dict[int, tuple[str, ...]] = {}
         self._formulas: dict[str, ValueOf] = {}  # named formulas, each compiled once
 
@@ -208,7 +211,7 @@ class Compiler:
         if expr.formula not in cache:
             compiled = self.value_of(self.model.formula(expr.formula).value)
             reads = tuple(_formula_reads(self.model, expr.formula))
-            cache[expr.formula] = remembered(compiled, reads)
+            cache[expr.formula] = remembered(compiled, reads) if self.remember else compiled
         return cache[expr.formula]
 
     def _first(self, expr: First) -> ValueOf:

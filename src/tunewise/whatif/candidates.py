@@ -30,6 +30,7 @@ class Bound(NamedTuple):
     op: str
     value_of: ValueOf
     reads: tuple[str, ...]
+    along: ValueOf  # the same value without memos, for a curve's points (see `_Curve`)
 
 
 class Bounds(NamedTuple):
@@ -81,7 +82,7 @@ def numeric_bounds(fast: Outcomes) -> Bounds:
         for qid, op, expr in fast.thresholds(deciding):
             fixed = is_fixed(expr)
             reads = () if fixed else fast.reads_of(expr)
-            bound = Bound(op, fast.value_of(expr), reads)
+            bound = Bound(op, fast.value_of(expr), reads, fast.plain.value_of(expr))
             by_question.setdefault(qid, []).append(bound)
             if fixed:
                 continue
@@ -150,7 +151,7 @@ def _thresholds(
         if solved is None:
             curve = bounds.curves.get(along)
             if curve is None:
-                curve = _Curve(question, bound.value_of, answers)
+                curve = _Curve(question, bound.value_of, answers, bound.along)
                 if len(bounds.curves) >= MAX_CURVES:  # keep the memory bounded
                     bounds.curves.clear()
                 bounds.curves[along] = curve
@@ -168,8 +169,16 @@ class _Curve:
     points are the doubling ones every search on the curve tries (measured over 3,000
     generated profiles: 4,300 evaluations of bounds instead of 14,500)."""
 
-    def __init__(self, question: Question, bound: ValueOf, answers: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        question: Question,
+        bound: ValueOf,
+        answers: Mapping[str, Any],
+        plain: ValueOf | None = None,
+    ) -> None:
         self.question, self.bound = question, bound
+        # the points: the same value without memos (`Bound.along`), as each varies the question
+        self.at_point = plain or bound
         self._answers = dict(answers)  # only what the bound reads matters (see `_thresholds`)
         self._points: dict[tuple[type, float], Any] = {}
         low = float(question.min) if question.min is not None else 0.0
@@ -177,7 +186,8 @@ class _Curve:
 
     @functools.cached_property
     def start(self) -> tuple[Any, bool]:
-        """The bound at the lowest answer, and whether it read the question there."""
+        """The bound at the lowest answer, and whether it read the question there (or may
+        have: the memo of a formula reads every answer the formula may read)."""
         seen = _Reads({**self._answers, self.question.id: self.low})
         return self.bound(seen), self.question.id in seen.read
 
@@ -186,7 +196,7 @@ class _Curve:
         found = self._points.get(key, _UNSEEN)
         if found is _UNSEEN:
             self._answers[self.question.id] = value
-            found = self._points[key] = self.bound(self._answers)
+            found = self._points[key] = self.at_point(self._answers)
         return found
 
 
