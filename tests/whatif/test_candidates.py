@@ -176,14 +176,39 @@ def test_changes_read_no_answer_outside_what_they_are_shared_by(rules: LoadedRul
             assert module._changes(fast, bounds, question, crossed.get(qid), crossed) == expected
 
 
-def test_a_curve_s_points_are_evaluated_without_memos() -> None:
-    """The points of a curve go to the plain form of its bound (`Bound.along`); its start
-    goes to the remembered one, as before."""
-    remembered, first_calls = _counted(lambda answers: answers.get("size") * 3)
-    plain, point_calls = _counted(lambda answers: answers.get("size") * 3)
-    curve = module._Curve(_number(), remembered, {"size": 7}, plain)
-    assert module._solve(_number(), 100, "ge", curve) == [(33.3, "≤")]
-    assert len(first_calls) == 1 and len(point_calls) > 1
+def test_a_cost_curve_off_its_route_is_not_searched() -> None:
+    """Data that may leave is trained hosted: the cost reads no GPU memory, so the budget
+    curve along it is recognised as flat from its first point (through the formulas' memos
+    every bound seemed to read every answer it may read, and was searched to the ceiling)."""
+    rules = load_rules()
+    bounds = module.numeric_bounds(rules.outcomes)
+    (budget,) = bounds.by_question["budget_usd"]
+    question = rules.model.question("gpu_vram_gb")
+    answers = {"data_may_leave": True, "examples": 1200, "model_params_b": 8, "gpu_vram_gb": 24}
+    counted, calls = _counted(budget.along)
+    curve = module._Curve(question, counted, answers)
+    assert module._solve(question, 300, "ge", curve) == []
+    assert len(calls) == 1
+    answers["data_may_leave"] = False  # trained on our own GPU: its memory is read
+    counted, calls = _counted(budget.along)
+    curve = module._Curve(question, counted, answers)
+    module._solve(question, 300, "ge", curve)
+    assert curve.start[1] and len(calls) > 1
+
+
+def test_the_search_for_candidates_skips_a_flat_curve() -> None:
+    """Through `_thresholds`, as the search asks: off its route, the budget curve along GPU
+    memory is never evaluated past its first point."""
+    rules = load_rules()
+    fast = rules.outcomes
+    bounds = module.numeric_bounds(fast)
+    bounds.forget()
+    answers = {"data_may_leave": True, "examples": 1200, "model_params_b": 8, "gpu_vram_gb": 24}
+    answers["budget_usd"] = 300
+    module._thresholds(fast, bounds, answers, "gpu_vram_gb")
+    flat = [c for key, c in bounds.curves.items() if key[0] == "gpu_vram_gb"]
+    assert flat and all(not curve._points for curve in flat)
+    bounds.forget()
 
 
 def test_bounds_carry_a_plain_form_of_their_value() -> None:

@@ -151,7 +151,7 @@ def _thresholds(
         if solved is None:
             curve = bounds.curves.get(along)
             if curve is None:
-                curve = _Curve(question, bound.value_of, answers, bound.along)
+                curve = _Curve(question, bound.along, answers)
                 if len(bounds.curves) >= MAX_CURVES:  # keep the memory bounded
                     bounds.curves.clear()
                 bounds.curves[along] = curve
@@ -169,16 +169,9 @@ class _Curve:
     points are the doubling ones every search on the curve tries (measured over 3,000
     generated profiles: 4,300 evaluations of bounds instead of 14,500)."""
 
-    def __init__(
-        self,
-        question: Question,
-        bound: ValueOf,
-        answers: Mapping[str, Any],
-        plain: ValueOf | None = None,
-    ) -> None:
+    def __init__(self, question: Question, bound: ValueOf, answers: Mapping[str, Any]) -> None:
+        # `bound`: its plain form (`Bound.along`), as every point varies the question
         self.question, self.bound = question, bound
-        # the points: the same value without memos (`Bound.along`), as each varies the question
-        self.at_point = plain or bound
         self._answers = dict(answers)  # only what the bound reads matters (see `_thresholds`)
         self._points: dict[tuple[type, float], Any] = {}
         low = float(question.min) if question.min is not None else 0.0
@@ -186,8 +179,10 @@ class _Curve:
 
     @functools.cached_property
     def start(self) -> tuple[Any, bool]:
-        """The bound at the lowest answer, and whether it read the question there (or may
-        have: the memo of a formula reads every answer the formula may read)."""
+        """The bound at the lowest answer, and whether it read the question there. Asked of
+        the plain form: a formula's memo builds its key from every answer the formula may
+        read, so through it every bound seemed to read the question (measured on 1,500
+        bench profiles: no search skipped through memos, 186 of 1,019 without)."""
         seen = _Reads({**self._answers, self.question.id: self.low})
         return self.bound(seen), self.question.id in seen.read
 
@@ -196,7 +191,7 @@ class _Curve:
         found = self._points.get(key, _UNSEEN)
         if found is _UNSEEN:
             self._answers[self.question.id] = value
-            found = self._points[key] = self.at_point(self._answers)
+            found = self._points[key] = self.bound(self._answers)
         return found
 
 
@@ -211,7 +206,7 @@ def _solve(question: Question, left: Any, op: str, curve: _Curve) -> list[tuple[
     low = curve.low
     # A bound that does not read the question here (another branch of a `choose`, a `first`
     # settled before it) is the same for every value of it: nothing flips, and the search
-    # below would find nothing after ~26 calls. Most searches are such (measured: 700 of 820).
+    # below would find nothing after ~26 calls (measured: 186 of 1,019 searches are such).
     limit, reads_it = curve.start
     if not reads_it:
         return []
