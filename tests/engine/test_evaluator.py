@@ -3,6 +3,7 @@ answers; each parameter set compiles its own form."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -219,3 +220,23 @@ def test_plain_formulas_keep_no_memo() -> None:
     assert plain.value_of(ref).__name__ != "remembered"
     answers = {"examples": 1000, "data_may_leave": True, "model_params_b": 8}
     assert plain.value_of(ref)(answers) == fast.value_of(ref)(answers)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_arithmetic_of_any_arity_waits_for_every_unknown_operand(count: int) -> None:
+    """Two operands have a closure of their own (see `Compiler._arithmetic`): whatever the
+    arity, a result is the operation's, and unknown operands all name what they need."""
+    from tunewise.engine.compile import Compiler
+    from tunewise.ruleset.records import AnswerRef, Product, Sum
+
+    rules = load_rules()
+    names = [f"q{i}" for i in range(count)]
+    parts = [AnswerRef(answer=name) for name in names]
+    compiler = Compiler(rules.model, rules.params)
+    product = compiler.value_of(Product(product=parts))
+    total = compiler.value_of(Sum(sum=[*parts, 0.5]))
+    given = {name: i + 2 for i, name in enumerate(names)}
+    assert product(given) == math.prod(given.values())
+    assert total(given) == sum(given.values()) + 0.5
+    assert product({}).missing == tuple(names) == total({}).missing
+    assert product({**given, names[0]: "text"}).missing == ()  # a wrong operand: no answer helps
