@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import errno
+import itertools
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import run_cli
-from tunewise.gate.discovery import find_profiles, is_profile_name, is_virtual_environment
+from tunewise.gate.discovery import (
+    SKIP_DIRS,
+    Found,
+    excluded,
+    find_profiles,
+    is_profile_name,
+    is_virtual_environment,
+)
 
 
 def test_names() -> None:
@@ -240,3 +255,182 @@ def test_a_profile_link_leading_outside_is_refused(tmp_path: Path) -> None:
     assert result.code == 3 and "secret-token" not in result.out + result.err
     errors = [f for f in json.loads(result.out)["files"] if f["status"] == "error"]
     assert len(errors) == 3 and {e["findings"][0]["rule"] for e in errors} == {"invalid-profile"}
+
+
+# The search against the rules read plainly, on random trees: a reference that lists names and
+# classifies each through os.path, recursing into folders by name in sorted order.
+
+_SKIP_REASONS = {".git": "version control", ".hg": "version control", ".svn": "version control"}
+_SKIP_REASONS |= {"node_modules": "node_modules", "__pycache__": "tool cache"}
+
+
+def _reference(top: str, exclude: Sequence[str]) -> Found:
+    found = Found()
+    real_top = os.path.realpath(top)
+
+    def visit(folder: str) -> None:
+        try:
+            names = [entry.name for entry in os.scandir(folder)]
+        except OSError as exc:
+            found.unreadable.append((folder, exc.strerror or str(exc)))
+            return
+        if folder != top and "pyvenv.cfg" in names and is_virtual_environment(folder):
+            found.skipped.append((folder, "virtual environment"))
+            return
+        files, folders = [], []
+        for name in names:
+            path = os.path.join(folder, name)
+            target = os.path.realpath(path)
+            if os.path.islink(path):
+                if is_profile_name(name) and os.path.commonpath([target, real_top]) != real_top:
+                    why = "is a link leading outside the searched folder; refused"
+                    found.refused.append((path, why))
+                elif is_profile_name(name) and os.path.isdir(target):
+                    found.refused.append((path, "is a link to a folder, expected a profile"))
+                elif os.path.isdir(path):
+                    found.skipped.append((path, "link to a folder (not followed)"))
+                elif is_profile_name(name):
+                    files.append(name)
+            elif os.path.isdir(path):
+                if name in SKIP_DIRS:
+                    found.skipped.append((path, _SKIP_REASONS.get(name, "tool cache")))
+                else:
+                    folders.append(name)
+            elif is_profile_name(name):
+                files.append(name)
+        for name in files + folders:
+            glob = excluded(name, os.path.join(os.path.abspath(folder), name), exclude)
+            if glob is not None:
+                shown = os.path.relpath(glob) if os.path.isabs(glob) else glob
+                found.skipped.append((os.path.join(folder, name), f"excluded by {shown}"))
+                (files if name in files else folders).remove(name)
+        found.files.extend(os.path.join(folder, name) for name in sorted(files))
+        for name in sorted(folders):
+            visit(os.path.join(folder, name))
+
+    visit(top)
+    return found
+
+
+class _Listing:
+    """What os.scandir returns, made of given entries."""
+
+    def __init__(self, entries: Iterator[Any]) -> None:
+        self.entries = entries
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.entries
+
+    def __enter__(self) -> _Listing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+
+def _failing_listings(real_scandir: Callable[[str], Any]) -> Callable[[str], Any]:
+    """os.scandir, but a folder named `locked` cannot be listed and one named `broken` fails
+    after its first entry (a disk error part way through its listing)."""
+
+    def fails_part_way(path: str) -> Iterator[Any]:
+        with real_scandir(path) as listing:
+            first = list(itertools.islice(listing, 1))
+        yield from first
+        raise OSError(errno.EIO, "Input/output error")
+
+    def scandir(path: str) -> Any:
+        name = os.path.basename(path)
+        if name == "locked":
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return _Listing(fails_part_way(path)) if name == "broken" else real_scandir(path)
+
+    return scandir
+
+
+_NAMES = st.sampled_from(
+    [
+        *("a", "b", "B", "tunewise.yaml", "TuneWise.YML", "x.tunewise.yml", "notes.txt"),
+        *("pyvenv.cfg", ".git", "node_modules", "__pycache__", "drafts", "locked", "broken"),
+    ]
+)
+_KINDS = st.sampled_from(
+    ["file", "folder", "venv", "link inside", "link outside", "link to folder", "dangling"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    items=st.lists(st.tuples(_KINDS, st.lists(_NAMES, min_size=1, max_size=3)), max_size=14),
+    exclude=st.lists(st.sampled_from(["drafts", "b", "*.yml", "{top}/a", "{top}/a/*"]), max_size=2),
+)
+def test_the_search_matches_the_rules_read_plainly(
+    items: list[tuple[str, list[str]]], exclude: list[str]
+) -> None:
+    """Profiles, their order, and every record of what was skipped, unreadable or refused, for
+    trees of profiles, venvs, tool folders, links of each kind and unreadable folders; searched
+    from the top, from each folder in it and as `.`."""
+    with tempfile.TemporaryDirectory() as temp:
+        top = Path(temp) / "tree"
+        top.mkdir()
+        (Path(temp) / "outside.yaml").write_text("", encoding="utf-8")
+        (top / "inside.yaml").write_text("", encoding="utf-8")
+        for kind, parts in items:
+            path = top.joinpath(*parts)
+            if any(p.is_symlink() or p.is_file() for p in path.parents) or os.path.lexists(path):
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "file":
+                path.write_text("", encoding="utf-8")
+            elif kind == "folder":
+                path.mkdir()
+            elif kind == "venv":
+                make_venv(path)
+            else:
+                targets = {"link inside": "inside.yaml", "link outside": "../outside.yaml"}
+                targets |= {"link to folder": ".", "dangling": "missing"}
+                path.symlink_to(top / targets[kind])
+        globs = [glob.format(top=top) for glob in exclude]
+        tops = [str(top), *(str(p) for p in sorted(top.iterdir()) if p.is_dir())]
+        with mock.patch.object(os, "scandir", _failing_listings(os.scandir)):
+            for searched in tops:
+                assert find_profiles([Path(searched)], globs) == _reference(searched, globs)
+            cwd = os.getcwd()
+            os.chdir(top)
+            try:
+                assert find_profiles([Path(".")], globs) == _reference(".", globs)
+            finally:
+                os.chdir(cwd)
+
+
+def test_an_entry_that_cannot_be_examined(tmp_path: Path) -> None:
+    """An entry whose type cannot be read (a folder listed but not searchable, on a file system
+    that does not give types with names) stops the search, as before, unless its folder is a
+    virtual environment: a venv's entries are not examined."""
+    make(tmp_path, "plain/tunewise.yaml", "env/tunewise.yaml")
+    make_venv(tmp_path / "env")
+    real_scandir = os.scandir
+
+    class Unexaminable:
+        name = path = "x"
+
+        def is_symlink(self) -> bool:
+            raise PermissionError(errno.EACCES, "Permission denied")
+
+    def scandir(path: str) -> Any:
+        if os.path.basename(path) not in ("plain", "env"):
+            return real_scandir(path)
+        with real_scandir(path) as listing:
+            return _Listing(iter([*listing, Unexaminable()]))
+
+    with mock.patch.object(os, "scandir", scandir):
+        with pytest.raises(PermissionError):
+            find_profiles([tmp_path / "plain"])
+        found = find_profiles([tmp_path], ["plain"])
+    assert found.files == []
+    assert found.skipped == [
+        (str(tmp_path / "plain"), "excluded by plain"),
+        (str(tmp_path / "env"), "virtual environment"),
+    ]
