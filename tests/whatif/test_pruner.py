@@ -96,3 +96,27 @@ def test_the_singles_worth_walking_are_those_that_may_change(
             assert pruner.worth_walking(singles) == expected
             kept += len(expected)
     assert kept > 100
+
+
+def test_no_pair_is_tried_where_none_can_alter_the_outcome(
+    rules: LoadedRules, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """No failing check and no change on the path: `pairs` ends at once, without looking for
+    partners (a third of the bench searches are such)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from generate import generate
+
+    looked: list[Any] = []
+    monkeypatch.setattr(Pruner, "_candidates", lambda *a: looked.append(a) or [])
+    ended = 0
+    for path in generate(tmp_path, 60, seed=17):
+        profile = load_profile(path, rules.model)
+        for need in profile.needs:
+            answers = {**profile.project, **need.answers}
+            pruner = Pruner(rules, rules.outcomes, answers, walk_need(rules, answers))
+            pool = candidates(rules, answers)
+            if pruner.base.full or any(pruner.moves(c) for c in pool):
+                continue
+            assert list(pruner.pairs(pool)) == [] and not looked
+            ended += 1
+    assert ended > 5
