@@ -240,3 +240,40 @@ def test_arithmetic_of_any_arity_waits_for_every_unknown_operand(count: int) -> 
     assert total(given) == sum(given.values()) + 0.5
     assert product({}).missing == tuple(names) == total({}).missing
     assert product({**given, names[0]: "text"}).missing == ()  # a wrong operand: no answer helps
+
+
+_VALUES = st.one_of(
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=2),
+    st.none(),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_VALUES, st.sampled_from(["lt", "le", "gt", "ge", "eq", "ne"]), _VALUES)
+def test_compare_orders_numbers_only_and_keeps_true_apart_from_1(
+    left: Any, op: str, right: Any
+) -> None:
+    """`compare`, the one place saying how two values compare, against its definition:
+    an order holds only between numbers (a boolean is not one); equality keeps true and 1
+    apart."""
+    from tunewise.engine.compile import compare
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    def same(a: Any, b: Any) -> bool:
+        return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+    import operator
+
+    orders = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
+    if op in orders:
+        expected = number(left) and number(right) and bool(orders[op](left, right))
+    else:
+        expected = same(left, right) if op == "eq" else not same(left, right)
+    assert compare(left, op, right) is expected
+    with pytest.raises(ValueError):
+        compare(left, "about", right)
