@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import children
 from tunewise.gate import batch
 from tunewise.gate.batch import packed, run_check, unpacked
 from tunewise.gate.discovery import find_profiles
@@ -98,12 +99,10 @@ def test_a_small_batch_is_judged_in_this_process(
     """Below PARALLEL_FROM profiles no worker starts (the search has ended by then)."""
     _generate(tmp_path, 5)
 
-    def no_pool(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("a pool was started for 5 profiles")
+    def no_fork() -> int:
+        raise AssertionError("a worker was started for 5 profiles")
 
-    import multiprocessing
-
-    monkeypatch.setattr(multiprocessing, "get_context", no_pool)
+    monkeypatch.setattr(os, "fork", no_fork)
     assert len(list(run_check(rules, [tmp_path], DAY))) == 5
 
 
@@ -124,10 +123,10 @@ def test_a_defect_in_a_worker_is_raised_in_the_parent(
         raise ZeroDivisionError(f"defect judging {path.name}")
 
     monkeypatch.setattr(batch.Gate, "judge", broken)
-    before = set(multiprocessing_children())
+    before = children()
     with pytest.raises(ZeroDivisionError, match=r"defect judging tunewise\.yaml"):
         list(run_check(rules, [tmp_path], DAY))
-    assert set(multiprocessing_children()) == before
+    assert children() == before
 
 
 def test_a_reader_that_stops_early_stops_the_workers(
@@ -137,12 +136,12 @@ def test_a_reader_that_stops_early_stops_the_workers(
     worker behind and does not wait for the rest of the batch."""
     _parallel(monkeypatch)
     _generate(tmp_path, 200)
-    before = set(multiprocessing_children())
+    before = children()
     found = run_check(rules, [tmp_path], DAY)
     first = next(found)
     assert first.path.endswith("tunewise.yaml")
     found.close()
-    assert set(multiprocessing_children()) == before
+    assert children() == before
 
 
 def test_chunks_cross_in_order_whatever_their_size(
@@ -155,10 +154,3 @@ def test_chunks_cross_in_order_whatever_their_size(
     for size in (1, 7, 64):
         monkeypatch.setattr(batch, "CHUNK", size)
         assert [r.path for r in run_check(rules, [tmp_path], DAY)] == expected, size
-
-
-def multiprocessing_children() -> list[int]:
-    """Process ids of this process's live children."""
-    import multiprocessing
-
-    return [p.pid for p in multiprocessing.active_children() if p.pid is not None]
