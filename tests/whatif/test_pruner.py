@@ -30,6 +30,9 @@ def test_pruning_never_changes_the_answer(
         def __init__(self, rules: Any, fast: Any, answers: Any, current: Any, *_: Any) -> None:
             self.rules, self.answers, self.current = rules, answers, current
 
+        def unalterable(self) -> bool:
+            return False  # every search is made in full
+
         def pairs(self, pool: list[Any]) -> Any:
             return (p for p in itertools.combinations(pool, 2) if p[0].question != p[1].question)
 
@@ -118,5 +121,33 @@ def test_no_pair_is_tried_where_none_can_alter_the_outcome(
             if pruner.base.full or any(pruner.moves(c) for c in pool):
                 continue
             assert list(pruner.pairs(pool)) == [] and not looked
+            ended += 1
+    assert ended > 5
+
+
+def test_a_search_no_change_can_alter_ends_before_its_candidates(
+    rules: LoadedRules, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """No failing check and only `what_if: false` questions on the path: the search ends
+    empty without making candidates (`test_pruning_never_changes_the_answer`: the full search
+    agrees)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from generate import generate
+
+    made: list[Any] = []
+    monkeypatch.setattr(whatif, "candidates", lambda *a: made.append(a) or candidates(*a))
+    ended = 0
+    for path in generate(tmp_path, 80, seed=19):
+        profile = load_profile(path, rules.model)
+        for need in profile.needs:
+            answers = {**profile.project, **need.answers}
+            current = walk_need(rules, answers)
+            if not current.decided or current.approach == "fine-tune":
+                continue
+            pruner = Pruner(rules, rules.outcomes, answers, current)
+            if not pruner.unalterable():
+                continue
+            made.clear()
+            assert search(rules, answers, current, "fine-tune") == [] and not made
             ended += 1
     assert ended > 5

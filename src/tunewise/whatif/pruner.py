@@ -68,6 +68,12 @@ class Pruner:
         self.base = _View(self, path_questions(rules, current), failing, answers)
         self.after: dict[Change, _View] = {}
 
+    def unalterable(self) -> bool:
+        """No check fails and the search may change no question on the path (each is
+        `what_if: false`): no change set of any candidates can alter the outcome."""
+        question = self.fast.model.question
+        return not self.base.full and not any(question(q).what_if for q in self.base.path)
+
     def pairs(self, pool: list[Change]) -> Iterator[tuple[Change, Change]]:
         """The pairs of `pool` (in `itertools.combinations` order) that may change the outcome:
         `may_change` for every pair of different questions, its integer tests done once per
