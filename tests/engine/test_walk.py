@@ -14,7 +14,7 @@ from tests.conftest import CHECK_ORDER, PASSING_PROJECT, profile_dict, run_cli
 from tests.small_rules import bound_by_another_answer, leaf, scaled_by_an_answer
 from tests.small_rules import write as write_small
 from tunewise.engine.evaluator import FAIL, UnknownScope, outcomes_for
-from tunewise.engine.walk import decide, verdict_of, walk_need
+from tunewise.engine.walk import decide, filled, verdict_of, walk_need
 from tunewise.inputs.profile import NeedAnswers
 from tunewise.ruleset.load import LoadedRules, load_rules
 
@@ -456,3 +456,28 @@ def test_the_gates_walk_is_the_explaining_walk_without_its_advice(data: Any) -> 
         (c.id, c.status, c.message, c.missing) for c in full.checks
     ]
     assert not (brief.warnings or brief.next_steps or brief.advice or brief.estimate)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_a_text_filled_later_is_the_explaining_walk_s(data: Any) -> None:
+    """`filled` on a walk made without explaining gives every reason and check message the
+    explaining walk gives (the gate fills only those it shows)."""
+    from tests.condition_forms import answer_sets
+
+    rules = load_rules()
+    answers = data.draw(answer_sets(rules))
+    from tunewise.errors import RuleSetError
+
+    try:
+        explained = walk_need(rules, answers, advice=False)
+    except RuleSetError:  # a wrong kind of answer no branch takes: not what this is about
+        return
+    bare = walk_need(rules, answers, explain=False, advice=False)
+    assert [filled(rules, answers, r.text) for r in bare.reasons] == [
+        r.text for r in explained.reasons
+    ]
+    for plain, full in zip(bare.checks, explained.checks, strict=True):
+        assert (plain.status, plain.message is None) == (full.status, full.message is None)
+        if plain.message is not None and full.message is not None:
+            assert filled(rules, answers, plain.message.text) == full.message.text

@@ -109,6 +109,13 @@ class _Walk:
         return CheckOutcome(check.id, check.title, "pass", passed, warnings=warnings)
 
 
+def filled(rules: Rules, answers: Mapping[str, Any], text: str) -> str:
+    """A text of a walk made with `explain=False`, filled in for these answers as an
+    explaining walk fills it: for a caller that shows a few of a walk's texts."""
+    walk = _Walk(rules, answers, explain=True)
+    return render(text, walk.model, walk.params, answers, walk._lookup)
+
+
 def walk_need(
     rules: Rules,
     answers: Mapping[str, Any],
