@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import tunewise.whatif.search as whatif
+from tunewise.engine.decision import NeedResult
 from tunewise.engine.evaluator import outcomes_for
 from tunewise.engine.walk import walk_need
 from tunewise.inputs.profile import load_profile
@@ -80,24 +82,32 @@ def test_pruning_never_changes_the_answer(
     assert sum(1 for found in pruned if found) > 50
 
 
+def generated_needs(
+    rules: LoadedRules, folder: Path, count: int, seed: int
+) -> Iterator[tuple[dict[str, Any], NeedResult]]:
+    """Each need of `count` generated bench profiles: its answers and its walk."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from generate import generate
+
+    for path in generate(folder, count, seed=seed):
+        profile = load_profile(path, rules.model)
+        for need in profile.needs:
+            answers = {**profile.project, **need.answers}
+            yield answers, walk_need(rules, answers)
+
+
 def test_the_singles_worth_walking_are_those_that_may_change(
     rules: LoadedRules, tmp_path: Any
 ) -> None:
     """`worth_walking` keeps, in order, the single changes `may_change` keeps, each with what
     `moves` says of it: the same tests, made inline."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    from generate import generate
-
     kept = 0
-    for path in generate(tmp_path, 150, seed=13):
-        profile = load_profile(path, rules.model)
-        for need in profile.needs:
-            answers = {**profile.project, **need.answers}
-            pruner = Pruner(rules, rules.outcomes, answers, walk_need(rules, answers))
-            singles = candidates(rules, answers)
-            expected = [(c, pruner.moves(c)) for c in singles if pruner.may_change(c)]
-            assert pruner.worth_walking(singles) == expected
-            kept += len(expected)
+    for answers, current in generated_needs(rules, tmp_path, 150, seed=13):
+        pruner = Pruner(rules, rules.outcomes, answers, current)
+        singles = candidates(rules, answers)
+        expected = [(c, pruner.moves(c)) for c in singles if pruner.may_change(c)]
+        assert pruner.worth_walking(singles) == expected
+        kept += len(expected)
     assert kept > 100
 
 
@@ -106,22 +116,16 @@ def test_no_pair_is_tried_where_none_can_alter_the_outcome(
 ) -> None:
     """No failing check and no change on the path: `pairs` ends at once, without looking for
     partners (a third of the bench searches are such)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    from generate import generate
-
     looked: list[Any] = []
     monkeypatch.setattr(Pruner, "_candidates", lambda *a: looked.append(a) or [])
     ended = 0
-    for path in generate(tmp_path, 60, seed=17):
-        profile = load_profile(path, rules.model)
-        for need in profile.needs:
-            answers = {**profile.project, **need.answers}
-            pruner = Pruner(rules, rules.outcomes, answers, walk_need(rules, answers))
-            pool = candidates(rules, answers)
-            if pruner.base.full or any(pruner.moves(c) for c in pool):
-                continue
-            assert list(pruner.pairs(pool)) == [] and not looked
-            ended += 1
+    for answers, current in generated_needs(rules, tmp_path, 60, seed=17):
+        pruner = Pruner(rules, rules.outcomes, answers, current)
+        pool = candidates(rules, answers)
+        if pruner.base.full or any(pruner.moves(c) for c in pool):
+            continue
+        assert list(pruner.pairs(pool)) == [] and not looked
+        ended += 1
     assert ended > 5
 
 
@@ -131,23 +135,15 @@ def test_a_search_no_change_can_alter_ends_before_its_candidates(
     """No failing check and only `what_if: false` questions on the path: the search ends
     empty without making candidates (`test_pruning_never_changes_the_answer`: the full search
     agrees)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    from generate import generate
-
     made: list[Any] = []
     monkeypatch.setattr(whatif, "candidates", lambda *a: made.append(a) or candidates(*a))
     ended = 0
-    for path in generate(tmp_path, 80, seed=19):
-        profile = load_profile(path, rules.model)
-        for need in profile.needs:
-            answers = {**profile.project, **need.answers}
-            current = walk_need(rules, answers)
-            if not current.decided or current.approach == "fine-tune":
-                continue
-            pruner = Pruner(rules, rules.outcomes, answers, current)
-            if not pruner.unalterable():
-                continue
-            made.clear()
-            assert search(rules, answers, current, "fine-tune") == [] and not made
-            ended += 1
+    for answers, current in generated_needs(rules, tmp_path, 80, seed=19):
+        if not current.decided or current.approach == "fine-tune":
+            continue
+        if not Pruner(rules, rules.outcomes, answers, current).unalterable():
+            continue
+        made.clear()
+        assert search(rules, answers, current, "fine-tune") == [] and not made
+        ended += 1
     assert ended > 5
