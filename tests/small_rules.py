@@ -76,3 +76,34 @@ def chain(length: int) -> dict[str, Any]:
             {"type": "ask", "id": f"n{i}", "title": "T", "ask": "flag", "branches": branches}
         )
     return rule_set([question("flag", "bool")], [*nodes, leaf("done")])
+
+
+def fine_tune_on_fail() -> dict[str, Any]:
+    """A checks node whose `on_fail` is the fine-tune leaf: a passing check made to fail turns
+    the walk to it (the pruner must not skip a change to what that check reads)."""
+    cheap = {
+        "id": "cheap",
+        "title": "Cheap",
+        "require": {"answer": "budget", "le": 100},
+        "fail": [{"text": "Over budget {budget}.", "sources": ["s"]}],
+    }
+    nodes = [
+        {
+            "type": "ask",
+            "id": "n",
+            "title": "Kind?",
+            "ask": "kind",
+            "branches": [{"when": [True], "goto": "c"}, {"otherwise": True, "goto": "p"}],
+        },
+        {
+            "type": "checks",
+            "id": "c",
+            "title": "Checks",
+            "checks": [cheap],
+            "on_pass": "p",
+            "on_fail": "ft",
+        },
+        leaf("p"),
+        leaf("ft", "fine-tune"),
+    ]
+    return rule_set([question("kind", "bool", what_if=False), question("budget", min=0)], nodes)

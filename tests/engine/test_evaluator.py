@@ -277,3 +277,23 @@ def test_compare_orders_numbers_only_and_keeps_true_apart_from_1(
     assert compare(left, op, right) is expected
     with pytest.raises(ValueError):
         compare(left, "about", right)
+
+
+def test_the_questions_that_may_turn_a_path_are_the_same_however_many_are_kept(
+    monkeypatch: Any,
+) -> None:
+    """`Outcomes.turning` is kept per path, and starts afresh when too many are kept: the
+    answer is the same either way; only checks a walk passed count (its last failing checks
+    are weighed apart)."""
+    import tunewise.engine.evaluator as module
+
+    rules = load_rules()
+    fast = rules.outcomes
+    checks_node = next(n for n in rules.model.tree.nodes if isinstance(n, ChecksNode))
+    passed = [rules.model.tree.start, checks_node.id, checks_node.on_pass]
+    failed = [rules.model.tree.start, checks_node.id, checks_node.on_fail]
+    expected = frozenset(q for c in checks_node.checks for q in fast.check_reads[c.id])
+    monkeypatch.setattr(module, "MAX_PATHS_KEPT", 1)
+    for _ in range(3):
+        assert fast.turning(passed) == expected
+        assert fast.turning(failed) == frozenset()

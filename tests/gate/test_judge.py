@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import PASSING_PROJECT, profile_dict, run_cli
 from tunewise.gate.discovery import find_profiles, is_profile_name
@@ -571,3 +572,20 @@ def test_a_rule_set_gap_is_one_profile_s_error_and_the_others_are_judged(
     for fmt in ("text", "json", "junit", "markdown"):  # the formats that list passing files
         assert all(str(p) in outputs[fmt] or p.name in outputs[fmt] for p in ok), fmt
     assert run_cli("explain", "rule-set-gap").code == 0
+
+
+def test_check_names_the_change_that_fails_a_check_on_the_way_to_fine_tuning(
+    tmp_path: Any,
+) -> None:
+    """A custom rule set whose failing check leads to fine-tuning: the finding says what
+    would make it fine-tuning (it used to say no change of one or two answers would)."""
+    from tests.small_rules import fine_tune_on_fail, write
+
+    rules = write(tmp_path, fine_tune_on_fail())
+    profile = tmp_path / "tunewise.yaml"
+    data = profile_dict([{"id": "n1", "description": "x"}], {"kind": True, "budget": 50})
+    profile.write_text(yaml.safe_dump({**data, "proposal": "fine-tune"}), encoding="utf-8")
+    result = run_cli("check", str(profile), "--rules", str(rules))
+    assert result.code == 1
+    assert "It would become fine-tuning with budget > 100." in result.out
+    assert "No change of one or two answers" not in result.out

@@ -147,3 +147,21 @@ def test_a_search_no_change_can_alter_ends_before_its_candidates(
         assert search(rules, answers, current, "fine-tune") == [] and not made
         ended += 1
     assert ended > 5
+
+
+def test_a_change_that_fails_a_passing_check_is_searched(tmp_path: Any) -> None:
+    """A check that passes on the path, whose `on_fail` leads to fine-tuning: the change that
+    makes it fail is found (the pruner once counted only asked questions and failing checks,
+    and said no change would do)."""
+    from tests.small_rules import fine_tune_on_fail, write
+    from tunewise.ruleset.load import load_rules
+
+    rules = load_rules(write(tmp_path, fine_tune_on_fail()))
+    answers = {"kind": True, "budget": 50}
+    current = walk_need(rules, answers)
+    assert current.approach == "prompt"
+    assert rules.outcomes.turning(current.path) == {"budget"}
+    found = search(rules, answers, current, "fine-tune")
+    assert [(c.question, c.new) for w in found for c in w.changes] == [("budget", 101)]
+    assert found == search(rules, answers, current)  # as the unpruned search finds
+    assert not Pruner(rules, rules.outcomes, answers, current).unalterable()

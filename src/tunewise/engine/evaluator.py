@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from tunewise.engine.compile import (
@@ -80,14 +80,18 @@ class Budget:
         self.left -= steps
 
 
+MAX_PATHS_KEPT = 4096  # paths whose `Outcomes.turning` is kept
+
+
 class Trace(NamedTuple):
     """Where a walk ended, the questions its path asks, the checks failing at its last checks
-    (and whether it reached any checks)."""
+    (and whether it reached any checks), and the nodes it passed."""
 
     approach: str | None
     asked: frozenset[str]
     failing: tuple[Check, ...]
     checked: bool
+    path: tuple[str, ...]
 
 
 class NoBranch(RuleSetError):
@@ -168,6 +172,7 @@ class Outcomes(Compiler):
         self.limit = len(model.tree.nodes) + 1
         self._tests: dict[int, Test] = {}
         self._lookups: dict[tuple[str, str], ValueOf] = {}
+        self._turning: dict[tuple[str, ...], frozenset[str]] = {}  # see `turning`
 
     # --- walks -------------------------------------------------------------------------
 
@@ -202,15 +207,47 @@ class Outcomes(Compiler):
         asked: set[str] = set()
         failing: list[Check] = []
         checked = False
+        path: list[str] = []
         for _ in range(self.limit):
+            path.append(step.id)
             if step.approach is not None:
-                return Trace(step.approach, frozenset(asked), tuple(failing), checked)
+                return Trace(step.approach, frozenset(asked), tuple(failing), checked, tuple(path))
             checked = checked or isinstance(step, ChecksStep)
             next_step = step.follow(answers, (asked, failing))
             if next_step is None:
-                return Trace(None, frozenset(asked), tuple(failing), checked)
+                return Trace(None, frozenset(asked), tuple(failing), checked, tuple(path))
             step = next_step
         raise self.cycle(step.id)
+
+    def turning(self, path: Sequence[str]) -> frozenset[str]:
+        """The questions read by checks a walk along `path` passed, a change to which may
+        turn it there: every check of a checks node it passed (made to fail, the walk goes
+        to `on_fail`), and of one it failed before its last checks (made to pass). Not those
+        of the last it failed: their failing checks are weighed together (see
+        `whatif.pruner`), and making another of them fail changes nothing. A tree has few
+        paths, and every search asks for several: each is worked out once."""
+        key = tuple(path)
+        found = self._turning.get(key)
+        if found is None:
+            if len(self._turning) >= MAX_PATHS_KEPT:  # a tree of many paths: bounded memory
+                self._turning.clear()
+            found = self._turning[key] = self._turned_at(key)
+        return found
+
+    def _turned_at(self, path: tuple[str, ...]) -> frozenset[str]:
+        at = [i for i, node in enumerate(path) if isinstance(self.steps[node], ChecksStep)]
+        found: set[str] = set()
+        for i in at:
+            step = self.steps[path[i]]
+            assert isinstance(step, ChecksStep)
+            if step.on_pass is step.on_fail:
+                continue  # wherever its checks end, the walk goes on the same
+            passed = i + 1 < len(path) and path[i + 1] == step.on_pass.id
+            if not passed and i == at[-1]:
+                continue
+            for compiled in step.checks:
+                found.update(self.check_reads[compiled.check.id])
+        return frozenset(found)
 
     def check_ok(self, check: Check, answers: Answers) -> bool:
         """The check passes or does not apply."""

@@ -48,8 +48,9 @@ class _View:
 
 class Pruner:
     """A necessary condition for a change set to alter a need's outcome: it must change an
-    answer its path asks, or make every failing check on the path pass — and a check can only
-    be fixed by changing a question it reads. Integer tests come first, then exact check
+    answer its path asks (or one a check it passed reads, see `Outcomes.turning`), or make
+    every failing check on the path pass — and a check can only be fixed by changing a
+    question it reads. Integer tests come first, then exact check
     evaluations (joint only for checks that read both changed questions); walks then verify
     what survives, so pruning never invents an answer. A change that alters the path is walked
     once and its partner judged on the new path."""
@@ -65,12 +66,14 @@ class Pruner:
         self.fast, self.budget = fast, budget
         self.reads, self.bound_reads = fast.check_reads, fast.bound_reads
         failing = [fast.checks[c.id] for c in current.failed_checks]
-        self.base = _View(self, path_questions(rules, current), failing, answers)
+        moving = path_questions(rules, current) | fast.turning(current.path)
+        self.base = _View(self, moving, failing, answers)
         self.after: dict[Change, _View] = {}
 
     def unalterable(self) -> bool:
-        """No check fails and the search may change no question on the path (each is
-        `what_if: false`): no change set of any candidates can alter the outcome."""
+        """No check fails and the search may change no question on the path, nor any a check
+        it passed reads (each is `what_if: false`): no change set of any candidates can
+        alter the outcome."""
         question = self.fast.model.question
         return not self.base.full and not any(question(q).what_if for q in self.base.path)
 
@@ -142,7 +145,8 @@ class Pruner:
             # no outcome, and any second change may lead out of the gap, so none is pruned
             every = [q.id for q in self.fast.model.questions]
             return _View(self, every, (), moved_answers, None)
-        return _View(self, moved.asked, moved.failing, moved_answers, moved.approach)
+        moving = moved.asked | self.fast.turning(moved.path)
+        return _View(self, moving, moved.failing, moved_answers, moved.approach)
 
     def outcome_moving(self, change: Change) -> str | None:
         """Where the walk ends after a change on the path: its view is walked once, for this
