@@ -111,24 +111,6 @@ def test_the_singles_worth_walking_are_those_that_may_change(
     assert kept > 100
 
 
-def test_no_pair_is_tried_where_none_can_alter_the_outcome(
-    rules: LoadedRules, tmp_path: Any, monkeypatch: Any
-) -> None:
-    """No failing check and no change on the path: `pairs` ends at once, without looking for
-    partners (a third of the bench searches are such)."""
-    looked: list[Any] = []
-    monkeypatch.setattr(Pruner, "_candidates", lambda *a: looked.append(a) or [])
-    ended = 0
-    for answers, current in generated_needs(rules, tmp_path, 60, seed=17):
-        pruner = Pruner(rules, rules.outcomes, answers, current)
-        pool = candidates(rules, answers)
-        if pruner.base.full or any(pruner.moves(c) for c in pool):
-            continue
-        assert list(pruner.pairs(pool)) == [] and not looked
-        ended += 1
-    assert ended > 5
-
-
 def test_a_search_no_change_can_alter_ends_before_its_candidates(
     rules: LoadedRules, tmp_path: Any, monkeypatch: Any
 ) -> None:

@@ -82,10 +82,6 @@ class Pruner:
         `may_change` for every pair of different questions, its integer tests done once per
         kind of partner rather than per pair (the pair loop runs hundreds of times per need)."""
         base = self.base
-        # No failing check and no change on the path: no pair can alter the outcome (a third
-        # of the bench searches; measured, their pair loops were 1% of `check`).
-        if not base.full and not any(change.question in base.path for change in pool):
-            return
         where: dict[str, list[int]] = {}  # each question's positions in the pool
         for at, change in enumerate(pool):
             where.setdefault(change.question, []).append(at)
